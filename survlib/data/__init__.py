@@ -1,0 +1,9 @@
+"""Data: fetch external files (pooch + manifest), simulators with known truth, bundled data.
+
+Simulated data is labelled as simulated wherever it appears (``attrs['simulated'] = True`` on
+data frames, ``uns['simulated'] = True`` on AnnData objects).
+"""
+
+from survlib.data.validation import censorship_to_event, require_columns, validate_survival
+
+__all__ = ["censorship_to_event", "require_columns", "validate_survival"]
