@@ -1,0 +1,43 @@
+# The README's two commands: `make book` and `make test`. Both create .venv on first use and
+# reuse it afterwards (the install is redone only when pyproject.toml changes).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.survlib-installed
+PROFILE ?= book
+JB_FLAGS ?= -W -n --keep-going
+
+.PHONY: install book notebooks html test test-fast clean help
+
+help:
+	@echo "make book   - install, run every notebook (profile $(PROFILE)), build _build/html"
+	@echo "make test   - install, run unit tests and every notebook with the smoke profile"
+	@echo "make clean  - remove executed notebooks and the built book"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
+	$(BIN)/python -m pip install "torch==2.13.0"
+	$(BIN)/python -m pip install -e ".[book,dev,text]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+notebooks: install
+	$(BIN)/survlib run --all --profile $(PROFILE) --quiet
+
+html: install
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	@echo "Book: $(CURDIR)/_build/html/index.html"
+
+book: notebooks html
+
+test: install
+	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not notebook"
+
+clean:
+	rm -rf _build book/executed

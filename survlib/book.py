@@ -1,0 +1,74 @@
+"""Helpers the notebooks use to put computed numbers into the book.
+
+Prose never types a number that a notebook computes. A notebook calls :func:`glue` on the
+value; a markdown cell then writes ``{glue:text}`name:.3f``` and myst-nb renders the value from
+the executed notebook. Every glued scalar is also recorded in a *headline* JSON file (its path
+comes from the ``SURVLIB_HEADLINES`` environment variable, which ``survlib run`` sets), so the
+test suite can check a chapter's numbers without parsing notebooks.
+"""
+
+from __future__ import annotations
+
+import json
+import numbers
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from survlib.io import atomic_write_text
+
+HEADLINES_ENV = "SURVLIB_HEADLINES"
+
+_headlines: dict[str, Any] = {}
+
+
+def _as_scalar(value: Any) -> float | int | str | bool | None:
+    """Return a JSON-friendly scalar, or None when ``value`` is not a scalar."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool | str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return None
+
+
+def glue(name: str, value: Any, fmt: str | None = None, display: bool = False) -> Any:
+    """Glue ``value`` under ``name`` for the book and record it as a headline number.
+
+    Args:
+        name: key used in markdown as ``{glue:text}`name``` (letters, digits and underscores).
+        value: a scalar, a string, a DataFrame or a matplotlib figure.
+        fmt: optional format spec used to print the value in the cell output
+            (``".3f"``), so a reader of the code sees it too.
+        display: also display the value where the cell runs (myst-nb's ``display``).
+
+    Returns:
+        ``value``, unchanged, so ``x = glue("x", compute())`` reads naturally.
+    """
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"glue name {name!r} must contain only letters, digits and underscores")
+    try:
+        from myst_nb import glue as _myst_glue
+    except ImportError:  # pragma: no cover - the book extra is not installed
+        _myst_glue = None
+    if _myst_glue is not None:
+        _myst_glue(name, value, display=display)
+    scalar = _as_scalar(value)
+    if fmt is not None and scalar is not None:
+        print(f"{name} = {format(scalar, fmt)}")
+    if scalar is not None:
+        _headlines[name] = scalar
+        path = os.environ.get(HEADLINES_ENV)
+        if path:
+            atomic_write_text(Path(path), json.dumps(_headlines, indent=2, sort_keys=True))
+    return value
+
+
+def headlines() -> dict[str, Any]:
+    """The scalars glued so far in this kernel (a copy)."""
+    return dict(_headlines)

@@ -1,0 +1,393 @@
+"""Execute the book's notebooks with papermill: one parameter profile plus overrides.
+
+A chapter's only source is ``notebooks/NN_name.py`` (jupytext py:percent). :func:`run_notebook`
+reads it, checks every parameter name against the notebook's ``parameters`` cell (papermill
+only warns about unknown names; here they are an error), executes it in a fresh kernel and
+writes ``book/executed/NN_name.ipynb`` with
+
+- papermill's injected cell tagged ``remove-cell`` (hidden in the book),
+- ``metadata["survlib"]``: notebook, profile, all parameter values, survlib version, git commit,
+- a closing "Run record" cell that shows the same to the reader,
+- beside it ``NN_name.headlines.json``: every number the notebook glued.
+
+The output is written atomically: a failed run never replaces a good executed notebook.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as _dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import yaml
+
+from survlib import __version__
+from survlib.book import HEADLINES_ENV
+from survlib.paths import executed_dir, notebooks_dir, repo_root
+
+PROFILES = ("smoke", "book", "paper")
+Scalar = int | float | str | bool
+
+
+class UnknownParameterError(ValueError):
+    """A parameter name that the notebook's parameters cell does not define."""
+
+
+class NotebookNotFoundError(FileNotFoundError):
+    """No notebook source matches the requested name."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one run produced."""
+
+    notebook: str
+    output: Path
+    headlines: Path
+    parameters: dict[str, Any]
+    seconds: float
+
+
+def list_notebooks() -> list[Path]:
+    """All chapter sources ``notebooks/NN_*.py``, in book order."""
+    return sorted(p for p in notebooks_dir().glob("[0-9][0-9]_*.py"))
+
+
+def resolve_notebook(name: str | Path) -> Path:
+    """Find a notebook source from its stem (``01_survival_primer``), number (``01``) or path."""
+    path = Path(name)
+    if path.suffix == ".py" and path.is_file():
+        return path.resolve()
+    stem = path.stem if path.suffix else str(name)
+    candidates = list_notebooks()
+    for cand in candidates:
+        if cand.stem == stem or cand.stem.split("_", 1)[0] == stem:
+            return cand
+    known = ", ".join(c.stem for c in candidates) or "(none)"
+    raise NotebookNotFoundError(f"No notebook called {name!r}. Known notebooks: {known}")
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """Read a jupytext py:percent source into a notebook."""
+    import jupytext
+
+    return jupytext.read(path)
+
+
+def _parameters_cell(nb: nbformat.NotebookNode, source: str) -> nbformat.NotebookNode:
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            return cell
+    raise ValueError(
+        f"{source} has no parameters cell: add '# %% tags=[\"parameters\"]' above the "
+        "cell of scalar defaults"
+    )
+
+
+def notebook_parameters(nb_or_path: nbformat.NotebookNode | str | Path) -> dict[str, Scalar]:
+    """The parameter names and default values of a notebook's ``parameters`` cell.
+
+    The cell must hold simple assignments of literal scalars (``n_epochs = 20``); anything
+    else is rejected, so that papermill's ``-p`` overrides map one-to-one to these names.
+    """
+    if isinstance(nb_or_path, str | Path):
+        source = str(nb_or_path)
+        nb = read_notebook(resolve_notebook(nb_or_path))
+    else:
+        source, nb = "notebook", nb_or_path
+    cell = _parameters_cell(nb, source)
+    params: dict[str, Scalar] = {}
+    for node in ast.parse(cell.source).body:
+        target = None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        if not isinstance(target, ast.Name):
+            raise ValueError(f"{source}: the parameters cell may only assign names to literals")
+        try:
+            literal = ast.literal_eval(value)
+        except ValueError as err:
+            raise ValueError(f"{source}: parameter {target.id} is not a literal") from err
+        if not isinstance(literal, Scalar):
+            raise ValueError(
+                f"{source}: parameter {target.id} must be a scalar (int, float, str, bool); "
+                "put lists and dicts in the profile YAML instead"
+            )
+        params[target.id] = literal
+    return params
+
+
+def load_profile(profile: str, stem: str) -> dict[str, Any]:
+    """The ``stem`` section of ``notebooks/params/<profile>.yaml`` (empty if absent)."""
+    if profile not in PROFILES:
+        raise ValueError(f"Unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    path = notebooks_dir() / "params" / f"{profile}.yaml"
+    data = yaml.safe_load(path.read_text()) or {}
+    section = data.get(stem) or {}
+    if not isinstance(section, dict):
+        raise ValueError(f"{path}: section {stem!r} must be a mapping of parameter: value")
+    return section
+
+
+def parse_cli_value(text: str) -> Scalar:
+    """Turn a command-line value into int / float / bool / str (``7``, ``1e-3``, ``true``)."""
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    lowered = text.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    return text
+
+
+def _coerce(name: str, value: Any, default: Scalar) -> Any:
+    """Check an override against the default's type; ints may become floats."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise TypeError(f"Parameter {name} expects true/false, got {value!r}")
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"Parameter {name} expects an integer, got {value!r}")
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"Parameter {name} expects a number, got {value!r}")
+        value = float(value)
+    elif isinstance(default, str) and not isinstance(value, str):
+        value = str(value)
+    return value
+
+
+def resolve_parameters(
+    nb: nbformat.NotebookNode, stem: str, profile: str, overrides: dict[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Merge defaults, the profile section and overrides; unknown names are an error.
+
+    Returns:
+        ``(injected, full)``: the values papermill injects (profile + overrides) and the
+        complete parameter set the notebook runs with (defaults included).
+    """
+    defaults = notebook_parameters(nb)
+    injected: dict[str, Any] = {}
+    for origin, values in (
+        (f"profile {profile!r} (notebooks/params/{profile}.yaml)", load_profile(profile, stem)),
+        ("the command line", overrides or {}),
+    ):
+        unknown = sorted(set(values) - set(defaults))
+        if unknown:
+            listing = "\n".join(f"  {k} = {v!r}" for k, v in defaults.items())
+            raise UnknownParameterError(
+                f"{stem}: unknown parameter(s) {unknown} from {origin}. "
+                f"The notebook's parameters are:\n{listing}"
+            )
+        for key, value in values.items():
+            injected[key] = _coerce(key, value, defaults[key])
+    return injected, {**defaults, **injected}
+
+
+def git_commit(root: Path | None = None) -> str:
+    """The checkout's commit hash, with ``+dirty`` if there are uncommitted changes."""
+    root = root or repo_root()
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return sha + ("+dirty" if dirty else "")
+
+
+def _run_record_cell(record: dict[str, Any]) -> nbformat.NotebookNode:
+    rows = "\n".join(f"| `{k}` | `{v!r}` |" for k, v in record["parameters"].items())
+    text = (
+        "## Run record\n\n"
+        f"Executed with the **{record['profile']}** profile by `survlib run` on "
+        f"{record['executed_at']} (survlib {record['survlib_version']}, commit "
+        f"`{record['git_commit']}`, Python {record['python']}, torch {record['torch']}, "
+        f"device {record['device']}, {record['seconds']:.0f} s).\n\n"
+        "| parameter | value |\n| --- | --- |\n" + rows + "\n\n"
+        f"Re-run it: `survlib run {record['notebook']} --profile {record['profile']} "
+        "-p NAME VALUE`."
+    )
+    return nbformat.v4.new_markdown_cell(text, metadata={"tags": ["run-record"]})
+
+
+def _environment_facts() -> dict[str, str]:
+    try:
+        import torch
+
+        torch_version = torch.__version__
+        device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
+    except ImportError:  # pragma: no cover
+        torch_version, device = "not installed", "cpu"
+    return {"python": platform.python_version(), "torch": torch_version, "device": device}
+
+
+def run_notebook(
+    notebook: str | Path,
+    profile: str = "book",
+    overrides: dict[str, Any] | None = None,
+    output: str | Path | None = None,
+    progress: bool = True,
+    log_output: bool = False,
+    kernel_name: str = "python3",
+) -> RunResult:
+    """Execute one notebook with papermill and write the executed ``.ipynb``.
+
+    Args:
+        notebook: stem, number or path of a ``notebooks/NN_name.py`` source.
+        profile: ``smoke`` (CI), ``book`` (the rendered book) or ``paper`` (paper scale).
+        overrides: parameter values that take precedence over the profile.
+        output: where to write the executed notebook (default ``book/executed/<stem>.ipynb``).
+        progress: show papermill's cell progress bar.
+        log_output: stream the notebook's output to this process's log.
+        kernel_name: Jupyter kernel to execute with.
+
+    Raises:
+        NotebookNotFoundError, UnknownParameterError, TypeError: before anything runs.
+        papermill.PapermillExecutionError: a cell failed; the partial notebook is kept as
+            ``<output>.failed.ipynb`` for debugging and ``output`` is left untouched.
+    """
+    import papermill as pm
+
+    source = resolve_notebook(notebook)
+    stem = source.stem
+    nb = read_notebook(source)
+    injected, full = resolve_parameters(nb, stem, profile, overrides)
+    out = Path(output) if output is not None else executed_dir() / f"{stem}.ipynb"
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    headlines_path = out.with_suffix(".headlines.json")
+
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix=f"survlib-{stem}-") as tmp:
+        tmp_out = Path(tmp) / f"{stem}.ipynb"
+        tmp_headlines = Path(tmp) / "headlines.json"
+        old_env = os.environ.get(HEADLINES_ENV)
+        os.environ[HEADLINES_ENV] = str(tmp_headlines)
+        try:
+            pm.execute_notebook(
+                nb,
+                str(tmp_out),
+                parameters=injected,
+                kernel_name=kernel_name,
+                cwd=tmp,
+                progress_bar=progress,
+                log_output=log_output,
+            )
+        except Exception:
+            if tmp_out.exists():
+                shutil.copyfile(tmp_out, out.with_suffix(".failed.ipynb"))
+            raise
+        finally:
+            if old_env is None:
+                os.environ.pop(HEADLINES_ENV, None)
+            else:
+                os.environ[HEADLINES_ENV] = old_env
+        seconds = time.perf_counter() - start
+
+        executed = nbformat.read(tmp_out, as_version=4)
+        for cell in executed.cells:
+            tags = cell.get("metadata", {}).get("tags", [])
+            if "injected-parameters" in tags and "remove-cell" not in tags:
+                tags.append("remove-cell")
+        record = {
+            "notebook": stem,
+            "profile": profile,
+            "parameters": full,
+            "overrides": injected,
+            "survlib_version": __version__,
+            "git_commit": git_commit(),
+            "executed_at": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "seconds": round(seconds, 1),
+            **_environment_facts(),
+        }
+        executed.metadata["survlib"] = record
+        executed.cells.append(_run_record_cell(record))
+        headlines = json.loads(tmp_headlines.read_text()) if tmp_headlines.exists() else {}
+        headlines_tmp = Path(tmp) / "headlines.final.json"
+        headlines_tmp.write_text(json.dumps({"run": record, "values": headlines}, indent=2))
+        nb_tmp = out.parent / f".{out.name}.tmp"
+        nbformat.write(executed, nb_tmp)
+        os.replace(nb_tmp, out)
+        shutil.copyfile(headlines_tmp, headlines_path)
+    failed = out.with_suffix(".failed.ipynb")
+    if failed.exists():
+        failed.unlink()
+    return RunResult(stem, out, headlines_path, full, seconds)
+
+
+def main_run(
+    notebook: str | None,
+    run_all: bool,
+    profile: str,
+    params: list[list[str]],
+    output: str | None,
+    keep_going: bool,
+    quiet: bool,
+) -> int:
+    """Entry point behind ``survlib run`` (see :mod:`survlib.cli`).
+
+    With ``--all``, an override applies to every notebook whose parameters cell defines it;
+    a name that no notebook defines is an error.
+    """
+    overrides = {name: parse_cli_value(value) for name, value in params}
+    if run_all:
+        if output:
+            print("error: --output cannot be combined with --all", file=sys.stderr)
+            return 2
+        targets = [p.stem for p in list_notebooks()]
+        defined = {stem: notebook_parameters(read_notebook(resolve_notebook(stem)))
+                   for stem in targets}
+        orphan = sorted(k for k in overrides if not any(k in d for d in defined.values()))
+        if orphan:
+            print(f"error: no notebook has parameter(s) {orphan}", file=sys.stderr)
+            return 2
+        per_nb = {s: {k: v for k, v in overrides.items() if k in defined[s]} for s in targets}
+    elif notebook:
+        targets = [notebook]
+        per_nb = {notebook: overrides}
+    else:
+        print("error: name a notebook (e.g. 01_survival_primer) or pass --all", file=sys.stderr)
+        return 2
+    failures: list[str] = []
+    for stem in targets:
+        print(f"[survlib] running {stem} with profile {profile!r}", file=sys.stderr, flush=True)
+        try:
+            result = run_notebook(
+                stem, profile=profile, overrides=per_nb[stem], output=output, progress=not quiet
+            )
+        except (UnknownParameterError, NotebookNotFoundError, TypeError, ValueError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        except Exception as err:  # a cell failed: papermill.PapermillExecutionError
+            print(f"error: {stem} failed:\n{err}", file=sys.stderr)
+            failures.append(stem)
+            if not keep_going:
+                return 1
+            continue
+        print(f"[survlib] wrote {result.output} ({result.seconds:.0f} s)", file=sys.stderr)
+    if failures:
+        print(f"error: failed notebooks: {', '.join(failures)}", file=sys.stderr)
+        return 1
+    return 0

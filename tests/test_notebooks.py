@@ -1,0 +1,48 @@
+"""Every chapter executed by papermill with the smoke profile, and its headline numbers checked.
+
+The checks live in ``tests/notebook_expectations.yaml``: bounds (``min``/``max``) that encode
+what the chapter demonstrates (a planted signal is recovered, ours matches lifelines), and
+``value``/``tol`` regression references.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from survlib import runner
+
+EXPECTATIONS = yaml.safe_load((Path(__file__).parent / "notebook_expectations.yaml").read_text())
+NOTEBOOKS = [p.stem for p in runner.list_notebooks()]
+
+
+def test_every_notebook_has_expectations() -> None:
+    for stem in NOTEBOOKS:
+        assert EXPECTATIONS.get(stem), f"{stem} has no checks in notebook_expectations.yaml"
+    stale = set(EXPECTATIONS) - set(NOTEBOOKS)
+    assert not stale, f"expectations for notebooks that do not exist: {sorted(stale)}"
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("stem", NOTEBOOKS)
+def test_notebook_runs_with_smoke_profile(stem: str, tmp_path: Path) -> None:
+    result = runner.run_notebook(
+        stem, profile="smoke", output=tmp_path / f"{stem}.ipynb", progress=False
+    )
+    values = json.loads(result.headlines.read_text())["values"]
+    failures = []
+    for key, rule in (EXPECTATIONS.get(stem) or {}).items():
+        if key not in values:
+            failures.append(f"{key}: not glued by the notebook")
+            continue
+        got = values[key]
+        if "min" in rule and not got >= rule["min"]:
+            failures.append(f"{key} = {got!r} < min {rule['min']}")
+        if "max" in rule and not got <= rule["max"]:
+            failures.append(f"{key} = {got!r} > max {rule['max']}")
+        if "value" in rule and abs(got - rule["value"]) > rule.get("tol", 0.0):
+            failures.append(f"{key} = {got!r} != {rule['value']} +- {rule.get('tol', 0.0)}")
+    assert not failures, f"{stem}: " + "; ".join(failures)
