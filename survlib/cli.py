@@ -57,14 +57,14 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return 0
     if args.command == "fetch":
-        from survlib.data import fetch as fetch_mod
+        from survlib.data import DataUnavailableError, describe, fetch
 
         if not args.name:
-            print(fetch_mod.describe(args.manifest).to_string(index=False))
+            print(describe(args.manifest)[["name", "size", "licence", "used_by"]].to_string(index=False))
             return 0
         try:
-            print(fetch_mod.fetch(args.name, manifest=args.manifest))
-        except (KeyError, RuntimeError, ValueError) as err:
+            print(fetch(args.name, manifest=args.manifest))
+        except (KeyError, DataUnavailableError, RuntimeError, ValueError) as err:
             print(f"error: {err}", file=sys.stderr)
             return 1
         return 0

@@ -4,6 +4,24 @@ Simulated data is labelled as simulated wherever it appears (``attrs['simulated'
 data frames, ``uns['simulated'] = True`` on AnnData objects).
 """
 
+from survlib.data.fetch import (
+    DataIntegrityError,
+    DataUnavailableError,
+    cache_dir,
+    describe,
+    fetch,
+    load_manifest,
+)
 from survlib.data.validation import censorship_to_event, require_columns, validate_survival
 
-__all__ = ["censorship_to_event", "require_columns", "validate_survival"]
+__all__ = [
+    "DataIntegrityError",
+    "DataUnavailableError",
+    "cache_dir",
+    "censorship_to_event",
+    "describe",
+    "fetch",
+    "load_manifest",
+    "require_columns",
+    "validate_survival",
+]
