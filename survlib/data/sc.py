@@ -1,0 +1,589 @@
+"""Single-cell survival cohorts: a simulator with planted risk cells, a semi-synthetic PBMC
+cohort, and input checks for the scSurvival chapter.
+
+Everything here follows scanpy habits: functions return (or take) an :class:`anndata.AnnData`
+with one row per cell, and the cohort fields live in named ``obs`` columns (``patient_id``,
+``time`` in months, ``event`` with 1 = death observed, ``batch``, ``cell_type``) plus the planted
+ground truth (``risk_group`` in ``{"higher", "lower", "neutral"}`` and ``risk_cell`` = higher).
+
+Simulated data is labelled: ``adata.uns["simulated"] = True`` (the semi-synthetic cohort also
+sets ``adata.uns["semi_synthetic"] = True``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from survlib.data.validation import require_columns, validate_survival
+
+__all__ = ["SC_SETTINGS", "simulate_sc_cohort"]
+
+#: The simulation settings :func:`simulate_sc_cohort` knows, easiest first.
+SC_SETTINGS: tuple[str, ...] = ("distinct", "substate", "hardest")
+
+# Per-setting defaults of the risk-cell expression program and of the host cell type's share
+# of the neutral cells. ``program_genes``/``program_log_fc`` describe the shift that turns a host
+# cell into a risk cell ("substate", "hardest"); in "distinct" the risk cells are their own cell
+# types with a full cell-type program instead.
+_SETTING_DEFAULTS: dict[str, dict[str, float]] = {
+    "distinct": {"program_genes": 0, "program_log_fc": 0.0, "host_share": 0.25},
+    "substate": {"program_genes": 60, "program_log_fc": 1.0, "host_share": 0.30},
+    "hardest": {"program_genes": 40, "program_log_fc": 0.7, "host_share": 0.60},
+}
+
+_GROUPS = ("neutral", "higher", "lower")  # state codes 0, 1, 2
+_LIB_STEP = 0.02  # log-step of the library-size grid
+
+
+# --------------------------------------------------------------------------------------------
+# Simulator
+# --------------------------------------------------------------------------------------------
+
+
+def simulate_sc_cohort(
+    n_patients: int = 100,
+    cells_per_patient: int = 1000,
+    n_genes: int = 2000,
+    setting: str = "hardest",
+    seed: int = 0,
+    *,
+    risk_fraction: float = 0.1,
+    n_batches: int = 2,
+    censoring_rate: float = 0.3,
+    cells_per_patient_sd: float = 0.3,
+    effect_size: float = 3.0,
+    covariate_effect: float = 0.0,
+    n_cell_types: int = 6,
+    program_genes: int | None = None,
+    program_log_fc: float | None = None,
+    median_survival: float = 30.0,
+    weibull_shape: float = 1.0,
+    max_follow_up: float | None = 120.0,
+    library_size: float = 1000.0,
+    library_size_sd: float = 0.4,
+    dispersion: float = 0.2,
+    zero_inflation: float = 0.3,
+    batch_effect_sd: float = 0.25,
+    min_cells: int = 20,
+    chunk_cells: int | None = None,
+    write_h5ad: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+) -> Any:
+    r"""Simulate a single-cell survival cohort with planted higher- and lower-risk cells.
+
+    The design follows the authors' Splatter simulation (cells of three groups — neutral,
+    higher-risk and lower-risk — pooled into patients whose survival depends on how many
+    higher- versus lower-risk cells they carry), written from scratch in numpy and extended
+    with varying cells per patient, batches, realistic censoring and an optional covariate.
+
+    **Patients.** Patient :math:`i` draws :math:`u_i \sim U(0, 1)`; its design shares of
+    higher- and lower-risk cells are :math:`\rho(0.2 + 1.6u_i)` and :math:`\rho(0.2 + 1.6(1-u_i))`
+    (:math:`\rho` = ``risk_fraction``), so the higher-risk share varies across patients, the
+    lower-risk share varies inversely and their sum stays :math:`2\rho` (the host cell type's
+    size carries no signal). Cells per patient are
+    :math:`\max(m, \mathrm{round}(n\,e^{\sigma Z - \sigma^2/2}))` (lognormal around
+    ``cells_per_patient`` with log-sd ``cells_per_patient_sd``); each cell's group is drawn from
+    the patient's shares, and neutral cells are spread over ``n_cell_types`` types with
+    patient-specific Dirichlet proportions. Each patient belongs to one batch (balanced,
+    random) and has an age (years, :math:`N(60, 10^2)` clipped to 30-90).
+
+    **Survival.** With the realised fractions :math:`h_i, l_i` of higher-/lower-risk cells,
+
+    .. math::
+
+        \eta_i = \beta\,\frac{h_i - l_i}{2\rho} + \gamma\,\frac{\mathrm{age}_i - 60}{10},
+        \qquad S_i(t) = \exp\!\big(-(t/\lambda)^k e^{\eta_i}\big),
+
+    :math:`\beta` = ``effect_size``, :math:`\gamma` = ``covariate_effect``, :math:`k` =
+    ``weibull_shape`` (1 = exponential) and :math:`\lambda` chosen so that a patient with
+    :math:`\eta = 0` has median survival ``median_survival`` months. Censoring times are
+    exponential, with their rate tuned by bisection so that the realised censored fraction is
+    as close as possible to ``censoring_rate``, and capped at ``max_follow_up`` months
+    (administrative censoring). ``true_risk`` = :math:`\eta_i` is kept as ground truth.
+
+    **Counts.** Gene base means are Gamma(0.6, 1/0.3) (Splatter's default); each cell type has
+    a program (about 8 % of genes with log fold-change :math:`\pm|N(1, 0.4^2)|`); each batch
+    scales every gene by :math:`e^{N(0, s^2)}` (``batch_effect_sd``) and shifts library sizes.
+    The expected count of gene :math:`g` in cell :math:`c` is :math:`\mu_{cg} = L_c p_{s(c) g}`
+    (library size :math:`L_c` lognormal around ``library_size``; :math:`p_s` the normalised
+    profile of the cell's type, group and batch). Counts are zero-inflated negative binomial,
+
+    .. math::
+
+        X_{cg} \sim \pi_{sg}\,\delta_0 + (1 - \pi_{sg})\,\mathrm{NB}(\mu_{cg}, r_g),
+        \qquad \pi_{sg} = \frac{\pi_{\max}}{1 + \bar\mu_{sg}},
+
+    with gene dispersion :math:`1/r_g` = ``dispersion`` :math:`\cdot e^{N(0, 0.5^2)}` and the
+    dropout probability :math:`\pi` (``zero_inflation`` = :math:`\pi_{\max}`) falling with the
+    gene's typical mean :math:`\bar\mu_{sg}` (Splatter-like logistic dropout). Counts are drawn
+    by inverting the ZINB distribution function with one uniform per entry, in chunks of cells,
+    so the dense matrix never exists for the whole cohort.
+
+    **Settings** (where the risk cells live):
+
+    - ``"distinct"``: higher- and lower-risk cells are two extra cell types with their own
+      full expression program — separate clusters, found by any clustering (and by a
+      cell-type-proportion Cox model).
+    - ``"substate"``: risk cells are a sub-state inside one cell type (the host, ``type0``,
+      about 30 % of neutral cells): ``program_genes`` (60) genes shifted by
+      ``program_log_fc`` (1.0, e-fold), up for higher-risk and a different set up for
+      lower-risk cells — a sub-cluster within the host type.
+    - ``"hardest"``: risk-driving cells are embedded in a large host cluster (about 60 % of
+      neutral cells) with no clear boundary: a small program (30 genes, log fold-change 0.6,
+      i.e. 1.8-fold) shifted, which does not separate in an unsupervised clustering but is
+      learnable from expression.
+
+    Program genes are drawn among genes of above-median base mean that are not markers of the
+    host type; they are recorded in ``var["program_higher"]`` / ``var["program_lower"]``.
+
+    Args:
+        n_patients: number of patients.
+        cells_per_patient: typical cells per patient (the lognormal's mean).
+        n_genes: number of genes.
+        setting: one of :data:`SC_SETTINGS`.
+        seed: seed of ``np.random.default_rng``; the same seed gives the same cohort.
+        risk_fraction: mean share :math:`\rho` of higher-risk (and of lower-risk) cells.
+        n_batches: number of batches (patient-level).
+        censoring_rate: target fraction of censored patients (0 = no random censoring).
+        cells_per_patient_sd: log-sd of cells per patient (0 = all equal).
+        effect_size: :math:`\beta`, log-hazard per unit of :math:`(h - l)/(2\rho)`.
+        covariate_effect: :math:`\gamma`, log-hazard per 10 years of age.
+        n_cell_types: number of neutral cell types (``type0`` ... ``type{K-1}``; "distinct"
+            adds ``type{K}`` (higher-risk) and ``type{K+1}`` (lower-risk)).
+        program_genes: genes in each risk program (None = setting default, capped at 5 % of
+            ``n_genes``).
+        program_log_fc: log fold-change of the risk program (None = setting default).
+        median_survival: median survival (months) at :math:`\eta = 0`.
+        weibull_shape: Weibull shape :math:`k` of event times (1 = exponential).
+        max_follow_up: administrative censoring time in months (None = none).
+        library_size: mean total counts per cell.
+        library_size_sd: log-sd of library sizes.
+        dispersion: typical negative-binomial dispersion :math:`1/r`.
+        zero_inflation: maximal extra dropout probability :math:`\pi_{\max}` (0 = plain NB).
+        batch_effect_sd: log-sd of the per-batch gene scaling.
+        min_cells: fewest cells a patient can have.
+        chunk_cells: cells simulated per chunk (default: about 4 million entries per chunk).
+            The counts depend on ``seed`` and ``chunk_cells``: the same pair gives the same
+            matrix, in memory or streamed to disk.
+        write_h5ad: if given, stream the counts chunk by chunk to this ``.h5ad`` file (written
+            atomically) and return the file opened backed (``backed="r"``), so a 10^6-cell
+            cohort never sits in memory.
+        progress: show a progress bar over chunks.
+
+    Returns:
+        AnnData with raw counts (``float32`` CSR, integer values) in ``X``; ``obs`` columns
+        ``patient_id`` (categorical), ``time`` (months), ``event`` (int, 1 = death), ``batch``
+        (categorical), ``cell_type`` (categorical), ``risk_group`` (categorical: ``"higher"``,
+        ``"lower"``, ``"neutral"``), ``risk_cell`` (bool), ``age`` (patient-level, years),
+        ``library_size``; ``var`` with ``base_mean``, ``program_higher``, ``program_lower``;
+        ``uns["simulated"] = True``, ``uns["simulation"]`` (the parameters, scalars only) and
+        ``uns["patients"]`` (DataFrame: ``patient_id``, ``time``, ``event``, ``true_risk``,
+        ``frac_higher``, ``frac_lower``, ``batch``, ``age``, ``n_cells``). Cells are stored
+        patient by patient.
+
+    Raises:
+        ValueError: for an unknown setting or out-of-range parameters.
+    """
+    import anndata as ad
+
+    if setting not in _SETTING_DEFAULTS:
+        raise ValueError(f"setting must be one of {SC_SETTINGS}, got {setting!r}")
+    _check_range("n_patients", n_patients, 2, None)
+    _check_range("cells_per_patient", cells_per_patient, 1, None)
+    _check_range("n_genes", n_genes, 50, None)
+    _check_range("risk_fraction", risk_fraction, 1e-6, 0.45)
+    _check_range("n_batches", n_batches, 1, None)
+    _check_range("censoring_rate", censoring_rate, 0.0, 0.95)
+    _check_range("n_cell_types", n_cell_types, 1, None)
+    _check_range("zero_inflation", zero_inflation, 0.0, 0.99)
+    _check_range("dispersion", dispersion, 1e-6, None)
+    _check_range("weibull_shape", weibull_shape, 1e-3, None)
+    _check_range("median_survival", median_survival, 1e-6, None)
+    defaults = _SETTING_DEFAULTS[setting]
+    if program_genes is None:  # setting default, at most 5 % of the genes
+        n_prog = min(int(defaults["program_genes"]), max(1, n_genes // 20))
+    else:
+        n_prog = int(program_genes)
+    prog_fc = float(defaults["program_log_fc"] if program_log_fc is None else program_log_fc)
+    host_share = float(defaults["host_share"])
+    if setting != "distinct" and not 0 < 2 * n_prog <= n_genes // 2:
+        raise ValueError(f"program_genes must be in 1..{n_genes // 4} for n_genes={n_genes}")
+
+    rng = np.random.default_rng(seed)
+
+    # ---- genes: base means, dispersions, cell-type programs, risk programs, batch effects
+    gene_names = np.array([f"gene{g:05d}" for g in range(n_genes)])
+    base_mean = rng.gamma(0.6, 1 / 0.3, size=n_genes) + 1e-3
+    log_base = np.log(base_mean)
+    inv_r = dispersion * np.exp(rng.normal(0.0, 0.5, size=n_genes))  # NB dispersion 1/r_g
+    n_types_all = n_cell_types + (2 if setting == "distinct" else 0)
+    de = np.zeros((n_types_all, n_genes))
+    for t in range(n_types_all):
+        is_de = rng.random(n_genes) < 0.1
+        sign = np.where(rng.random(n_genes) < 0.5, -1.0, 1.0)
+        de[t] = is_de * sign * np.abs(rng.normal(1.5, 0.5, size=n_genes))
+    prog = np.zeros((3, n_genes))  # rows: neutral, higher, lower
+    prog_high = np.zeros(n_genes, dtype=bool)
+    prog_low = np.zeros(n_genes, dtype=bool)
+    if setting != "distinct":
+        candidates = np.flatnonzero((base_mean > np.median(base_mean)) & (de[0] == 0))
+        chosen = rng.choice(candidates, size=2 * n_prog, replace=False)
+        prog_high[chosen[:n_prog]] = True
+        prog_low[chosen[n_prog:]] = True
+        prog[1, prog_high] = prog_fc
+        prog[2, prog_low] = prog_fc
+    batch_gene = rng.normal(0.0, batch_effect_sd, size=(n_batches, n_genes))
+    batch_lib = np.exp(rng.normal(0.0, batch_effect_sd, size=n_batches))
+
+    # profile index = (type * 3 + state) * n_batches + batch
+    log_p = (
+        log_base[None, None, None, :]
+        + de[:, None, None, :]
+        + prog[None, :, None, :]
+        + batch_gene[None, None, :, :]
+    ).reshape(-1, n_genes)
+    p = np.exp(log_p - log_p.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    lib_factor = np.tile(batch_lib, n_types_all * 3)  # per profile
+    typical_mu = library_size * lib_factor[:, None] * p
+    pi_profile = zero_inflation / (1.0 + typical_mu)
+
+    # ---- patients
+    u = rng.random(n_patients)
+    share_high = risk_fraction * (0.2 + 1.6 * u)
+    share_low = risk_fraction * (0.2 + 1.6 * (1.0 - u))
+    sd = float(cells_per_patient_sd)
+    n_cells = np.round(cells_per_patient * np.exp(sd * rng.standard_normal(n_patients) - sd**2 / 2))
+    n_cells = np.maximum(n_cells, min_cells).astype(np.int64)
+    batch_of_patient = rng.permutation(np.arange(n_patients) % n_batches)
+    age = np.clip(rng.normal(60.0, 10.0, size=n_patients), 30.0, 90.0)
+    base_types = np.full(n_cell_types, (1.0 - host_share) / max(n_cell_types - 1, 1))
+    base_types[0] = host_share if n_cell_types > 1 else 1.0
+    base_types /= base_types.sum()
+
+    group_counts = np.zeros((n_patients, 3), dtype=np.int64)
+    cell_state: list[np.ndarray] = []
+    cell_type: list[np.ndarray] = []
+    for i in range(n_patients):
+        probs = np.array([1.0 - share_high[i] - share_low[i], share_high[i], share_low[i]])
+        group_counts[i] = rng.multinomial(n_cells[i], probs)
+        type_props = rng.dirichlet(50.0 * base_types)
+        neutral_types = rng.choice(n_cell_types, size=group_counts[i, 0], p=type_props)
+        if setting == "distinct":
+            risk_types = (n_cell_types, n_cell_types + 1)
+        else:
+            risk_types = (0, 0)
+        states = np.repeat(np.array([0, 1, 2], dtype=np.int8), group_counts[i])
+        types = np.concatenate(
+            [
+                neutral_types,
+                np.full(group_counts[i, 1], risk_types[0]),
+                np.full(group_counts[i, 2], risk_types[1]),
+            ]
+        ).astype(np.int16)
+        order = rng.permutation(n_cells[i])
+        cell_state.append(states[order])
+        cell_type.append(types[order])
+    state = np.concatenate(cell_state)
+    ctype = np.concatenate(cell_type)
+    patient_idx = np.repeat(np.arange(n_patients), n_cells)
+    cell_batch = batch_of_patient[patient_idx]
+    n_total = int(n_cells.sum())
+    profile = ((ctype.astype(np.int64) * 3 + state) * n_batches + cell_batch).astype(np.int64)
+    # library sizes on a fine log grid (steps of 2 %), so that cells share a few hundred
+    # (profile, library size) combinations whose ZINB tables are computed once
+    log_lib = np.log(library_size * batch_lib[cell_batch]) + (
+        library_size_sd * rng.standard_normal(n_total) - library_size_sd**2 / 2
+    )
+    lib_bin = np.round(log_lib / _LIB_STEP).astype(np.int64)
+    lib = np.exp(lib_bin * _LIB_STEP)
+    combo_key = profile * (lib_bin.max() - lib_bin.min() + 1) + (lib_bin - lib_bin.min())
+    uniq, combo = np.unique(combo_key, return_inverse=True)
+    combo_profile = profile[np.unique(combo_key, return_index=True)[1]]
+    combo_lib = lib[np.unique(combo_key, return_index=True)[1]]
+    r_g = 1.0 / inv_r
+    mu_tab = (p[combo_profile] * combo_lib[:, None]).astype(np.float32)
+    pi_tab = pi_profile[combo_profile].astype(np.float32)
+    f0_tab = (
+        pi_tab + (1.0 - pi_tab) * np.exp(-r_g * np.log1p(mu_tab / r_g))
+    ).astype(np.float32)
+    del uniq
+
+    # ---- survival
+    frac_high = group_counts[:, 1] / n_cells
+    frac_low = group_counts[:, 2] / n_cells
+    eta = effect_size * (frac_high - frac_low) / (2 * risk_fraction)
+    eta = eta + covariate_effect * (age - 60.0) / 10.0
+    scale = median_survival / np.log(2.0) ** (1.0 / weibull_shape)
+    t_event = scale * (rng.exponential(size=n_patients) * np.exp(-eta)) ** (1.0 / weibull_shape)
+    e_cens = rng.exponential(size=n_patients)
+    cens_rate = _tune_censoring(t_event, e_cens, censoring_rate, max_follow_up)
+    with np.errstate(divide="ignore"):
+        t_cens = e_cens / cens_rate if cens_rate > 0 else np.full(n_patients, np.inf)
+    if max_follow_up is not None:
+        t_cens = np.minimum(t_cens, max_follow_up)
+    event = (t_event <= t_cens).astype(np.int64)
+    time = np.minimum(t_event, t_cens)
+    if event.sum() == 0:  # keep the cohort usable by survival models
+        j = int(np.argmin(t_event))
+        event[j], time[j] = 1, t_event[j]
+
+    # ---- tables
+    pid_names = np.array([f"P{i:04d}" for i in range(n_patients)])
+    batch_names = np.array([f"batch{b}" for b in range(n_batches)])
+    type_names = [f"type{t}" for t in range(n_types_all)]
+    obs = pd.DataFrame(
+        {
+            "patient_id": pd.Categorical.from_codes(patient_idx, categories=list(pid_names)),
+            "time": time[patient_idx],
+            "event": event[patient_idx],
+            "batch": pd.Categorical.from_codes(cell_batch, categories=list(batch_names)),
+            "cell_type": pd.Categorical.from_codes(ctype.astype(np.int64), categories=type_names),
+            "risk_group": pd.Categorical.from_codes(
+                state.astype(np.int64), categories=list(_GROUPS)
+            ),
+            "risk_cell": state == 1,
+            "age": age[patient_idx],
+            "library_size": lib.astype(np.float32),
+        },
+        index=pd.Index([f"cell{c:07d}" for c in range(n_total)], name=None),
+    )
+    var = pd.DataFrame(
+        {"base_mean": base_mean, "program_higher": prog_high, "program_lower": prog_low},
+        index=pd.Index(gene_names),
+    )
+    patients = pd.DataFrame(
+        {
+            "patient_id": pid_names,
+            "time": time,
+            "event": event,
+            "true_risk": eta,
+            "frac_higher": frac_high,
+            "frac_lower": frac_low,
+            "batch": batch_names[batch_of_patient],
+            "age": age,
+            "n_cells": n_cells,
+        }
+    )
+    patients.index = pd.Index(pid_names)
+    params: dict[str, Any] = {
+        "generator": "survlib.data.simulate_sc_cohort",
+        "setting": setting,
+        "seed": int(seed),
+        "n_patients": int(n_patients),
+        "cells_per_patient": int(cells_per_patient),
+        "n_genes": int(n_genes),
+        "n_cells": n_total,
+        "risk_fraction": float(risk_fraction),
+        "n_batches": int(n_batches),
+        "censoring_rate": float(censoring_rate),
+        "censoring_rate_realised": float(1.0 - event.mean()),
+        "cells_per_patient_sd": sd,
+        "effect_size": float(effect_size),
+        "covariate_effect": float(covariate_effect),
+        "n_cell_types": int(n_cell_types),
+        "program_genes": n_prog,
+        "program_log_fc": prog_fc,
+        "host_share": host_share,
+        "median_survival": float(median_survival),
+        "weibull_shape": float(weibull_shape),
+        "max_follow_up": float(max_follow_up) if max_follow_up is not None else "none",
+        "library_size": float(library_size),
+        "library_size_sd": float(library_size_sd),
+        "dispersion": float(dispersion),
+        "zero_inflation": float(zero_inflation),
+        "batch_effect_sd": float(batch_effect_sd),
+        "min_cells": int(min_cells),
+        "time_unit": "months",
+        "event_coding": "1 = death observed",
+    }
+    uns = {"simulated": True, "simulation": params, "patients": patients}
+
+    # ---- counts, chunk by chunk
+    if chunk_cells is None:
+        chunk_cells = max(256, 4_000_000 // n_genes)
+    starts = range(0, n_total, chunk_cells)
+    if progress:
+        from tqdm.auto import tqdm
+
+        starts = tqdm(starts, desc="simulating cells", unit="chunk")
+
+    def chunks():
+        for s in starts:
+            e = min(s + chunk_cells, n_total)
+            yield _zinb_chunk(rng, combo[s:e], mu_tab, f0_tab, pi_tab, r_g)
+
+    if write_h5ad is None:
+        X = sp.vstack(list(chunks()), format="csr")
+        return ad.AnnData(X=X, obs=obs, var=var, uns=uns)
+
+    return _stream_h5ad(Path(write_h5ad), obs, var, uns, chunks(), n_genes)
+
+
+def _check_range(name: str, value: float, lo: float | None, hi: float | None) -> None:
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise ValueError(f"{name}={value!r} is out of range [{lo}, {hi}]")
+
+
+def _tune_censoring(
+    t_event: np.ndarray, e_cens: np.ndarray, target: float, max_follow_up: float | None
+) -> float:
+    """Rate of exponential censoring whose realised censored fraction is closest to ``target``.
+
+    The censored fraction :math:`\\frac1n\\sum_i 1[\\min(E_i/\\text{rate}, T_{\\max}) < T_i]` grows
+    with the rate, so a bisection on the log-rate finds it; 0 means no random censoring.
+    """
+    admin = np.full_like(t_event, np.inf) if max_follow_up is None else np.full_like(
+        t_event, max_follow_up
+    )
+
+    def frac(rate: float) -> float:
+        return float(np.mean(np.minimum(e_cens / rate, admin) < t_event))
+
+    if target <= 0 or np.mean(admin < t_event) >= target:
+        return 0.0
+    lo, hi = -20.0, 20.0  # log-rate bounds
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        if frac(float(np.exp(mid))) < target:
+            lo = mid
+        else:
+            hi = mid
+    best = min((lo, hi), key=lambda x: abs(frac(float(np.exp(x))) - target))
+    return float(np.exp(best))
+
+
+def _zinb_chunk(
+    rng: np.random.Generator,
+    combo: np.ndarray,
+    mu_tab: np.ndarray,
+    f0_tab: np.ndarray,
+    pi_tab: np.ndarray,
+    r_g: np.ndarray,
+    mu_switch: float = 10.0,
+) -> sp.csr_matrix:
+    r"""Zero-inflated NB counts for one chunk of cells, by inverse-CDF sampling.
+
+    Cells share a small number of (expression profile, library-size grid point) combinations
+    ``combo``; ``mu_tab[combo]`` holds their means :math:`\mu`, ``f0_tab[combo]`` their ZINB
+    zero probability :math:`\pi + (1-\pi)(1 + \mu/r)^{-r}` and ``pi_tab[combo]`` the dropout
+    :math:`\pi`. One uniform :math:`U` per entry; with :math:`F(k) = \pi + (1 - \pi)F_{NB}(k)`
+    the ZINB distribution function, :math:`X = \min\{k: F(k) \ge U\}`. Zeros (most entries)
+    cost one table look-up and one comparison; the non-zeros walk up the NB recursion
+    :math:`p_k = p_{k-1}\frac{k-1+r}{k}\frac{\mu}{r+\mu}`. Entries with
+    :math:`\mu >` ``mu_switch`` are drawn directly as gamma-Poisson mixtures (with the same
+    dropout decided by :math:`U < \pi`).
+    """
+    n, g = combo.shape[0], mu_tab.shape[1]
+    u = rng.random((n, g), dtype=np.float32)
+    keep = u > f0_tab[combo]
+    flat = np.flatnonzero(keep)
+    del keep
+    rows = flat // g
+    cols = flat - rows * g
+    tab_rows = combo[rows]
+    mu_f = mu_tab[tab_rows, cols].astype(np.float64)
+    u_f = u.ravel()[flat].astype(np.float64)
+    del u
+    pi_f = pi_tab[tab_rows, cols].astype(np.float64)
+    r_f = r_g[cols].astype(np.float64)
+    values = np.zeros(flat.size, dtype=np.float32)
+    is_big = mu_f > mu_switch
+
+    # Large means: an entry kept above has U > F(0), so its value is NB conditioned on >= 1;
+    # draw gamma-Poisson and redraw the (rare) zeros.
+    jb = np.flatnonzero(is_big)
+    if jb.size:
+        todo = jb
+        for _ in range(100):
+            lam = mu_f[todo] * rng.standard_gamma(r_f[todo]) / r_f[todo]
+            draw = rng.poisson(lam)
+            values[todo] = draw
+            todo = todo[draw == 0]
+            if not todo.size:
+                break
+
+    # inverse CDF for the rest (all known to be >= 1; most are exactly 1)
+    js = np.flatnonzero(~is_big)
+    if js.size:
+        m, r, uu, pz = mu_f[js], r_f[js], u_f[js], pi_f[js]
+        f0 = f0_tab[tab_rows[js], cols[js]].astype(np.float64)
+        q = m / (r + m)
+        pk = (f0 - pz) / (1.0 - pz) * r * q  # NB p_1 = p_0 r q
+        cdf = f0 + (1.0 - pz) * pk
+        values[js] = 1
+        more = np.flatnonzero(cdf < uu)
+        pk, cdf, r, q, uu, pz, idx = (a[more] for a in (pk, cdf, r, q, uu, pz, js))
+        alive = np.ones(idx.size, dtype=bool)
+        n_alive = idx.size
+        k = 1
+        while n_alive and k < 5000:
+            k += 1
+            pk *= (k - 1 + r) / k * q
+            cdf += (1.0 - pz) * pk
+            done = alive & (cdf >= uu)
+            values[idx[done]] = k
+            alive &= ~done
+            n_alive = int(alive.sum())
+            if n_alive < 0.5 * alive.size:  # compact the working arrays
+                pk, cdf, r, q, uu, pz, idx = (a[alive] for a in (pk, cdf, r, q, uu, pz, idx))
+                alive = np.ones(n_alive, dtype=bool)
+        if n_alive:  # numerical tail (not reached in practice)
+            values[idx[alive]] = k
+
+    nz = values > 0
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows[nz], minlength=n), out=indptr[1:])
+    return sp.csr_matrix((values[nz], cols[nz].astype(np.int32), indptr), shape=(n, g))
+
+
+def _stream_h5ad(
+    path: Path,
+    obs: pd.DataFrame,
+    var: pd.DataFrame,
+    uns: dict[str, Any],
+    chunks: Any,
+    n_genes: int,
+) -> Any:
+    """Write an AnnData to ``path`` with ``X`` appended chunk by chunk; return it backed."""
+    import anndata as ad
+    import h5py
+    from anndata.io import sparse_dataset, write_elem
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        skeleton = ad.AnnData(
+            X=sp.csr_matrix((0, n_genes), dtype=np.float32), var=var, uns=uns
+        )
+        skeleton.write_h5ad(tmp)
+        with h5py.File(tmp, "a") as f:
+            del f["obs"]
+            write_elem(f, "obs", obs)
+            del f["X"]
+            first = True
+            n_rows = 0
+            for block in chunks:
+                if first:
+                    write_elem(f, "X", block)  # anndata makes sparse datasets resizable
+                    first = False
+                else:
+                    sparse_dataset(f["X"]).append(block)
+                n_rows += block.shape[0]
+            if n_rows != obs.shape[0]:
+                raise RuntimeError(f"wrote {n_rows} rows of X for {obs.shape[0]} cells")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return ad.read_h5ad(path, backed="r")
