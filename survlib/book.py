@@ -37,7 +37,7 @@ def _as_scalar(value: Any) -> float | int | str | bool | None:
     return None
 
 
-def glue(name: str, value: Any, fmt: str | None = None, display: bool = False) -> Any:
+def glue(name: str, value: Any, fmt: str | None = None, display: bool = False) -> None:
     """Glue ``value`` under ``name`` for the book and record it as a headline number.
 
     Args:
@@ -47,8 +47,7 @@ def glue(name: str, value: Any, fmt: str | None = None, display: bool = False) -
             (``".3f"``), so a reader of the code sees it too.
         display: also display the value where the cell runs (myst-nb's ``display``).
 
-    Returns:
-        ``value``, unchanged, so ``x = glue("x", compute())`` reads naturally.
+    Returns nothing, so a cell that ends with ``glue(...)`` shows no stray output.
     """
     if not name.replace("_", "").isalnum():
         raise ValueError(f"glue name {name!r} must contain only letters, digits and underscores")
@@ -56,9 +55,11 @@ def glue(name: str, value: Any, fmt: str | None = None, display: bool = False) -
         from myst_nb import glue as _myst_glue
     except ImportError:  # pragma: no cover - the book extra is not installed
         _myst_glue = None
-    if _myst_glue is not None:
-        _myst_glue(name, value, display=display)
     scalar = _as_scalar(value)
+    if _myst_glue is not None:
+        # numpy scalars are glued as Python scalars: their repr ("np.float64(...)") cannot
+        # be formatted by {glue:text}`name:.3f`.
+        _myst_glue(name, value if scalar is None else scalar, display=display)
     if fmt is not None and scalar is not None:
         print(f"{name} = {format(scalar, fmt)}")
     if scalar is not None:
@@ -66,7 +67,6 @@ def glue(name: str, value: Any, fmt: str | None = None, display: bool = False) -
         path = os.environ.get(HEADLINES_ENV)
         if path:
             atomic_write_text(Path(path), json.dumps(_headlines, indent=2, sort_keys=True))
-    return value
 
 
 def headlines() -> dict[str, Any]:
