@@ -1286,14 +1286,21 @@ def plot_heatmap(
     cmap: str = "coolwarm",
     title: str | None = None,
     label: str = "score",
+    vmin: float | None = None,
+    vmax: float | None = None,
 ) -> Axes:
-    """Show ``heat`` (from :func:`score_heatmap`) over the thumbnail, red = high, blue = low."""
+    """Show ``heat`` (from :func:`score_heatmap`) over the thumbnail, red = high, blue = low.
+
+    ``vmin``/``vmax`` fix the colour scale (default: the range of the scores).
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 5))
     ax.imshow(thumbnail)
-    image = ax.imshow(np.ma.masked_invalid(heat), cmap=cmap, alpha=alpha, interpolation="nearest")
+    image = ax.imshow(
+        np.ma.masked_invalid(heat), cmap=cmap, alpha=alpha, interpolation="nearest", vmin=vmin, vmax=vmax
+    )
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label=label)
     ax.set_axis_off()
     if title:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,6 +108,24 @@ class LabelMask:
         cols = np.clip(cols, 0, self.labels.shape[1] - 1)
         return self.labels[rows[:, None], cols[None, :]]
 
+    def _windows(self, coords: np.ndarray, size: int) -> Iterator[np.ndarray]:
+        """The label pixels under each level-0 square ``[x, x+size) x [y, y+size)``."""
+        ds = self.downsample
+        for x, y in np.asarray(coords, dtype=np.int64).reshape(-1, 2):
+            x0, y0 = x // ds, y // ds
+            x1, y1 = max(x0 + 1, -(-(x + size) // ds)), max(y0 + 1, -(-(y + size) // ds))
+            yield self.labels[y0:y1, x0:x1]
+
+    def share(self, coords: np.ndarray, size: int, label: int) -> np.ndarray:
+        """Fraction of each square patch covered by region ``label`` (``float[N]``).
+
+        Args:
+            coords: ``int[N, 2]`` level-0 ``(x, y)`` of each patch's top-left corner.
+            size: patch side in level-0 pixels.
+            label: the region's label value.
+        """
+        return np.array([np.mean(w == label) for w in self._windows(coords, size)], dtype=np.float64)
+
     def majority(self, coords: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
         """The most common label under each square patch, and its share of the patch.
 
@@ -118,16 +136,11 @@ class LabelMask:
         Returns:
             ``(label[N], purity[N])``: the majority label and the fraction of the patch it covers.
         """
-        coords = np.asarray(coords, dtype=np.int64).reshape(-1, 2)
-        n_labels = len(self.names)
-        out = np.zeros(len(coords), dtype=np.int64)
-        purity = np.zeros(len(coords), dtype=np.float64)
-        ds = self.downsample
-        for i, (x, y) in enumerate(coords):
-            x0, y0 = x // ds, y // ds
-            x1, y1 = max(x0 + 1, -(-(x + size) // ds)), max(y0 + 1, -(-(y + size) // ds))
-            window = self.labels[y0:y1, x0:x1]
-            counts = np.bincount(window.ravel(), minlength=n_labels)
+        n = len(np.asarray(coords).reshape(-1, 2))
+        out = np.zeros(n, dtype=np.int64)
+        purity = np.zeros(n, dtype=np.float64)
+        for i, window in enumerate(self._windows(coords, size)):
+            counts = np.bincount(window.ravel(), minlength=len(self.names))
             out[i] = int(np.argmax(counts))
             purity[i] = counts[out[i]] / max(window.size, 1)
         return out, purity
