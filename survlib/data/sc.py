@@ -24,7 +24,14 @@ import scipy.sparse as sp
 
 from survlib.data.validation import require_columns, validate_survival
 
-__all__ = ["SC_SETTINGS", "simulate_sc_cohort"]
+__all__ = [
+    "SC_SETTINGS",
+    "simulate_sc_cohort",
+    "pbmc68k_counts",
+    "semi_synthetic_pbmc_cohort",
+    "validate_sc_cohort",
+    "check_same_genes",
+]
 
 #: The simulation settings :func:`simulate_sc_cohort` knows, easiest first.
 SC_SETTINGS: tuple[str, ...] = ("distinct", "substate", "hardest")
@@ -322,19 +329,9 @@ def simulate_sc_cohort(
     frac_low = group_counts[:, 2] / n_cells
     eta = effect_size * (frac_high - frac_low) / (2 * risk_fraction)
     eta = eta + covariate_effect * (age - 60.0) / 10.0
-    scale = median_survival / np.log(2.0) ** (1.0 / weibull_shape)
-    t_event = scale * (rng.exponential(size=n_patients) * np.exp(-eta)) ** (1.0 / weibull_shape)
-    e_cens = rng.exponential(size=n_patients)
-    cens_rate = _tune_censoring(t_event, e_cens, censoring_rate, max_follow_up)
-    with np.errstate(divide="ignore"):
-        t_cens = e_cens / cens_rate if cens_rate > 0 else np.full(n_patients, np.inf)
-    if max_follow_up is not None:
-        t_cens = np.minimum(t_cens, max_follow_up)
-    event = (t_event <= t_cens).astype(np.int64)
-    time = np.minimum(t_event, t_cens)
-    if event.sum() == 0:  # keep the cohort usable by survival models
-        j = int(np.argmin(t_event))
-        event[j], time[j] = 1, t_event[j]
+    time, event = _survival_times(
+        rng, eta, median_survival, weibull_shape, censoring_rate, max_follow_up
+    )
 
     # ---- tables
     pid_names = np.array([f"P{i:04d}" for i in range(n_patients)])
@@ -431,6 +428,36 @@ def simulate_sc_cohort(
 def _check_range(name: str, value: float, lo: float | None, hi: float | None) -> None:
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         raise ValueError(f"{name}={value!r} is out of range [{lo}, {hi}]")
+
+
+def _survival_times(
+    rng: np.random.Generator,
+    eta: np.ndarray,
+    median_survival: float,
+    weibull_shape: float,
+    censoring_rate: float,
+    max_follow_up: float | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Weibull proportional-hazards times with tuned exponential + administrative censoring.
+
+    :math:`T_i = \lambda (E_i e^{-\eta_i})^{1/k}`, :math:`E_i \sim \mathrm{Exp}(1)`, which has
+    :math:`S_i(t) = \exp(-(t/\lambda)^k e^{\eta_i})`; :math:`\lambda` puts the median at
+    ``median_survival`` for :math:`\eta = 0`. Returns ``(time, event)`` (months, 1 = death).
+    """
+    n = eta.shape[0]
+    scale = median_survival / np.log(2.0) ** (1.0 / weibull_shape)
+    t_event = scale * (rng.exponential(size=n) * np.exp(-eta)) ** (1.0 / weibull_shape)
+    e_cens = rng.exponential(size=n)
+    cens_rate = _tune_censoring(t_event, e_cens, censoring_rate, max_follow_up)
+    t_cens = e_cens / cens_rate if cens_rate > 0 else np.full(n, np.inf)
+    if max_follow_up is not None:
+        t_cens = np.minimum(t_cens, max_follow_up)
+    event = (t_event <= t_cens).astype(np.int64)
+    time = np.minimum(t_event, t_cens)
+    if event.sum() == 0:  # keep the cohort usable by survival models
+        j = int(np.argmin(t_event))
+        event[j], time[j] = 1, t_event[j]
+    return time, event
 
 
 def _tune_censoring(
@@ -587,3 +614,454 @@ def _stream_h5ad(
             os.remove(tmp)
         raise
     return ad.read_h5ad(path, backed="r")
+
+
+# --------------------------------------------------------------------------------------------
+# Semi-synthetic cohort from real cells
+# --------------------------------------------------------------------------------------------
+
+
+def pbmc68k_counts() -> Any:
+    """scanpy's bundled ``pbmc68k_reduced`` (700 real PBMCs, offline) with counts in ``X``.
+
+    The bundled object holds *scaled* data in ``X`` (negative values) and, in ``.raw``,
+    ``log1p`` of per-cell normalised counts for 765 genes (values stored to 3 decimals). The
+    most count-like matrix is recovered from ``.raw``: :math:`e^{x} - 1` is a multiple of the
+    cell's size factor, so dividing by the cell's smallest non-zero value (a count of 1)
+    and rounding gives integer counts (within 0.12 of an integer before rounding). These are
+    counts of the 765 genes kept by the dataset's authors, not of the whole transcriptome.
+
+    Returns:
+        AnnData (700 x 765): integer counts (``float32`` CSR) in ``X``, the original ``obs``
+        (``bulk_labels``, ``louvain``, ...) and ``obsm["X_umap"]``.
+    """
+    import anndata as ad
+    import scanpy as sc
+
+    src = sc.datasets.pbmc68k_reduced()
+    x = sp.csr_matrix(src.raw.X, dtype=np.float64)
+    x.data = np.expm1(x.data)
+    unit = np.array(
+        [x.data[x.indptr[i] : x.indptr[i + 1]].min() for i in range(x.shape[0])]
+    )
+    counts = sp.csr_matrix(sp.diags(1.0 / unit) @ x)
+    counts.data = np.round(counts.data)
+    counts = counts.astype(np.float32)
+    counts.eliminate_zeros()
+    var = pd.DataFrame(index=pd.Index(src.raw.var_names.astype(str)))
+    out = ad.AnnData(X=counts, obs=src.obs.copy(), var=var)
+    out.obsm["X_umap"] = np.asarray(src.obsm["X_umap"])
+    return out
+
+
+def semi_synthetic_pbmc_cohort(
+    n_patients: int = 40,
+    cells_per_patient: int = 300,
+    risk_cell_type: str = "CD14+ Monocyte",
+    seed: int = 0,
+    *,
+    label_key: str = "bulk_labels",
+    lower_risk_cell_type: str | None = None,
+    risk_fraction: float = 0.15,
+    effect_size: float = 3.0,
+    censoring_rate: float = 0.3,
+    cells_per_patient_sd: float = 0.3,
+    n_batches: int = 1,
+    thinning: float = 0.8,
+    median_survival: float = 30.0,
+    weibull_shape: float = 1.0,
+    max_follow_up: float | None = 120.0,
+    min_cells: int = 20,
+) -> Any:
+    r"""A semi-synthetic cohort: real PBMCs resampled into pseudo-patients, simulated survival.
+
+    Cells come from :func:`pbmc68k_counts` (700 real cells of scanpy's bundled
+    ``pbmc68k_reduced``, counts recovered from ``.raw``). The cells whose ``label_key`` is
+    ``risk_cell_type`` are the planted higher-risk population (and ``lower_risk_cell_type``, if
+    given, the lower-risk one). Patient :math:`i` draws :math:`u_i \sim U(0,1)` and gets a
+    higher-risk share :math:`\rho(0.2 + 1.6u_i)` (and, with a lower-risk type, the inverse
+    share :math:`\rho(0.2 + 1.6(1-u_i))`); its cells (lognormal number around
+    ``cells_per_patient``) are drawn with replacement from the matching pools. Survival follows
+    :func:`simulate_sc_cohort`: :math:`\eta_i = \beta (h_i - l_i - \bar d) / (2\rho)` from the
+    realised fractions (:math:`\bar d` = :math:`\rho` without a lower-risk type, else 0),
+    Weibull/exponential times in months, censoring tuned to ``censoring_rate``.
+
+    Because 700 cells are resampled into thousands, each real cell appears many times; with
+    ``thinning`` < 1 each copy's counts are binomially thinned,
+    :math:`X' \sim \mathrm{Binomial}(X, \text{thinning})`, so copies are distinct draws of the
+    same cell (1.0 keeps exact copies). Batches (``n_batches`` > 1) are labels only: the cells
+    come from one experiment and no batch effect is added.
+
+    Args:
+        n_patients: number of pseudo-patients.
+        cells_per_patient: typical cells per patient.
+        risk_cell_type: the real subpopulation planted as higher-risk (a value of
+            ``obs[label_key]``; e.g. ``"CD14+ Monocyte"`` of ``bulk_labels`` or ``"3"`` of
+            ``louvain``).
+        seed: seed of ``np.random.default_rng``.
+        label_key: ``"bulk_labels"`` or ``"louvain"``.
+        lower_risk_cell_type: optional real subpopulation planted as lower-risk.
+        risk_fraction: mean share :math:`\rho` of higher-risk cells.
+        effect_size: :math:`\beta`.
+        censoring_rate: target censored fraction.
+        cells_per_patient_sd: log-sd of cells per patient.
+        n_batches: number of (label-only) batches.
+        thinning: binomial thinning probability of each resampled copy.
+        median_survival, weibull_shape, max_follow_up: as in :func:`simulate_sc_cohort`.
+        min_cells: fewest cells per patient.
+
+    Returns:
+        AnnData with integer counts (``float32`` CSR) in ``X``; ``obs`` as
+        :func:`simulate_sc_cohort` (``cell_type`` = the real ``label_key`` annotation, plus
+        ``source_cell`` = the original cell's name, and ``louvain``), ``obsm["X_umap"]`` of the
+        source cells; ``uns["simulated"] = uns["semi_synthetic"] = True``, ``uns["simulation"]``
+        and ``uns["patients"]``.
+
+    Raises:
+        ValueError: unknown label key or cell type, or out-of-range parameters.
+    """
+    import anndata as ad
+
+    _check_range("n_patients", n_patients, 2, None)
+    _check_range("cells_per_patient", cells_per_patient, 1, None)
+    _check_range("thinning", thinning, 1e-6, 1.0)
+    hi_cap = 0.45 if lower_risk_cell_type is not None else 0.6
+    _check_range("risk_fraction", risk_fraction, 1e-6, hi_cap)
+    _check_range("n_batches", n_batches, 1, None)
+    pool = pbmc68k_counts()
+    if label_key not in ("bulk_labels", "louvain"):
+        raise ValueError(f"label_key must be 'bulk_labels' or 'louvain', got {label_key!r}")
+    labels = pool.obs[label_key].astype(str).to_numpy()
+    known = sorted(set(labels))
+    for name in (risk_cell_type, lower_risk_cell_type):
+        if name is not None and name not in known:
+            raise ValueError(f"{name!r} is not a value of obs[{label_key!r}]; choose from {known}")
+    if lower_risk_cell_type == risk_cell_type:
+        raise ValueError("lower_risk_cell_type must differ from risk_cell_type")
+
+    rng = np.random.default_rng(seed)
+    state_of_cell = np.zeros(pool.n_obs, dtype=np.int8)
+    state_of_cell[labels == risk_cell_type] = 1
+    if lower_risk_cell_type is not None:
+        state_of_cell[labels == lower_risk_cell_type] = 2
+    pools = [np.flatnonzero(state_of_cell == s) for s in range(3)]
+
+    u = rng.random(n_patients)
+    share_high = risk_fraction * (0.2 + 1.6 * u)
+    share_low = (
+        risk_fraction * (0.2 + 1.6 * (1.0 - u))
+        if lower_risk_cell_type is not None
+        else np.zeros(n_patients)
+    )
+    sd = float(cells_per_patient_sd)
+    n_cells = np.round(cells_per_patient * np.exp(sd * rng.standard_normal(n_patients) - sd**2 / 2))
+    n_cells = np.maximum(n_cells, min_cells).astype(np.int64)
+    batch_of_patient = rng.permutation(np.arange(n_patients) % n_batches)
+    age = np.clip(rng.normal(60.0, 10.0, size=n_patients), 30.0, 90.0)
+    src_idx: list[np.ndarray] = []
+    counts3 = np.zeros((n_patients, 3), dtype=np.int64)
+    for i in range(n_patients):
+        probs = np.array([1.0 - share_high[i] - share_low[i], share_high[i], share_low[i]])
+        counts3[i] = rng.multinomial(n_cells[i], probs)
+        picks = np.concatenate([rng.choice(pools[s], size=counts3[i, s]) for s in range(3)])
+        src_idx.append(picks[rng.permutation(picks.size)])
+    idx = np.concatenate(src_idx)
+    patient_idx = np.repeat(np.arange(n_patients), n_cells)
+
+    frac_high = counts3[:, 1] / n_cells
+    frac_low = counts3[:, 2] / n_cells
+    centre = 0.0 if lower_risk_cell_type is not None else risk_fraction
+    eta = effect_size * (frac_high - frac_low - centre) / (2 * risk_fraction)
+    time, event = _survival_times(
+        rng, eta, median_survival, weibull_shape, censoring_rate, max_follow_up
+    )
+
+    x = sp.csr_matrix(pool.X[idx])
+    if thinning < 1.0:
+        x.data = rng.binomial(x.data.astype(np.int64), thinning).astype(np.float32)
+        x.eliminate_zeros()
+    x = x.astype(np.float32)
+
+    pid_names = np.array([f"P{i:04d}" for i in range(n_patients)])
+    batch_names = np.array([f"batch{b}" for b in range(n_batches)])
+    state = state_of_cell[idx].astype(np.int64)
+    obs = pd.DataFrame(
+        {
+            "patient_id": pd.Categorical.from_codes(patient_idx, categories=list(pid_names)),
+            "time": time[patient_idx],
+            "event": event[patient_idx],
+            "batch": pd.Categorical.from_codes(
+                batch_of_patient[patient_idx], categories=list(batch_names)
+            ),
+            "cell_type": pd.Categorical(labels[idx], categories=known),
+            "risk_group": pd.Categorical.from_codes(state, categories=list(_GROUPS)),
+            "risk_cell": state == 1,
+            "age": age[patient_idx],
+            "source_cell": pool.obs_names.to_numpy()[idx].astype(str),
+            "louvain": pd.Categorical(pool.obs["louvain"].astype(str).to_numpy()[idx]),
+        },
+        index=pd.Index([f"cell{c:07d}" for c in range(idx.size)]),
+    )
+    patients = pd.DataFrame(
+        {
+            "patient_id": pid_names,
+            "time": time,
+            "event": event,
+            "true_risk": eta,
+            "frac_higher": frac_high,
+            "frac_lower": frac_low,
+            "batch": batch_names[batch_of_patient],
+            "age": age,
+            "n_cells": n_cells,
+        },
+        index=pd.Index(pid_names),
+    )
+    params: dict[str, Any] = {
+        "generator": "survlib.data.semi_synthetic_pbmc_cohort",
+        "source": "scanpy.datasets.pbmc68k_reduced (.raw, counts recovered)",
+        "seed": int(seed),
+        "n_patients": int(n_patients),
+        "cells_per_patient": int(cells_per_patient),
+        "n_cells": int(idx.size),
+        "label_key": label_key,
+        "risk_cell_type": risk_cell_type,
+        "lower_risk_cell_type": lower_risk_cell_type or "none",
+        "risk_fraction": float(risk_fraction),
+        "effect_size": float(effect_size),
+        "censoring_rate": float(censoring_rate),
+        "censoring_rate_realised": float(1.0 - event.mean()),
+        "cells_per_patient_sd": sd,
+        "n_batches": int(n_batches),
+        "thinning": float(thinning),
+        "median_survival": float(median_survival),
+        "weibull_shape": float(weibull_shape),
+        "max_follow_up": float(max_follow_up) if max_follow_up is not None else "none",
+        "time_unit": "months",
+        "event_coding": "1 = death observed",
+    }
+    out = ad.AnnData(
+        X=x,
+        obs=obs,
+        var=pool.var.copy(),
+        uns={"simulated": True, "semi_synthetic": True, "simulation": params, "patients": patients},
+    )
+    out.obsm["X_umap"] = pool.obsm["X_umap"][idx]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Input checks
+# --------------------------------------------------------------------------------------------
+
+
+def validate_sc_cohort(
+    adata: Any,
+    patient_key: str = "patient_id",
+    time_key: str = "time",
+    event_key: str = "event",
+    batch_key: str | None = None,
+    *,
+    expect: str | None = None,
+    layer: str | None = None,
+    max_cells_checked: int = 200_000,
+    require_events: bool = True,
+) -> pd.DataFrame:
+    """Check a single-cell survival cohort and return its patient table.
+
+    Checks, each raising an error that names the problem:
+
+    - ``KeyError``: a key missing from ``obs`` (or ``layer`` missing from ``layers``).
+    - ``ValueError``: no cells; a cell without a patient; times that are not numeric, NaN,
+      infinite or negative; events not 0/1 (1 = death observed); time or event not constant
+      within a patient; a patient with no cells (an unused category of a categorical
+      ``patient_key``, e.g. left by subsetting a plain DataFrame); a missing batch; no
+      observed event (unless ``require_events=False``).
+    - With ``expect="counts"``: negative or non-integer values in the matrix (the model wants
+      raw counts; pass ``layer=`` if they live in a layer). With ``expect="lognorm"``:
+      negative values (scaled data) or a matrix that looks like raw counts (all integers with
+      a maximum above 30). Matrix checks read at most ``max_cells_checked`` cells (the first
+      ones of a backed file).
+
+    Args:
+        adata: the cohort, one row per cell (in memory or backed).
+        patient_key, time_key, event_key, batch_key: ``obs`` columns.
+        expect: ``"counts"``, ``"lognorm"`` or None (matrix not checked).
+        layer: matrix to check instead of ``X``.
+        max_cells_checked: cap on cells read for the matrix checks.
+        require_events: raise when every patient is censored.
+
+    Returns:
+        One row per patient (index = patient id, in order of first appearance): ``time``,
+        ``event`` (int), ``n_cells`` and, with ``batch_key``, ``batch`` (the patient's batch,
+        or the batches joined by ``"+"`` when its cells span several).
+    """
+    where = "adata.obs"
+    keys = [patient_key, time_key, event_key] + ([batch_key] if batch_key is not None else [])
+    require_columns(adata.obs, keys, where=where)
+    if adata.n_obs == 0:
+        raise ValueError("the cohort has no cells (adata.n_obs == 0)")
+    obs = adata.obs
+    pid = obs[patient_key]
+    if pid.isna().any():
+        rows = np.flatnonzero(pid.isna().to_numpy())
+        raise ValueError(f"obs[{patient_key!r}] is missing for cells {_names(obs.index[rows])}")
+    if isinstance(pid.dtype, pd.CategoricalDtype):
+        used = set(pid.unique())
+        empty = [c for c in pid.cat.categories if c not in used]
+        if empty:
+            raise ValueError(
+                f"patient(s) with no cells: {_names(empty)} (unused categories of "
+                f"obs[{patient_key!r}]); drop them with "
+                f"adata.obs[{patient_key!r}] = adata.obs[{patient_key!r}].cat.remove_unused_categories()"
+            )
+
+    time = pd.to_numeric(obs[time_key], errors="coerce")
+    bad = time.isna() & obs[time_key].notna()
+    if bad.any():
+        raise ValueError(
+            f"obs[{time_key!r}] must be numeric (months); non-numeric values "
+            f"{obs.loc[bad, time_key].astype(str).unique()[:5].tolist()} for patient(s) "
+            f"{_names(pid[bad].unique())}"
+        )
+    t = time.to_numpy(dtype=np.float64)
+    for mask, what in ((~np.isfinite(t), "NaN or infinite"), (t < 0, "negative")):
+        if mask.any():
+            raise ValueError(
+                f"obs[{time_key!r}] has {what} values for patient(s) {_names(pid[mask].unique())}"
+            )
+    ev_raw = obs[event_key]
+    ev = pd.to_numeric(ev_raw.astype(object) if ev_raw.dtype == bool else ev_raw, errors="coerce")
+    if ev_raw.dtype == bool:
+        ev = ev_raw.astype(np.int64)
+    e = ev.to_numpy(dtype=np.float64)
+    bad_e = ~np.isin(e, (0.0, 1.0))
+    if bad_e.any():
+        shown = ev_raw[bad_e].astype(str).unique()[:5].tolist()
+        raise ValueError(
+            f"obs[{event_key!r}] must be 0/1 (1 = death observed); got {shown} for patient(s) "
+            f"{_names(pid[bad_e].unique())}"
+        )
+    if batch_key is not None and obs[batch_key].isna().any():
+        bad_b = obs[batch_key].isna().to_numpy()
+        raise ValueError(
+            f"obs[{batch_key!r}] is missing for cells of patient(s) {_names(pid[bad_b].unique())}"
+        )
+
+    frame = pd.DataFrame({"pid": pid.astype(str).to_numpy(), "time": t, "event": e})
+    g = frame.groupby("pid", sort=False)
+    for col, key in (("time", time_key), ("event", event_key)):
+        n_distinct = g[col].nunique()
+        varying = n_distinct.index[n_distinct > 1]
+        if len(varying):
+            raise ValueError(
+                f"obs[{key!r}] must be constant within a patient (a patient-level outcome); "
+                f"it varies within patient(s) {_names(varying)}"
+            )
+    table = pd.DataFrame(
+        {
+            "time": g["time"].first(),
+            "event": g["event"].first().astype(np.int64),
+            "n_cells": g.size(),
+        }
+    )
+    table.index.name = patient_key
+    if batch_key is not None:
+        frame["batch"] = obs[batch_key].astype(str).to_numpy()
+        table["batch"] = frame.groupby("pid", sort=False)["batch"].agg(
+            lambda s: "+".join(sorted(set(s)))
+        )
+    if require_events:
+        validate_survival(table["time"].to_numpy(), table["event"].to_numpy(), name="patients")
+    if expect is not None:
+        _check_matrix(adata, expect, layer, max_cells_checked)
+    return table
+
+
+def _names(values: Any, k: int = 5) -> str:
+    vals = [str(v) for v in list(values)]
+    shown = ", ".join(vals[:k])
+    return f"[{shown}{', ...' if len(vals) > k else ''}] ({len(vals)} in all)"
+
+
+def _check_matrix(adata: Any, expect: str, layer: str | None, max_cells: int) -> None:
+    if expect not in ("counts", "lognorm"):
+        raise ValueError(f"expect must be 'counts', 'lognorm' or None, got {expect!r}")
+    if layer is not None and layer not in adata.layers:
+        raise KeyError(f"layer {layer!r} not in adata.layers {list(adata.layers.keys())}")
+    name = "X" if layer is None else f"layers[{layer!r}]"
+    m = adata.X if layer is None else adata.layers[layer]
+    n = min(adata.n_obs, max_cells)
+    block = m[:n] if n < adata.n_obs or not (sp.issparse(m) or isinstance(m, np.ndarray)) else m
+    if sp.issparse(block):
+        vals = np.asarray(block.data)
+    else:
+        vals = np.asarray(block.toarray() if hasattr(block, "toarray") else block).ravel()
+    if vals.size == 0:
+        return
+    if not np.isfinite(vals).all():
+        raise ValueError(f"{name} has NaN or infinite values")
+    if (vals < 0).any():
+        hint = (
+            "raw counts expected" if expect == "counts"
+            else "log-normalised expression expected (this looks scaled/centred)"
+        )
+        raise ValueError(f"{name} has negative values (min {vals.min():.3g}); {hint}")
+    integer = np.all(vals == np.round(vals))
+    if expect == "counts" and not integer:
+        frac = vals[vals != np.round(vals)][:3]
+        raise ValueError(
+            f"{name} does not look like raw counts: non-integer values such as {frac.tolist()}; "
+            "pass the counts layer with layer=..., or log-normalised data with expect='lognorm'"
+        )
+    if expect == "lognorm" and integer and vals.max() > 30:
+        raise ValueError(
+            f"{name} looks like raw counts (all integers, max {vals.max():.0f}) but "
+            "log-normalised expression was expected; run scanpy.pp.normalize_total and "
+            "scanpy.pp.log1p first (or expect='counts')"
+        )
+
+
+def check_same_genes(
+    var_names_fit: Sequence[str] | pd.Index,
+    var_names_new: Sequence[str] | pd.Index,
+    *,
+    allow_reorder: bool = True,
+) -> np.ndarray:
+    """Check that new data has the genes a model was fitted on; return how to reorder it.
+
+    Args:
+        var_names_fit: genes at fit time, in the model's order.
+        var_names_new: genes of the new data.
+        allow_reorder: accept the same genes in another order (else that is an error too).
+
+    Returns:
+        Integer positions ``idx`` such that ``new[:, idx]`` has the fit genes in fit order.
+
+    Raises:
+        ValueError: listing genes missing from the new data, extra genes, duplicated gene
+            names, or (with ``allow_reorder=False``) a different order.
+    """
+    fit = pd.Index([str(g) for g in var_names_fit])
+    new = pd.Index([str(g) for g in var_names_new])
+    for label, idx in (("fit", fit), ("new", new)):
+        if idx.has_duplicates:
+            raise ValueError(
+                f"duplicated gene names in the {label} data: {_names(idx[idx.duplicated()].unique())}"
+            )
+    missing = fit.difference(new, sort=False)
+    extra = new.difference(fit, sort=False)
+    if len(missing) or len(extra):
+        parts = []
+        if len(missing):
+            parts.append(f"{len(missing)} gene(s) of the fitted model missing from the new data: "
+                         f"{_names(missing)}")
+        if len(extra):
+            parts.append(f"{len(extra)} extra gene(s) not seen at fit time: {_names(extra)}")
+        raise ValueError(
+            "genes differ between fit and predict; " + "; ".join(parts)
+            + ". Subset/reorder the new data to the fitted genes (adata[:, fit_genes])."
+        )
+    idx = new.get_indexer(fit)
+    if not allow_reorder and not np.array_equal(idx, np.arange(len(fit))):
+        raise ValueError("the new data has the fitted genes in a different order")
+    return idx
