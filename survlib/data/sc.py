@@ -512,17 +512,18 @@ def _zinb_chunk(
     n, g = combo.shape[0], mu_tab.shape[1]
     u = rng.random((n, g), dtype=np.float32)
     keep = u > f0_tab[combo]
+    per_row = np.count_nonzero(keep, axis=1)
     flat = np.flatnonzero(keep)
     del keep
-    rows = flat // g
+    rows = np.repeat(np.arange(n), per_row)
     cols = flat - rows * g
-    tab_rows = combo[rows]
-    mu_f = mu_tab[tab_rows, cols].astype(np.float64)
+    tab_flat = combo[rows] * g + cols  # position in the (combo, gene) tables
+    mu_f = mu_tab.ravel()[tab_flat].astype(np.float64)
     u_f = u.ravel()[flat].astype(np.float64)
-    del u
-    pi_f = pi_tab[tab_rows, cols].astype(np.float64)
-    r_f = r_g[cols].astype(np.float64)
-    values = np.zeros(flat.size, dtype=np.float32)
+    del u, flat
+    pi_f = pi_tab.ravel()[tab_flat].astype(np.float64)
+    r_f = r_g[cols]
+    values = np.zeros(cols.size, dtype=np.float32)
     is_big = mu_f > mu_switch
 
     # Large means: an entry kept above has U > F(0), so its value is NB conditioned on >= 1;
@@ -542,7 +543,7 @@ def _zinb_chunk(
     js = np.flatnonzero(~is_big)
     if js.size:
         m, r, uu, pz = mu_f[js], r_f[js], u_f[js], pi_f[js]
-        f0 = f0_tab[tab_rows[js], cols[js]].astype(np.float64)
+        f0 = f0_tab.ravel()[tab_flat[js]].astype(np.float64)
         q = m / (r + m)
         pk = (f0 - pz) / (1.0 - pz) * r * q  # NB p_1 = p_0 r q
         cdf = f0 + (1.0 - pz) * pk
