@@ -72,8 +72,12 @@ from survlib.data.slides import REGION_NAMES, TISSUE_REGIONS, write_synthetic_sl
 
 workdir = Path(tempfile.mkdtemp(prefix="survlib_04_"))  # slide and feature file live here
 REGION_COLOURS = {
-    "background": "#d9d9d9", "tumour": "#6a3d9a", "stroma": "#e7298a",
-    "lymphocytes": "#1f78b4", "necrosis": "#b2a05a", "pen": "#33a02c",
+    "background": "#d9d9d9",
+    "tumour": "#6a3d9a",
+    "stroma": "#e7298a",
+    "lymphocytes": "#1f78b4",
+    "necrosis": "#b2a05a",
+    "pen": "#33a02c",
 }
 
 # %% [markdown]
@@ -97,6 +101,7 @@ write_seconds = time.perf_counter() - t0
 slide = wsi.Slide(synthetic.path)
 slide_mb = synthetic.path.stat().st_size / 1e6
 glue("slide_mb", slide_mb, fmt=".1f")
+glue("slide_mm", slide.dimensions[0] * slide.mpp / 1000, fmt=".2f")
 pd.DataFrame(
     {
         "vendor": [slide.vendor],
@@ -119,7 +124,9 @@ region_cmap = plt.matplotlib.colors.ListedColormap([REGION_COLOURS[n] for n in R
 fig, axes = plt.subplots(1, 2, figsize=(9, 4.5))
 axes[0].imshow(thumb)
 axes[0].set_title("synthetic slide (thumbnail)")
-axes[1].imshow(truth, cmap=region_cmap, vmin=-0.5, vmax=len(REGION_NAMES) - 0.5, interpolation="nearest")
+axes[1].imshow(
+    truth, cmap=region_cmap, vmin=-0.5, vmax=len(REGION_NAMES) - 0.5, interpolation="nearest"
+)
 axes[1].set_title("planted regions (truth)")
 handles = [plt.matplotlib.patches.Patch(color=REGION_COLOURS[n], label=n) for n in REGION_NAMES]
 axes[1].legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
@@ -192,9 +199,14 @@ rows = []
 for mag in (40.0, 20.0, 10.0, 5.0):
     g = wsi.tile_grid(slide, magnification=mag, patch_size=256)
     rows.append(
-        {"magnification": f"{mag:g}x", "read level": g.level,
-         "level downsample": g.level_downsample, "pixels read": g.read_size,
-         "level-0 footprint": g.size_level0, "patches (no mask)": len(g)}
+        {
+            "magnification": f"{mag:g}x",
+            "read level": g.level,
+            "level downsample": g.level_downsample,
+            "pixels read": g.read_size,
+            "level-0 footprint": g.size_level0,
+            "patches (no mask)": len(g),
+        }
     )
 pd.DataFrame(rows)
 
@@ -203,34 +215,51 @@ pd.DataFrame(rows)
 # half tissue:
 
 # %%
-grid = wsi.tile_grid(slide, magnification=magnification, patch_size=patch_size, mask=mask, min_tissue=min_tissue)
-paper_grid = wsi.tile_grid(slide, magnification=20.0, patch_size=256, mask=mask, min_tissue=min_tissue)
+grid = wsi.tile_grid(
+    slide, magnification=magnification, patch_size=patch_size, mask=mask, min_tissue=min_tissue
+)
+paper_grid = wsi.tile_grid(
+    slide, magnification=20.0, patch_size=256, mask=mask, min_tissue=min_tissue
+)
 glue("n_patches", len(grid))
 glue("n_patches_256", len(paper_grid))
 glue("read_level", grid.level)
 glue("read_size", grid.read_size)
+glue("patch_size", grid.patch_size)
 glue("size_level0", grid.size_level0)
 
 fig, ax = plt.subplots(figsize=(5, 5))
 ax.imshow(thumb)
 for x, y in grid.coords:
-    ax.add_patch(plt.Rectangle((x / thumb_ds[0], y / thumb_ds[1]), grid.size_level0 / thumb_ds[0],
-                               grid.size_level0 / thumb_ds[1], fill=False, lw=0.6, ec="k"))
+    ax.add_patch(
+        plt.Rectangle(
+            (x / thumb_ds[0], y / thumb_ds[1]),
+            grid.size_level0 / thumb_ds[0],
+            grid.size_level0 / thumb_ds[1],
+            fill=False,
+            lw=0.6,
+            ec="k",
+        )
+    )
 ax.set_title(f"synthetic slide: {len(grid)} patches, {patch_size} px at {magnification:g}x")
 ax.set_axis_off()
 
 # %% [markdown]
-# The grid has {glue:text}`n_patches` patches of {glue:text}`read_size` pixels read at level
-# {glue:text}`read_level`, each covering {glue:text}`size_level0` level-0 pixels. With the
+# The grid has {glue:text}`n_patches` patches. Each is read as a square of
+# {glue:text}`read_size` pixels at level {glue:text}`read_level` and shrunk to
+# {glue:text}`patch_size` pixels; its side spans {glue:text}`size_level0` level-0 pixels. With the
 # papers' 256-pixel patches the same slide would give only {glue:text}`n_patches_256`: it is
-# about 1 mm across, while a real slide carries 1-2 cm² of tissue. AMKD's Table 1 lists how
+# {glue:text}`slide_mm:.2f` mm across, while a real slide often carries a square centimetre of
+# tissue or more. AMKD's Table 1 lists how
 # many patches the real cohorts yield:
 
 # %%
 amkd_table1 = pd.DataFrame(
-    {"cohort": ["TCGA-BRCA", "TCGA-STAD", "TCGA-HNSC", "TCGA-CRAD", "CPTAC-HNSC"],
-     "WSIs": [929, 343, 414, 301, 364],
-     "patches": [2_608_105, 1_089_079, 1_183_322, 981_941, 1_069_112]}
+    {
+        "cohort": ["TCGA-BRCA", "TCGA-STAD", "TCGA-HNSC", "TCGA-CRAD", "CPTAC-HNSC"],
+        "WSIs": [929, 343, 414, 301, 364],
+        "patches": [2_608_105, 1_089_079, 1_183_322, 981_941, 1_069_112],
+    }
 )
 amkd_table1["patches per WSI"] = (amkd_table1["patches"] / amkd_table1["WSIs"]).round()
 amkd_table1
@@ -262,10 +291,18 @@ glue("patches_per_second", len(grid) / encode_seconds, fmt=".1f")
 features_path = wsi.write_features(workdir / "synthetic_slide.h5", feats)
 stored = wsi.read_features(features_path)
 pd.Series(
-    {"patches": len(stored), "features": stored.features.shape[1], "encoder": stored.encoder,
-     "encoder version": stored.encoder_version, "magnification": stored.magnification,
-     "patch size": stored.patch_size, "read level": stored.level,
-     "level-0 footprint": stored.size_level0, "slide": stored.slide_id, "patient": stored.patient_id},
+    {
+        "patches": len(stored),
+        "features": stored.features.shape[1],
+        "encoder": stored.encoder,
+        "encoder version": stored.encoder_version,
+        "magnification": stored.magnification,
+        "patch size": stored.patch_size,
+        "read level": stored.level,
+        "level-0 footprint": stored.size_level0,
+        "slide": stored.slide_id,
+        "patient": stored.patient_id,
+    },
     name="feature file (read back)",
 ).to_frame()
 
@@ -289,7 +326,7 @@ pd.Series(
 # ## Do the features see the tissue?
 #
 # Every patch gets the planted region covering most of it (keeping patches where that region
-# covers at least half the patch). If the features carry tissue information, a plain
+# covers at least a share {glue:text}`min_purity` of the patch). If the features carry tissue information, a plain
 # logistic regression should tell the regions apart on patches it was not trained on. We
 # report stratified cross-validated accuracy, beside the accuracy of always guessing the most
 # common region.
@@ -299,7 +336,9 @@ region_of_patch, purity = synthetic.truth.majority(grid.coords, grid.size_level0
 usable = np.isin(region_of_patch, TISSUE_REGIONS) & (purity >= min_purity)
 X, y = feats.features[usable], region_of_patch[usable]
 smallest_region = int(np.bincount(y)[np.unique(y)].min())
-cv = StratifiedKFold(n_splits=max(2, min(n_folds, smallest_region)), shuffle=True, random_state=seed)
+cv = StratifiedKFold(
+    n_splits=max(2, min(n_folds, smallest_region)), shuffle=True, random_state=seed
+)
 classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000))
 predicted = cross_val_predict(classifier, X, y, cv=cv)
 texture_accuracy = float(np.mean(predicted == y))
@@ -307,6 +346,7 @@ chance_accuracy = float(np.bincount(y).max() / len(y))
 glue("texture_accuracy", texture_accuracy, fmt=".3f")
 glue("chance_accuracy", chance_accuracy, fmt=".3f")
 glue("n_checked", int(usable.sum()))
+glue("min_purity", min_purity)
 pd.crosstab(
     pd.Series([REGION_NAMES[i] for i in y], name="planted region"),
     pd.Series([REGION_NAMES[i] for i in predicted], name="predicted (cross-validated)"),
@@ -324,11 +364,17 @@ else:
 fig, ax = plt.subplots(figsize=(5.5, 4.5))
 for region in np.unique(y):
     sel = y == region
-    ax.scatter(*coords_2d[sel].T, s=18, color=REGION_COLOURS[REGION_NAMES[region]], label=REGION_NAMES[region])
+    ax.scatter(
+        *coords_2d[sel].T,
+        s=18,
+        color=REGION_COLOURS[REGION_NAMES[region]],
+        label=REGION_NAMES[region],
+    )
 ax.set_title(f"{embedding.upper()} of patch features (synthetic slide), coloured by planted region")
 ax.set_xticks([])
 ax.set_yticks([])
-ax.legend(frameon=False, fontsize=8);
+ax.legend(frameon=False, fontsize=8)
+fig.tight_layout()
 
 # %% [markdown]
 # On {glue:text}`n_checked` patches the classifier names the planted region with
@@ -361,16 +407,39 @@ score_corr = float(spearmanr(planted_score[usable], tumour_proba[usable]).statis
 glue("score_corr", score_corr, fmt=".3f")
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 5))
-wsi.plot_heatmap(thumb, wsi.score_heatmap(planted_score, grid.coords, grid.size_level0, thumb.shape[:2], thumb_ds),
-                 ax=axes[0], title="planted score: tumour share (synthetic)", label="tumour share", vmin=0, vmax=1)
-wsi.plot_heatmap(thumb, wsi.score_heatmap(tumour_proba[usable], grid.coords[usable], grid.size_level0, thumb.shape[:2], thumb_ds),
-                 ax=axes[1], title="classifier P(tumour), cross-validated", label="probability", vmin=0, vmax=1)
+wsi.plot_heatmap(
+    thumb,
+    wsi.score_heatmap(planted_score, grid.coords, grid.size_level0, thumb.shape[:2], thumb_ds),
+    ax=axes[0],
+    title="planted score: tumour share (synthetic)",
+    label="tumour share",
+    vmin=0,
+    vmax=1,
+)
+wsi.plot_heatmap(
+    thumb,
+    wsi.score_heatmap(
+        tumour_proba[usable], grid.coords[usable], grid.size_level0, thumb.shape[:2], thumb_ds
+    ),
+    ax=axes[1],
+    title="classifier P(tumour), cross-validated",
+    label="probability",
+    vmin=0,
+    vmax=1,
+)
 fig.tight_layout()
 
 # %%
 labels_text = [REGION_NAMES[r] for r in region_of_patch]
-gallery = wsi.plot_top_patches(slide, grid, planted_score, k=top_k, ncols=4, labels=labels_text,
-                               title=f"top {top_k} patches by planted score (synthetic slide)")
+gallery = wsi.plot_top_patches(
+    slide,
+    grid,
+    planted_score,
+    k=top_k,
+    ncols=4,
+    labels=labels_text,
+    title=f"top {top_k} patches by planted score (synthetic slide)",
+)
 
 # %% [markdown]
 # The two heat maps agree (Spearman correlation {glue:text}`score_corr:.3f` between the

@@ -230,7 +230,9 @@ class Slide:
         )
 
     # -- pixels
-    def read_region(self, location: tuple[int, int], level: int, size: tuple[int, int]) -> np.ndarray:
+    def read_region(
+        self, location: tuple[int, int], level: int, size: tuple[int, int]
+    ) -> np.ndarray:
         """Read ``size = (w, h)`` pixels of ``level`` whose top-left is level-0 ``location``.
 
         Returns:
@@ -387,7 +389,7 @@ def _drop_small_components(mask: np.ndarray, min_px: int, keep_border: bool = Fa
 
 
 def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two boolean masks of the same shape: :math:`|A\\cap B|/|A\\cup B|`."""
+    """Intersection over union of two same-shape boolean masks, :math:`|A\\cap B|/|A\\cup B|`."""
     a, b = np.asarray(a, bool), np.asarray(b, bool)
     if a.shape != b.shape:
         raise ValueError(f"mask_iou: shapes differ, {a.shape} vs {b.shape}")
@@ -398,7 +400,9 @@ def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
 # ============================================================================ tiling
 
 
-def best_level(level_downsamples: Sequence[float], downsample: float, rtol: float = DOWNSAMPLE_RTOL) -> int:
+def best_level(
+    level_downsamples: Sequence[float], downsample: float, rtol: float = DOWNSAMPLE_RTOL
+) -> int:
     """The coarsest pyramid level whose downsample does not exceed ``downsample``.
 
     That level has at least the requested resolution, and is the cheapest to read from: a
@@ -410,7 +414,9 @@ def best_level(level_downsamples: Sequence[float], downsample: float, rtol: floa
     10x (downsample 4) -> level 1; 5x (downsample 8) -> level 1.
     """
     if downsample < 1 - rtol:
-        raise ValueError(f"downsample {downsample} < 1: the slide has no resolution finer than level 0")
+        raise ValueError(
+            f"downsample {downsample} < 1: the slide has no resolution finer than level 0"
+        )
     ok = [i for i, d in enumerate(level_downsamples) if d <= downsample * (1 + rtol)]
     return max(ok, key=lambda i: level_downsamples[i])
 
@@ -601,7 +607,9 @@ def iter_patches(
             index = np.arange(start, min(n, start + batch_size))
             coords = grid.coords[index]
             images = (
-                np.stack([read_patch(slide, grid, x, y) for x, y in coords]) if read_pixels else None
+                np.stack([read_patch(slide, grid, x, y) for x, y in coords])
+                if read_pixels
+                else None
             )
             bar.update(len(index))
             yield PatchBatch(images=images, coords=coords, index=index)
@@ -611,7 +619,7 @@ def iter_patches(
 
 
 class EncoderUnavailableError(RuntimeError):
-    """An optional patch encoder cannot run here (package or weights missing); says how to fix it."""
+    """An optional patch encoder cannot run here (package or weights missing); says how to fix."""
 
 
 @runtime_checkable
@@ -649,7 +657,8 @@ class HandcraftedEncoder:
       (px); coefficient of variation of blob area;
     - co-occurrence (8): grey-level co-occurrence matrix (32 grey levels) at distances 1 and
       4 px, averaged over 0 and 90 degrees: contrast, homogeneity, energy, correlation;
-    - orientation (2): structure-tensor coherence :math:`\\sum(\\lambda_1-\\lambda_2)/\\sum(\\lambda_1+\\lambda_2)`
+    - orientation (2): structure-tensor coherence
+      :math:`\\sum(\\lambda_1-\\lambda_2)/\\sum(\\lambda_1+\\lambda_2)`
       (fibres align: high) and mean gradient energy :math:`\\overline{\\lambda_1+\\lambda_2}`;
     - scale (3): mean absolute difference of Gaussians of the grey image at sigma 1-2, 2-4, 4-8 px;
     - local binary patterns (10): histogram of uniform LBP codes (8 neighbours, radius 1).
@@ -673,11 +682,19 @@ class HandcraftedEncoder:
         names = [f"rgb_mean_{c}" for c in "rgb"] + [f"rgb_sd_{c}" for c in "rgb"]
         names += ["saturation_mean", "value_mean"]
         for stain in ("h", "e"):
-            names += [f"{stain}_mean", f"{stain}_sd", f"{stain}_p10", f"{stain}_p50", f"{stain}_p90"]
+            names += [
+                f"{stain}_mean",
+                f"{stain}_sd",
+                f"{stain}_p10",
+                f"{stain}_p50",
+                f"{stain}_p90",
+            ]
         names += ["d_mean"]
         names += ["nuclear_fraction", "nuclei_per_10k_px", "nucleus_area_mean", "nucleus_area_cv"]
         for d in (1, 4):
-            names += [f"glcm_{p}_d{d}" for p in ("contrast", "homogeneity", "energy", "correlation")]
+            names += [
+                f"glcm_{p}_d{d}" for p in ("contrast", "homogeneity", "energy", "correlation")
+            ]
         names += ["orientation_coherence", "gradient_energy"]
         names += ["dog_1_2", "dog_2_4", "dog_4_8"]
         names += [f"lbp_{i}" for i in range(10)]
@@ -694,14 +711,21 @@ class HandcraftedEncoder:
     def encode_patch(self, image: np.ndarray) -> np.ndarray:
         """Features of one ``uint8[h, w, 3]`` RGB patch (see the class docstring)."""
         from scipy import ndimage
-        from skimage.color import rgb2gray, rgb2hed, rgb2hsv
-        from skimage.feature import graycomatrix, graycoprops, local_binary_pattern, structure_tensor
+        from skimage.color import rgb2gray, rgb2hed
+        from skimage.feature import (
+            graycomatrix,
+            graycoprops,
+            local_binary_pattern,
+            structure_tensor,
+        )
 
         rgb = image.astype(np.float64) / 255.0
         feats: list[float] = []
         feats += list(rgb.reshape(-1, 3).mean(0)) + list(rgb.reshape(-1, 3).std(0))
-        hsv = rgb2hsv(image)
-        feats += [hsv[..., 1].mean(), hsv[..., 2].mean()]
+        # HSV saturation (max - min) / max and value max, without a full HSV conversion
+        high, low = rgb.max(axis=2), rgb.min(axis=2)
+        saturation = np.divide(high - low, high, out=np.zeros_like(high), where=high > 0)
+        feats += [saturation.mean(), high.mean()]
 
         hed = rgb2hed(image)
         for ch in (0, 1):
@@ -725,7 +749,14 @@ class HandcraftedEncoder:
         gray = rgb2gray(image)
         levels = 32
         quant = np.minimum((gray * levels).astype(np.uint8), levels - 1)
-        glcm = graycomatrix(quant, distances=[1, 4], angles=[0, np.pi / 2], levels=levels, symmetric=True, normed=True)
+        glcm = graycomatrix(
+            quant,
+            distances=[1, 4],
+            angles=[0, np.pi / 2],
+            levels=levels,
+            symmetric=True,
+            normed=True,
+        )
         for di in range(2):
             for prop in ("contrast", "homogeneity", "energy", "correlation"):
                 value = graycoprops(glcm, prop)[di].mean()
@@ -736,7 +767,7 @@ class HandcraftedEncoder:
         gap = np.sqrt((arr - acc) ** 2 + 4 * arc**2)  # lambda1 - lambda2
         feats += [gap.sum() / (trace.sum() + 1e-12), trace.mean()]
 
-        blurs = [ndimage.gaussian_filter(gray, s) for s in (1, 2, 4, 8)]
+        blurs = [ndimage.gaussian_filter(gray, s, truncate=3.0) for s in (1, 2, 4, 8)]
         feats += [np.abs(blurs[i] - blurs[i + 1]).mean() for i in range(3)]
 
         lbp = local_binary_pattern((gray * 255).astype(np.uint8), P=8, R=1, method="uniform")
@@ -778,10 +809,18 @@ class FoundationEncoder:
 
     needs_pixels = True
 
-    def __init__(self, model: str = "uni", *, weights: str | os.PathLike[str] | None = None, device: str = "auto") -> None:
+    def __init__(
+        self,
+        model: str = "uni",
+        *,
+        weights: str | os.PathLike[str] | None = None,
+        device: str = "auto",
+    ) -> None:
         model = model.lower()
         if model not in _FOUNDATION_HELP:
-            raise ValueError(f"unknown foundation model {model!r}; choose from {sorted(_FOUNDATION_HELP)}")
+            raise ValueError(
+                f"unknown foundation model {model!r}; choose from {sorted(_FOUNDATION_HELP)}"
+            )
         import torch
 
         from survlib.train import pick_device
@@ -831,7 +870,9 @@ def _imagenet_preprocess(size: int = 224) -> Any:
     def run(images: np.ndarray) -> Any:
         x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255.0
         if x.shape[-1] != size or x.shape[-2] != size:
-            x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+            x = F.interpolate(
+                x, size=(size, size), mode="bilinear", antialias=True, align_corners=False
+            )
         return (x - mean) / std
 
     return run
@@ -847,10 +888,17 @@ def _load_uni(weights: str | os.PathLike[str] | None) -> tuple[Any, int, Any]:
         )
     else:
         model = timm.create_model(
-            "vit_large_patch16_224", img_size=224, patch_size=16, init_values=1e-5,
-            num_classes=0, dynamic_img_size=True, pretrained=False,
+            "vit_large_patch16_224",
+            img_size=224,
+            patch_size=16,
+            init_values=1e-5,
+            num_classes=0,
+            dynamic_img_size=True,
+            pretrained=False,
         )
-        model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True), strict=True)
+        model.load_state_dict(
+            torch.load(weights, map_location="cpu", weights_only=True), strict=True
+        )
     return model, 1024, _imagenet_preprocess(224)
 
 
@@ -1022,7 +1070,15 @@ def extract_features(
     )
 
 
-_REQUIRED_ATTRS = ("slide_id", "encoder", "encoder_version", "magnification", "patch_size", "level", "size_level0")
+_REQUIRED_ATTRS = (
+    "slide_id",
+    "encoder",
+    "encoder_version",
+    "magnification",
+    "patch_size",
+    "level",
+    "size_level0",
+)
 
 
 def write_features(path: str | os.PathLike[str], feats: SlideFeatures) -> Path:
@@ -1047,7 +1103,11 @@ def write_features(path: str | os.PathLike[str], feats: SlideFeatures) -> Path:
         coords.attrs["patch_size"] = feats.size_level0
         coords.attrs["units"] = "level-0 pixels (x, y) of the top-left corner"
         if feats.feature_names is not None:
-            h5.create_dataset("feature_names", data=np.array(feats.feature_names, dtype=object), dtype=h5py.string_dtype())
+            h5.create_dataset(
+                "feature_names",
+                data=np.array(feats.feature_names, dtype=object),
+                dtype=h5py.string_dtype(),
+            )
         attrs = {
             "format": FEATURE_FORMAT,
             "format_version": FEATURE_FORMAT_VERSION,
@@ -1094,12 +1154,20 @@ def read_features(path: str | os.PathLike[str], **metadata: Any) -> SlideFeature
     try:
         with h5py.File(path, "r") as h5:
             if "features" not in h5 or "coords" not in h5:
-                raise FeatureFileError(f"{path}: needs 'features' and 'coords' datasets, has {sorted(h5)}")
+                raise FeatureFileError(
+                    f"{path}: needs 'features' and 'coords' datasets, has {sorted(h5)}"
+                )
             features = h5["features"][()]
             coords = h5["coords"][()]
             attrs = {k: _plain(v) for k, v in h5.attrs.items()}
             coord_attrs = {k: _plain(v) for k, v in h5["coords"].attrs.items()}
-            names = tuple(s.decode() if isinstance(s, bytes) else str(s) for s in h5["feature_names"][()]) if "feature_names" in h5 else None
+            names = (
+                tuple(
+                    s.decode() if isinstance(s, bytes) else str(s) for s in h5["feature_names"][()]
+                )
+                if "feature_names" in h5
+                else None
+            )
     except OSError as exc:
         raise FeatureFileError(f"{path}: not a readable HDF5 file ({exc})") from exc
     if features.ndim == 3 and features.shape[0] == 1:  # CLAM sometimes stores [1, N, D]
@@ -1124,7 +1192,11 @@ def read_features(path: str | os.PathLike[str], **metadata: Any) -> SlideFeature
             + ", ".join(f"{k}=..." for k in missing)
             + ")"
         )
-    known = {f for f in SlideFeatures.__dataclass_fields__ if f not in ("features", "coords", "feature_names", "extra")}
+    known = {
+        f
+        for f in SlideFeatures.__dataclass_fields__
+        if f not in ("features", "coords", "feature_names", "extra")
+    }
     skip = {"format", "format_version"}
     extra = {k: v for k, v in attrs.items() if k not in known and k not in skip}
     return SlideFeatures(
@@ -1210,7 +1282,8 @@ def patient_bag(
             if getattr(s, key) != getattr(first, key):
                 raise ValueError(
                     f"patient_bag({pid!r}): slide {s.slide_id!r} has {key}={getattr(s, key)!r} "
-                    f"but {first.slide_id!r} has {getattr(first, key)!r}; features are not comparable"
+                    f"but {first.slide_id!r} has {getattr(first, key)!r}; "
+                    "features are not comparable"
                 )
         if s.features.shape[1] != first.features.shape[1]:
             raise ValueError(f"patient_bag({pid!r}): feature dimensions differ")
@@ -1218,7 +1291,9 @@ def patient_bag(
     coords = np.concatenate([s.coords for s in slides])
     slide_index = np.concatenate([np.full(len(s), i, dtype=np.int64) for i, s in enumerate(slides)])
     if max_patches is not None and len(features) > max_patches:
-        keep = np.sort(np.random.default_rng(seed).choice(len(features), max_patches, replace=False))
+        keep = np.sort(
+            np.random.default_rng(seed).choice(len(features), max_patches, replace=False)
+        )
         features, coords, slide_index = features[keep], coords[keep], slide_index[keep]
     return PatientBag(
         patient_id=pid,
@@ -1299,7 +1374,12 @@ def plot_heatmap(
         _, ax = plt.subplots(figsize=(5, 5))
     ax.imshow(thumbnail)
     image = ax.imshow(
-        np.ma.masked_invalid(heat), cmap=cmap, alpha=alpha, interpolation="nearest", vmin=vmin, vmax=vmax
+        np.ma.masked_invalid(heat),
+        cmap=cmap,
+        alpha=alpha,
+        interpolation="nearest",
+        vmin=vmin,
+        vmax=vmax,
     )
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label=label)
     ax.set_axis_off()

@@ -34,8 +34,10 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory):
     return write_synthetic_slide(path, seed=3, width=SLIDE_SIZE, height=SLIDE_SIZE)
 
 
-def _coordinate_slide(path: Path, width: int, height: int, block: int, downsamples: tuple[int, ...]) -> Path:
-    """A slide whose level-0 ``block`` x ``block`` squares each have a colour encoding (col, row)."""
+def _coordinate_slide(
+    path: Path, width: int, height: int, block: int, downsamples: tuple[int, ...]
+) -> Path:
+    """A slide whose level-0 ``block``-px squares each have a colour encoding (column, row)."""
     ys, xs = np.mgrid[0:height, 0:width]
     image = np.zeros((height, width, 3), np.uint8)
     image[..., 0] = 10 + 7 * (xs // block)
@@ -45,7 +47,11 @@ def _coordinate_slide(path: Path, width: int, height: int, block: int, downsampl
     for d in downsamples[1:]:
         h, w = height // d, width // d
         levels.append(
-            image[: h * d, : w * d].reshape(h, d, w, d, 3).mean(axis=(1, 3)).round().astype(np.uint8)
+            image[: h * d, : w * d]
+            .reshape(h, d, w, d, 3)
+            .mean(axis=(1, 3))
+            .round()
+            .astype(np.uint8)
         )
     return write_pyramid_tiff(path, levels, mpp=0.25, objective_power=40)
 
@@ -70,7 +76,9 @@ def test_synthetic_slide_is_an_aperio_slide_openslide_reads(synthetic):
 
 
 def test_synthetic_slide_is_deterministic_and_has_every_region(synthetic, tmp_path):
-    again = write_synthetic_slide(tmp_path / "again.tif", seed=3, width=SLIDE_SIZE, height=SLIDE_SIZE)
+    again = write_synthetic_slide(
+        tmp_path / "again.tif", seed=3, width=SLIDE_SIZE, height=SLIDE_SIZE
+    )
     np.testing.assert_array_equal(again.truth.labels, synthetic.truth.labels)
     a, b = openslide.OpenSlide(str(synthetic.path)), openslide.OpenSlide(str(again.path))
     try:
@@ -159,8 +167,12 @@ def test_best_level_picks_the_coarsest_level_not_coarser_than_needed():
         wsi.best_level((1.0, 4.0), 0.5)
 
 
-@pytest.mark.parametrize("downsamples, level, read_size", [((1, 4, 16), 0, 512), ((1, 2, 8), 1, 256)])
-def test_20x_patches_from_a_40x_slide_count_and_coordinates(tmp_path, downsamples, level, read_size):
+@pytest.mark.parametrize(
+    "downsamples, level, read_size", [((1, 4, 16), 0, 512), ((1, 2, 8), 1, 256)]
+)
+def test_20x_patches_from_a_40x_slide_count_and_coordinates(
+    tmp_path, downsamples, level, read_size
+):
     width, height = 2560 + 100, 1536 + 300  # not multiples of the 512-px footprint
     path = _coordinate_slide(tmp_path / "coords.tif", width, height, 512, downsamples)
     with wsi.Slide(path) as slide:
@@ -210,8 +222,16 @@ def small_features(synthetic):
     with wsi.Slide(synthetic.path) as slide:
         mask = wsi.tissue_mask(slide, downsample=16)
         grid = wsi.tile_grid(slide, magnification=20, patch_size=128, mask=mask)
-        grid = wsi.TileGrid(**{**grid.__dict__, "coords": grid.coords[:12], "tissue_fraction": grid.tissue_fraction[:12]})
-        feats = wsi.extract_features(slide, grid, wsi.HandcraftedEncoder(), progress=False, patient_id="P1")
+        grid = wsi.TileGrid(
+            **{
+                **grid.__dict__,
+                "coords": grid.coords[:12],
+                "tissue_fraction": grid.tissue_fraction[:12],
+            }
+        )
+        feats = wsi.extract_features(
+            slide, grid, wsi.HandcraftedEncoder(), progress=False, patient_id="P1"
+        )
     return grid, feats
 
 
@@ -235,7 +255,9 @@ def test_handcrafted_features_tell_tumour_from_stroma(synthetic):
         pick = {}
         for region in (1, 2):
             idx = np.flatnonzero((labels == region) & (purity > 0.9))[:3]
-            pick[region] = np.stack([enc.encode_patch(wsi.read_patch(slide, grid, *grid.coords[i])) for i in idx])
+            pick[region] = np.stack(
+                [enc.encode_patch(wsi.read_patch(slide, grid, *grid.coords[i])) for i in idx]
+            )
     names = enc.feature_names
     h = names.index("nuclear_fraction")
     coh = names.index("orientation_coherence")
@@ -249,15 +271,30 @@ def test_feature_file_round_trip(tmp_path, small_features):
     back = wsi.read_features(path)
     np.testing.assert_array_equal(back.features, feats.features)
     np.testing.assert_array_equal(back.coords, feats.coords)
-    for key in ("slide_id", "patient_id", "encoder", "encoder_version", "magnification",
-                "base_magnification", "patch_size", "level", "size_level0", "mpp", "feature_names"):
+    for key in (
+        "slide_id",
+        "patient_id",
+        "encoder",
+        "encoder_version",
+        "magnification",
+        "base_magnification",
+        "patch_size",
+        "level",
+        "size_level0",
+        "mpp",
+        "feature_names",
+    ):
         assert getattr(back, key) == getattr(feats, key), key
-    assert back.encoder == "handcrafted-hed" and back.magnification == 20 and back.size_level0 == 256
+    assert (
+        back.encoder == "handcrafted-hed" and back.magnification == 20 and back.size_level0 == 256
+    )
     with h5py.File(path) as h5:  # CLAM readers find what they expect
         assert h5["coords"].attrs["patch_level"] == 0 and h5["coords"].attrs["patch_size"] == 256
 
 
-def test_clam_style_file_needs_metadata_then_works_as_precomputed_encoder(tmp_path, synthetic, small_features):
+def test_clam_style_file_needs_metadata_then_works_as_precomputed_encoder(
+    tmp_path, synthetic, small_features
+):
     grid, feats = small_features
     path = tmp_path / "clam.h5"
     with h5py.File(path, "w") as h5:
@@ -267,7 +304,9 @@ def test_clam_style_file_needs_metadata_then_works_as_precomputed_encoder(tmp_pa
         h5["coords"].attrs["patch_size"] = 256
     with pytest.raises(wsi.FeatureFileError, match="encoder"):
         wsi.read_features(path)
-    pre = wsi.read_features(path, encoder="uni", encoder_version="v1", magnification=20.0, patch_size=128)
+    pre = wsi.read_features(
+        path, encoder="uni", encoder_version="v1", magnification=20.0, patch_size=128
+    )
     assert pre.size_level0 == 256 and pre.slide_id == "clam"
     enc = wsi.PrecomputedEncoder(pre)
     with wsi.Slide(synthetic.path) as slide:
@@ -282,7 +321,14 @@ def test_clam_style_file_needs_metadata_then_works_as_precomputed_encoder(tmp_pa
 
 def test_patient_bag_concatenates_slides_and_refuses_mixtures(small_features):
     _, feats = small_features
-    other = wsi.SlideFeatures(**{**feats.__dict__, "slide_id": "second", "features": feats.features[:5], "coords": feats.coords[:5]})
+    other = wsi.SlideFeatures(
+        **{
+            **feats.__dict__,
+            "slide_id": "second",
+            "features": feats.features[:5],
+            "coords": feats.coords[:5],
+        }
+    )
     bag = wsi.patient_bag([feats, other])
     assert bag.patient_id == "P1" and len(bag) == 17 and bag.slide_ids == ("synthetic", "second")
     np.testing.assert_array_equal(bag.slide_index, [0] * 12 + [1] * 5)
@@ -304,7 +350,9 @@ def test_foundation_encoder_without_timm_says_how_to_get_it():
 
 
 def test_score_heatmap_places_scores_at_their_coordinates():
-    heat = wsi.score_heatmap([1.0, 3.0], np.array([[512, 0], [0, 512]]), 512, (64, 64), (32.0, 32.0))
+    heat = wsi.score_heatmap(
+        [1.0, 3.0], np.array([[512, 0], [0, 512]]), 512, (64, 64), (32.0, 32.0)
+    )
     assert np.all(heat[0:16, 16:32] == 1.0) and np.all(heat[16:32, 0:16] == 3.0)
     assert np.isnan(heat[0:16, 0:16]).all() and np.isnan(heat[40:, 40:]).all()
 

@@ -124,7 +124,9 @@ class LabelMask:
             size: patch side in level-0 pixels.
             label: the region's label value.
         """
-        return np.array([np.mean(w == label) for w in self._windows(coords, size)], dtype=np.float64)
+        return np.array(
+            [np.mean(w == label) for w in self._windows(coords, size)], dtype=np.float64
+        )
 
     def majority(self, coords: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
         """The most common label under each square patch, and its share of the patch.
@@ -256,9 +258,7 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma: float
     return (field - field.mean()) / (field.std() + 1e-12)
 
 
-def _layout(
-    rng: np.random.Generator, shape: tuple[int, int], pen: bool
-) -> np.ndarray:
+def _layout(rng: np.random.Generator, shape: tuple[int, int], pen: bool) -> np.ndarray:
     """Region labels on a coarse grid: one tissue blob cut into textured regions, plus pen."""
     h, w = shape
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
@@ -280,10 +280,9 @@ def _layout(
     seeds_y, seeds_x = ty[pick].astype(np.float64), tx[pick].astype(np.float64)
     warp_x = 0.06 * max(h, w) * _smooth_noise(rng, shape, sigma=max(h, w) / 20)
     warp_y = 0.06 * max(h, w) * _smooth_noise(rng, shape, sigma=max(h, w) / 20)
-    d = (
-        (xx[None] + warp_x[None] - seeds_x[:, None, None]) ** 2
-        + (yy[None] + warp_y[None] - seeds_y[:, None, None]) ** 2
-    )
+    d = (xx[None] + warp_x[None] - seeds_x[:, None, None]) ** 2 + (
+        yy[None] + warp_y[None] - seeds_y[:, None, None]
+    ) ** 2
     labels = np.where(tissue, classes[np.argmin(d, axis=0)], 0).astype(np.uint8)
 
     if pen:
@@ -398,7 +397,9 @@ class _Style:
 
     def drift(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Slow stain-intensity drift in [0, 1] (staining is never perfectly even)."""
-        return 0.5 + 0.5 * np.sin(x / self.drift_len[0] + self.phase) * np.cos(y / self.drift_len[1])
+        return 0.5 + 0.5 * np.sin(x / self.drift_len[0] + self.phase) * np.cos(
+            y / self.drift_len[1]
+        )
 
     def fibres(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Thin wavy parallel fibres in [0, 1]: stripes along a direction, bent by two waves."""
