@@ -31,6 +31,7 @@ when asked for, samples uniformly across the whole bag with a seed.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import math
 import os
@@ -139,12 +140,15 @@ class Slide:
             ) from exc
         except (openslide.OpenSlideError, OSError) as exc:
             raise SlideError(self.path, f"corrupt or unreadable slide ({exc})") from exc
-        # A truncated file opens (the directory is at the start) but fails when its last
-        # tiles are read; the coarsest level's pixels are written last, so probe there.
+        # A truncated file opens (its directory comes first) but fails when its missing tiles
+        # are read. Pyramid writers store the coarsest level last, so read the last pixel of
+        # the last level: one tile, cheap even for a gigapixel slide.
         try:
             last = self._osr.level_count - 1
             w, h = self._osr.level_dimensions[last]
-            self._osr.read_region((0, 0), last, (w, h))
+            ds = self._osr.level_downsamples[last]
+            corner = (int((w - 1) * ds), int((h - 1) * ds))
+            self._osr.read_region(corner, last, (1, 1))
         except openslide.OpenSlideError as exc:
             self._osr.close()
             raise SlideError(self.path, f"corrupt slide: cannot read its pixels ({exc})") from exc
@@ -791,6 +795,10 @@ _FOUNDATION_HELP = {
 }
 
 
+#: Python packages each foundation model needs.
+_FOUNDATION_PACKAGES = {"uni": ("timm", "huggingface_hub"), "conch": ("conch", "timm")}
+
+
 class FoundationEncoder:
     """UNI or CONCH image embeddings, for users who have the weights (optional).
 
@@ -821,13 +829,16 @@ class FoundationEncoder:
             raise ValueError(
                 f"unknown foundation model {model!r}; choose from {sorted(_FOUNDATION_HELP)}"
             )
+        help_text = _FOUNDATION_HELP[model]
+        missing = [m for m in _FOUNDATION_PACKAGES[model] if importlib.util.find_spec(m) is None]
+        if missing:
+            raise EncoderUnavailableError(f"{help_text} (not installed: {', '.join(missing)})")
         import torch
 
         from survlib.train import pick_device
 
         self.name = model
         self.device = pick_device(device)
-        help_text = _FOUNDATION_HELP[model]
         try:
             if model == "uni":
                 self._model, self.dim, self._preprocess = _load_uni(weights)
@@ -1085,7 +1096,8 @@ def write_features(path: str | os.PathLike[str], feats: SlideFeatures) -> Path:
     """Write a :class:`SlideFeatures` to an HDF5 file, atomically.
 
     Layout: datasets ``features`` (float32[N, D]) and ``coords`` (int64[N, 2], level-0 x, y;
-    with CLAM's ``patch_level``/``patch_size`` attributes too), optional ``feature_names``;
+    with CLAM's ``patch_level = 0``/``patch_size = size_level0`` attributes too), optional
+    ``feature_names``;
     root attributes ``format = "survlib-features"``, ``format_version``, ``slide_id``,
     ``patient_id``, ``encoder``, ``encoder_version``, ``magnification``, ``base_magnification``,
     ``patch_size``, ``size_level0``, ``level``, ``mpp``, ``survlib_version`` and any ``extra``.
@@ -1099,7 +1111,9 @@ def write_features(path: str | os.PathLike[str], feats: SlideFeatures) -> Path:
     with h5py.File(buffer, "w") as h5:
         h5.create_dataset("features", data=feats.features, compression="gzip", compression_opts=4)
         coords = h5.create_dataset("coords", data=feats.coords)
-        coords.attrs["patch_level"] = feats.level
+        # CLAM's convention: a patch is patch_size pixels of level patch_level; stated at level
+        # 0 here, so readers that only know CLAM's attributes get the right footprint.
+        coords.attrs["patch_level"] = 0
         coords.attrs["patch_size"] = feats.size_level0
         coords.attrs["units"] = "level-0 pixels (x, y) of the top-left corner"
         if feats.feature_names is not None:
@@ -1183,7 +1197,11 @@ def read_features(path: str | os.PathLike[str], **metadata: Any) -> SlideFeature
         if key in attrs and attrs[key] != value and key != "slide_id":
             raise FeatureFileError(f"{path}: file says {key}={attrs[key]!r}, caller says {value!r}")
         attrs[key] = value
-    if "size_level0" not in attrs and "patch_size" in coord_attrs and "patch_size" in attrs:
+    if (
+        "size_level0" not in attrs
+        and coord_attrs.get("patch_level") == 0
+        and "patch_size" in coord_attrs
+    ):  # CLAM: patch_size pixels at level patch_level; at level 0 that is the footprint
         attrs["size_level0"] = coord_attrs["patch_size"]
     missing = [k for k in _REQUIRED_ATTRS if k not in attrs]
     if missing:

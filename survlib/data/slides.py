@@ -482,7 +482,7 @@ def write_synthetic_slide(
     The slide is a pyramidal tiled TIFF (see the module docstring for the format) that
     OpenSlide opens with vendor ``aperio``, ``openslide.objective-power == objective_power``
     and ``openslide.mpp-x == mpp``. It is simulated, deterministic given ``seed`` and the size
-    arguments, and small (about 1-2 MB per 16 megapixels of level 0).
+    arguments, and small (about 1 MB per 4 megapixels of level 0: 2048 x 2048 px).
 
     Args:
         path: the slide file to write (``.tif`` or ``.svs``); replaced atomically. The label
