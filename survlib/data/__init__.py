@@ -12,9 +12,23 @@ from survlib.data.fetch import (
     fetch,
     load_manifest,
 )
+from survlib.data.sc import (
+    SC_SETTINGS,
+    check_same_genes,
+    pbmc68k_counts,
+    semi_synthetic_pbmc_cohort,
+    simulate_sc_cohort,
+    validate_sc_cohort,
+)
 from survlib.data.validation import censorship_to_event, require_columns, validate_survival
 
 __all__ = [
+    "SC_SETTINGS",
+    "check_same_genes",
+    "pbmc68k_counts",
+    "semi_synthetic_pbmc_cohort",
+    "simulate_sc_cohort",
+    "validate_sc_cohort",
     "DataIntegrityError",
     "DataUnavailableError",
     "cache_dir",
