@@ -5,6 +5,21 @@ Data containers
                                 clinical prompt tokens, clinical covariates, survival targets)
     :class:`PathwayMembership`  gene -> pathway boolean matrix ``[n_pathways, G]`` with names
 
+Functions and layers (every one respects the patch mask exactly: padded patches change nothing)
+    :func:`zero_padding`, :func:`check_mask`, :func:`masked_mean`, :func:`masked_softmax`
+    :class:`SNNBlock`                 Linear -> ELU -> AlphaDropout (the "SNN block" of MCAT,
+                                      PORPOISE and SurvPath)
+    :class:`GatedAttentionPool`       gated attention pooling of a bag (Ilse et al. 2018)
+    :class:`CrossAttention`           multi-head cross-attention with a key mask
+    :class:`CoAttention`              bidirectional co-attention of SurvPath / SurvPGC (Eqs. 1-11)
+    :class:`CoAttentionFusion`        CoAttention -> feed-forward -> LayerNorm -> two masked means
+    :class:`GroupedLinear`            one linear map per group, as one batched matmul
+    :class:`PathwayEncoder`           all pathway SNNs of SurvPath as one block-sparse layer +
+                                      grouped layers: genes ``[B, G]`` -> tokens ``[B, P, d]``
+    :class:`FeedForward`, :class:`DiscreteHead`
+    :class:`FusionModel`              base class of the fusion models: ``forward = head(fused)``,
+                                      one declared order of the fused vector (used by IG)
+
 Every model in :mod:`survlib.models.mil` and :mod:`survlib.models.fusion` takes named fields of a
 :class:`SurvivalBatch` (listed in the class attribute ``inputs``) and returns hazard logits
 ``[B, n_bins]``; see :func:`survlib.models.predict_logits`.
@@ -12,15 +27,33 @@ Every model in :mod:`survlib.models.mil` and :mod:`survlib.models.fusion` takes 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
+from typing import ClassVar
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 __all__ = [
+    "CoAttention",
+    "CoAttentionFusion",
+    "CrossAttention",
+    "DiscreteHead",
+    "FeedForward",
+    "FusionModel",
+    "GatedAttentionPool",
+    "GroupedLinear",
+    "PathwayEncoder",
     "PathwayMembership",
+    "SNNBlock",
     "SurvivalBatch",
+    "check_mask",
+    "masked_mean",
+    "masked_softmax",
+    "zero_padding",
 ]
 
 
@@ -162,3 +195,428 @@ class PathwayMembership:
             m[p, rng.choice(n_genes, size=min(int(s), n_genes), replace=False)] = True
         return cls(torch.from_numpy(m), [f"pathway_{p}" for p in range(n_pathways)],
                    [f"gene_{g}" for g in range(n_genes)])
+
+
+# --------------------------------------------------------------------------------------------
+# Masks
+# --------------------------------------------------------------------------------------------
+
+
+def check_mask(patches: torch.Tensor, patch_mask: torch.Tensor) -> None:
+    """Validate a padded bag batch: shapes agree, mask is bool, every patient has a real patch.
+
+    Raises:
+        ValueError: naming the problem (and the first patient without a real patch).
+    """
+    if patches.ndim != 3:
+        raise ValueError(f"patches must have shape [B, N, D], got {tuple(patches.shape)}")
+    if patch_mask.shape != patches.shape[:2]:
+        raise ValueError(f"patch_mask must have shape {tuple(patches.shape[:2])} (= patches "
+                         f"[B, N]), got {tuple(patch_mask.shape)}")
+    if patch_mask.dtype != torch.bool:
+        raise ValueError(f"patch_mask must be bool (True = real patch), got {patch_mask.dtype}")
+    empty = (~patch_mask.any(dim=1)).nonzero().flatten()
+    if empty.numel():
+        raise ValueError(f"patient(s) {empty[:5].tolist()} of the batch have no real patch "
+                         f"(patch_mask all False); every bag needs at least one patch")
+
+
+def zero_padding(patches: torch.Tensor, patch_mask: torch.Tensor) -> torch.Tensor:
+    """``patches`` with padded rows set to exactly 0 (so NaN or garbage padding is harmless).
+
+    Also validates the batch (:func:`check_mask`).
+    """
+    check_mask(patches, patch_mask)
+    return patches.masked_fill(~patch_mask.unsqueeze(-1), 0.0)
+
+
+def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    r"""Mean over the real rows: :math:`\bar x_b = \sum_i m_{bi} x_{bi} / \sum_i m_{bi}`.
+
+    Args:
+        x: ``[B, N, D]``.
+        mask: ``[B, N]`` bool (``True`` = real row); each row of the batch needs one real entry.
+
+    Returns:
+        ``[B, D]``.
+    """
+    m = mask.to(x.dtype).unsqueeze(-1)
+    return (x * m).sum(dim=1) / m.sum(dim=1).clamp_min(1.0)
+
+
+def masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None, dim: int = -1) -> torch.Tensor:
+    """Softmax of ``scores`` along ``dim`` with masked-out entries (``mask == False``) at exactly 0.
+
+    ``mask`` broadcasts against ``scores``. Every softmax row needs at least one kept entry.
+    """
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    return torch.softmax(scores, dim=dim)
+
+
+# --------------------------------------------------------------------------------------------
+# Small layers
+# --------------------------------------------------------------------------------------------
+
+
+class SNNBlock(nn.Sequential):
+    r"""Self-normalising block ``Linear -> ELU -> AlphaDropout``.
+
+    This is the ``SNN_Block`` of MCAT, PORPOISE and SurvPath (their code uses ELU; Klambauer et
+    al.'s self-normalising networks use SELU, as :class:`survlib.models.omics.SurvivalMLP` with
+    ``activation="selu"`` does). Alpha-dropout keeps the mean and variance of the activations.
+    """
+
+    def __init__(self, d_in: int, d_out: int, dropout: float = 0.25) -> None:
+        super().__init__(nn.Linear(d_in, d_out), nn.ELU(), nn.AlphaDropout(dropout))
+
+
+class FeedForward(nn.Module):
+    r"""Pre-norm feed-forward layer of SurvPath: :math:`W_2\,\mathrm{Dropout}(\mathrm{GELU}(W_1
+    \mathrm{LN}(x)))` (no residual, as in the reference implementation)."""
+
+    def __init__(self, d: int, mult: int = 1, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(d)
+        self.net = nn.Sequential(nn.Linear(d, d * mult), nn.GELU(), nn.Dropout(dropout),
+                                 nn.Linear(d * mult, d))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(self.norm(x))
+
+
+class DiscreteHead(nn.Sequential):
+    """Decision layer ``Linear -> ReLU -> Linear`` to ``n_bins`` hazard logits (SurvPath's
+    ``to_logits``); with ``d_hidden=None`` a single ``Linear``."""
+
+    def __init__(self, d_in: int, n_bins: int, d_hidden: int | None = None,
+                 dropout: float = 0.0) -> None:
+        if d_hidden is None:
+            super().__init__(nn.Linear(d_in, n_bins))
+        else:
+            super().__init__(nn.Linear(d_in, d_hidden), nn.ReLU(), nn.Dropout(dropout),
+                             nn.Linear(d_hidden, n_bins))
+
+
+class GroupedLinear(nn.Module):
+    r"""``n_groups`` independent linear maps applied as one batched matmul.
+
+    .. math:: y_{bp} = x_{bp} W_p + b_p, \qquad x: [B, P, d_\text{in}],\ W: [P, d_\text{in},
+              d_\text{out}]
+
+    Equivalent to an ``nn.ModuleList`` of ``P`` ``nn.Linear(d_in, d_out)`` (same
+    initialisation, :math:`U(\pm 1/\sqrt{d_\text{in}})`), without the Python loop.
+    """
+
+    def __init__(self, n_groups: int, d_in: int, d_out: int) -> None:
+        super().__init__()
+        bound = 1.0 / math.sqrt(d_in)
+        self.weight = nn.Parameter(torch.empty(n_groups, d_in, d_out).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.empty(n_groups, d_out).uniform_(-bound, bound))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # [P, B, d_in] @ [P, d_in, d_out] -> [P, B, d_out]
+        y = torch.bmm(x.transpose(0, 1), self.weight).transpose(0, 1)
+        return y + self.bias
+
+
+# --------------------------------------------------------------------------------------------
+# Pooling and attention
+# --------------------------------------------------------------------------------------------
+
+
+class GatedAttentionPool(nn.Module):
+    r"""Gated attention pooling of a bag (Ilse, Tomczak & Welling 2018, Eq. 9).
+
+    .. math::
+
+        a_i = \frac{\exp\{w^\top(\tanh(V h_i) \odot \sigma(U h_i))\}}
+                   {\sum_{j \in \text{real}} \exp\{w^\top(\tanh(V h_j) \odot \sigma(U h_j))\}},
+        \qquad z = \sum_i a_i h_i
+
+    Padded patches get :math:`a_i = 0` exactly. With ``n_heads > 1``, ``w`` has one column per
+    head and the pooled vectors are concatenated (``[B, n_heads * d]``).
+    """
+
+    def __init__(self, d: int, d_attn: int = 128, dropout: float = 0.0, n_heads: int = 1) -> None:
+        super().__init__()
+        self.tanh_branch = nn.Sequential(nn.Linear(d, d_attn), nn.Tanh(), nn.Dropout(dropout))
+        self.gate_branch = nn.Sequential(nn.Linear(d, d_attn), nn.Sigmoid(), nn.Dropout(dropout))
+        self.score = nn.Linear(d_attn, n_heads)
+
+    def weights(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Attention weights ``[B, N, n_heads]`` (0 on padding; each head sums to 1)."""
+        s = self.score(self.tanh_branch(h) * self.gate_branch(h))  # [B, N, H]
+        return masked_softmax(s, mask.unsqueeze(-1), dim=1)
+
+    def forward(self, h: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Pool ``h [B, N, d]``; returns ``(z [B, n_heads*d], a [B, N, n_heads])``."""
+        a = self.weights(h, mask)
+        z = torch.einsum("bnh,bnd->bhd", a, h).flatten(1)
+        return z, a
+
+
+class CrossAttention(nn.Module):
+    r"""Multi-head cross-attention of queries over keys with a key mask.
+
+    .. math:: \mathrm{head}_h = \sigma\big((X_q W^Q_h)(X_k W^K_h)^\top/\sqrt{d_h}\big)\,X_k W^V_h,
+              \qquad \mathrm{out} = [\mathrm{head}_1, \dots, \mathrm{head}_H]\,W^O
+
+    where :math:`\sigma` is the softmax over the real keys (masked keys get weight 0).
+    Used by MCAT's genomics-guided co-attention (pathway queries over patches).
+    """
+
+    def __init__(self, d_q: int, d_kv: int, d_model: int, n_heads: int = 1,
+                 dropout: float = 0.0) -> None:
+        super().__init__()
+        if d_model % n_heads:
+            raise ValueError(f"d_model={d_model} must be divisible by n_heads={n_heads}")
+        self.n_heads, self.d_head = n_heads, d_model // n_heads
+        self.q = nn.Linear(d_q, d_model)
+        self.k = nn.Linear(d_kv, d_model)
+        self.v = nn.Linear(d_kv, d_model)
+        self.out = nn.Linear(d_model, d_model)
+        self.dropout = nn.Dropout(dropout)
+
+    def _split(self, x: torch.Tensor) -> torch.Tensor:
+        b, n, _ = x.shape
+        return x.view(b, n, self.n_heads, self.d_head).transpose(1, 2)  # [B, H, n, dh]
+
+    def forward(self, queries: torch.Tensor, keys: torch.Tensor,
+                key_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Returns ``(out [B, Nq, d_model], attn [B, H, Nq, Nk])``."""
+        q, k, v = self._split(self.q(queries)), self._split(self.k(keys)), self._split(self.v(keys))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(self.d_head)
+        mask = None if key_mask is None else key_mask[:, None, None, :]
+        attn = masked_softmax(scores, mask)
+        out = (self.dropout(attn) @ v).transpose(1, 2).flatten(2)
+        return self.out(out), attn
+
+
+class CoAttention(nn.Module):
+    r"""Bidirectional co-attention between ``n_m`` modality tokens and ``n_p`` patch tokens.
+
+    SurvPGC, Eqs. (1)-(11) (the same layer as SurvPath's). The tokens are concatenated,
+    :math:`X = [X_M; X_P] \in \mathbb{R}^{(n_m+n_p)\times d}`, layer-normalised, and projected
+    (Eqs. 1-3; no bias) to :math:`Q = XW_Q`, :math:`K = XW_K`, :math:`V = XW_V` with
+    :math:`W \in \mathbb{R}^{d\times d'}` per head, chunked by modality:
+
+    .. math::
+
+        A_{M\to M} &= Q_M K_M^\top/\sqrt{d'} \quad (6) \qquad
+        A_{M\to P} = Q_M K_P^\top/\sqrt{d'} \quad (7) \qquad
+        A_{P\to M} = Q_P K_M^\top/\sqrt{d'} \quad (8) \\
+        \hat A_{M\to P} &= \sigma\big([A_{M\to M},\ A_{M\to P}]\big) \in
+            \mathbb{R}^{n_m\times(n_m+n_p)} \quad (9) \\
+        X_{M\to P} &= \hat A_{M\to P}\,[V_M; V_P] \quad (10) \qquad
+        X_{P\to M} = \sigma(A_{P\to M})\,V_M \quad (11)
+
+    :math:`A_{P\to P}` is omitted (Eq. 5 with the patch-patch block dropped, "as suggested in
+    SurvPath"). **Reconstruction.** The paper's Eqs. (9)-(11) print no softmax and write Eq. (9)
+    as a bare concatenation :math:`\oplus`; the surrounding text (Eq. 5, ":math:`\sigma` is the
+    softmax") and SurvPath's layer show the softmax is taken row-wise over the concatenated
+    scores in Eq. (9) and over the :math:`n_m` keys in Eq. (11), as written above. Eq. (4)
+    likewise omits the softmax that Eq. (5) applies. Also, Eqs. (1)-(3) state
+    :math:`W \in \mathbb{R}^{d\times d}` but give :math:`Q` width :math:`d'`; the weights are
+    :math:`d \times d'` (SurvPath: :math:`d' = d/2`). Padded patches are masked out of every
+    softmax (the reference code runs one patient at a time and has no mask).
+
+    ``n_heads > 1`` repeats this per head and concatenates (SurvPath and SurvPGC use one head).
+    """
+
+    def __init__(self, d: int, d_head: int, n_heads: int = 1) -> None:
+        super().__init__()
+        self.n_heads, self.d_head = n_heads, d_head
+        self.norm = nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * n_heads * d_head, bias=False)
+
+    @property
+    def d_out(self) -> int:
+        return self.n_heads * self.d_head
+
+    def forward(
+        self, x_m: torch.Tensor, x_p: torch.Tensor, p_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        """Co-attend ``x_m [B, n_m, d]`` and ``x_p [B, n_p, d]`` (``p_mask [B, n_p]``).
+
+        Returns:
+            ``(X_{M->P} [B, n_m, d'H], X_{P->M} [B, n_p, d'H], attn)`` where ``attn`` holds the
+            softmax weights ``"M->M" [B, H, n_m, n_m]``, ``"M->P" [B, H, n_m, n_p]`` (the two
+            blocks of :math:`\\hat A_{M\\to P}`) and ``"P->M" [B, H, n_p, n_m]``.
+        """
+        b, n_m, _ = x_m.shape
+        h, dh = self.n_heads, self.d_head
+
+        def split(t: torch.Tensor) -> torch.Tensor:
+            return t.view(b, t.shape[1], h, dh).transpose(1, 2)  # [B, H, n, dh]
+
+        q_m, k_m, v_m = (split(t) for t in self.qkv(self.norm(x_m)).chunk(3, dim=-1))
+        q_p, k_p, v_p = (split(t) for t in self.qkv(self.norm(x_p)).chunk(3, dim=-1))
+        scale = 1.0 / math.sqrt(dh)
+        a_mm = (q_m @ k_m.transpose(-1, -2)) * scale  # Eq. (6)
+        a_mp = (q_m @ k_p.transpose(-1, -2)) * scale  # Eq. (7)
+        a_pm = (q_p @ k_m.transpose(-1, -2)) * scale  # Eq. (8)
+        keep = torch.cat([torch.ones(b, n_m, dtype=torch.bool, device=p_mask.device), p_mask],
+                         dim=1)[:, None, None, :]
+        a_hat = masked_softmax(torch.cat([a_mm, a_mp], dim=-1), keep)  # Eq. (9) + softmax
+        out_m = a_hat[..., :n_m] @ v_m + a_hat[..., n_m:] @ v_p  # Eq. (10)
+        w_pm = torch.softmax(a_pm, dim=-1)
+        out_p = w_pm @ v_m  # Eq. (11)
+        attn = {"M->M": a_hat[..., :n_m], "M->P": a_hat[..., n_m:], "P->M": w_pm}
+        return out_m.transpose(1, 2).flatten(2), out_p.transpose(1, 2).flatten(2), attn
+
+
+class CoAttentionFusion(nn.Module):
+    r"""One fusion path of SurvPath / SurvPGC: :class:`CoAttention`, then the feed-forward layer
+    and LayerNorm applied to every token, then the mean over each modality's tokens:
+
+    .. math:: \bar X_{M\to P} = \tfrac{1}{n_m}\sum_i \mathrm{LN}(\mathrm{FF}(X_{M\to P}))_i,\qquad
+              \bar X_{P\to M} = \tfrac{1}{|\text{real}|}\sum_{j\ \text{real}}
+              \mathrm{LN}(\mathrm{FF}(X_{P\to M}))_j
+
+    ("After passing through the forward propagation layer with normalization operations, the
+    mean of the fused vector representation is calculated", SurvPGC Methods). The patch mean
+    runs over real patches only.
+    """
+
+    def __init__(self, d: int, d_head: int | None = None, n_heads: int = 1,
+                 dropout: float = 0.1) -> None:
+        super().__init__()
+        self.attn = CoAttention(d, d_head if d_head is not None else d // 2, n_heads)
+        self.feed_forward = FeedForward(self.attn.d_out, dropout=dropout)
+        self.norm = nn.LayerNorm(self.attn.d_out)
+
+    @property
+    def d_out(self) -> int:
+        return self.attn.d_out
+
+    def forward(
+        self, x_m: torch.Tensor, x_p: torch.Tensor, p_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        """Returns ``(mean_m [B, d'], mean_p [B, d'], attn)`` (``attn`` as :class:`CoAttention`)."""
+        out_m, out_p, attn = self.attn(x_m, x_p, p_mask)
+        out_m = self.norm(self.feed_forward(out_m))
+        out_p = self.norm(self.feed_forward(out_p))
+        return out_m.mean(dim=1), masked_mean(out_p, p_mask), attn
+
+
+# --------------------------------------------------------------------------------------------
+# Pathway encoder (all per-pathway SNNs as one layer)
+# --------------------------------------------------------------------------------------------
+
+
+class PathwayEncoder(nn.Module):
+    r"""Encode the genes of each pathway into one token per pathway, for all pathways at once.
+
+    SurvPath gives every pathway :math:`p` (genes :math:`\mathcal G_p`) its own small SNN,
+    :math:`t_p = f_p(x_{\mathcal G_p})` with
+    :math:`f_p = \mathrm{SNN}_{h_1\to h_2}\circ\mathrm{SNN}_{|\mathcal G_p|\to h_1}`, and loops
+    over hundreds of ``nn.Module``\ s. Here the first layer is one **block-sparse** linear map
+    (only gene-pathway pairs that exist have a weight),
+
+    .. math:: u_{bp} = \sum_{g \in \mathcal G_p} x_{bg}\, w_{(p,g)} + c_p \in \mathbb{R}^{h_1},
+
+    computed for every patient and pathway with one gather, one broadcast product and one
+    ``index_add`` over the :math:`\sum_p |\mathcal G_p|` pairs; the next layers are
+    :class:`GroupedLinear` (one batched matmul for all pathways). Each layer is followed by ELU
+    and alpha-dropout (:class:`SNNBlock`). The maths, the parameter count and the
+    initialisation (:math:`U(\pm 1/\sqrt{|\mathcal G_p|})` for pathway :math:`p`'s first layer)
+    are those of the per-pathway ``nn.ModuleList``; a gene in several pathways has one weight
+    per pathway.
+
+    Args:
+        pathways: the gene -> pathway membership (``genes`` columns in its ``genes`` order).
+        hidden: widths :math:`(h_1, h_2, \dots)`; SurvPath uses ``(256, 256)``.
+        dropout: alpha-dropout rate (SurvPath: 0.25).
+
+    Shapes: ``genes [B, G]`` -> ``tokens [B, n_pathways, hidden[-1]]``.
+    """
+
+    def __init__(self, pathways: PathwayMembership, hidden: Sequence[int] = (256, 256),
+                 dropout: float = 0.25) -> None:
+        super().__init__()
+        if len(hidden) < 1:
+            raise ValueError("PathwayEncoder needs at least one hidden width")
+        m = pathways.matrix
+        path_idx, gene_idx = m.nonzero(as_tuple=True)  # row-major: grouped by pathway, genes sorted
+        self.n_pathways, self.n_genes = pathways.n_pathways, pathways.n_genes
+        self.pathway_names = list(pathways.pathway_names)
+        self.register_buffer("path_idx", path_idx.clone(), persistent=False)
+        self.register_buffer("gene_idx", gene_idx.clone(), persistent=False)
+        sizes = m.sum(dim=1).to(torch.float32)
+        bound = (1.0 / sizes.sqrt())  # nn.Linear(|G_p|, h) initialisation, per pathway
+        h1 = int(hidden[0])
+        self.weight1 = nn.Parameter((torch.rand(path_idx.numel(), h1) * 2 - 1)
+                                    * bound[path_idx].unsqueeze(1))
+        self.bias1 = nn.Parameter((torch.rand(self.n_pathways, h1) * 2 - 1) * bound.unsqueeze(1))
+        self.act1 = nn.Sequential(nn.ELU(), nn.AlphaDropout(dropout))
+        layers: list[nn.Module] = []
+        for d_in, d_out in zip(hidden[:-1], hidden[1:]):
+            layers += [GroupedLinear(self.n_pathways, int(d_in), int(d_out)), nn.ELU(),
+                       nn.AlphaDropout(dropout)]
+        self.rest = nn.Sequential(*layers)
+        self.d_out = int(hidden[-1])
+
+    def first_layer(self, genes: torch.Tensor) -> torch.Tensor:
+        """Pre-activation of the block-sparse first layer, ``[B, P, h_1]``."""
+        if genes.ndim != 2 or genes.shape[1] != self.n_genes:
+            raise ValueError(f"genes must have shape [B, {self.n_genes}] (the pathway "
+                             f"membership's genes), got {tuple(genes.shape)}")
+        contrib = genes[:, self.gene_idx].unsqueeze(-1) * self.weight1  # [B, pairs, h1]
+        out = genes.new_zeros(genes.shape[0], self.n_pathways, self.weight1.shape[1])
+        return out.index_add(1, self.path_idx, contrib) + self.bias1
+
+    def pathway_weight(self, p: int) -> torch.Tensor:
+        """First-layer weight of pathway ``p`` as a dense ``[h_1, |G_p|]`` matrix (the
+        ``nn.Linear(|G_p|, h_1).weight`` of the per-pathway formulation; genes in column order)."""
+        return self.weight1[self.path_idx == p].T
+
+    def forward(self, genes: torch.Tensor) -> torch.Tensor:
+        return self.rest(self.act1(self.first_layer(genes)))
+
+
+# --------------------------------------------------------------------------------------------
+# Fusion models: forward = head(fused vector), one declared order
+# --------------------------------------------------------------------------------------------
+
+
+class FusionModel(nn.Module):
+    r"""Base class of the models whose decision layer reads a concatenated ("fused") vector.
+
+    A subclass defines ``inputs``, ``fusion_parts`` (names and widths, **in concatenation
+    order**), ``modality_groups`` (modality -> part names, for attribution tables), a method
+    ``fused_parts(*inputs) -> dict[name, Tensor[B, width]]``, a ``head`` module, and
+    ``forward(*inputs)`` returning ``self.head(self.fused(*inputs))``. :meth:`fused`
+    concatenates the parts in ``fusion_parts`` order; training and
+    :func:`survlib.explain.modality_attribution` both go through it, so the attribution of
+    each slice always belongs to the part it was trained as (the released SurvPGC IG script
+    concatenates the parts in a different order than its training code).
+    """
+
+    inputs: ClassVar[tuple[str, ...]] = ()
+    fusion_parts: tuple[tuple[str, int], ...]
+    modality_groups: dict[str, tuple[str, ...]]
+    head: nn.Module
+
+    def fused_parts(self, *inputs: torch.Tensor) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def fused(self, *inputs: torch.Tensor) -> torch.Tensor:
+        """The vector that enters the decision layer, ``[B, sum of part widths]``."""
+        parts = self.fused_parts(*inputs)
+        out = []
+        for name, width in self.fusion_parts:
+            t = parts[name]
+            if t.shape[-1] != width:
+                raise RuntimeError(f"{type(self).__name__}: fused part {name!r} has width "
+                                   f"{t.shape[-1]}, declared {width}")
+            out.append(t)
+        return torch.cat(out, dim=-1)
+
+    def part_slices(self) -> dict[str, slice]:
+        """Column slice of each part in the fused vector."""
+        out, start = {}, 0
+        for name, width in self.fusion_parts:
+            out[name] = slice(start, start + width)
+            start += width
+        return out
