@@ -15,7 +15,7 @@
 # # 4. From slide to bag
 #
 # **Question.** SurvPGC {cite}`hou2025survpgc` and AMKD {cite}`xu2026amkd` never look at a
-# whole-slide image directly. Both follow the CLAM recipe: find the tissue, cut it into
+# whole-slide image directly. Both follow the CLAM recipe {cite}`lu2021clam`: find the tissue, cut it into
 # 256 x 256-pixel patches at 20x magnification, and turn each patch into a feature vector with
 # a frozen encoder (UNI {cite}`chen2024uni`). A patient becomes a *bag* of patch vectors, and
 # every later chapter trains on bags. How is that bag made, and how do we know each step did

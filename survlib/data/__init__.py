@@ -20,9 +20,14 @@ from survlib.data.sc import (
     simulate_sc_cohort,
     validate_sc_cohort,
 )
+from survlib.data.slides import LabelMask, SyntheticSlide, read_label_mask, write_synthetic_slide
 from survlib.data.validation import censorship_to_event, require_columns, validate_survival
 
 __all__ = [
+    "LabelMask",
+    "SyntheticSlide",
+    "read_label_mask",
+    "write_synthetic_slide",
     "SC_SETTINGS",
     "check_same_genes",
     "pbmc68k_counts",
