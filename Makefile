@@ -28,6 +28,7 @@ notebooks: install
 	$(BIN)/survlib run --all --profile $(PROFILE) --quiet
 
 html: install
+	$(BIN)/survlib report
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "Book: $(CURDIR)/_build/html/index.html"
 

@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     params = sub.add_parser("params", help="list a notebook's parameters and their defaults")
     params.add_argument("notebook")
 
+    sub.add_parser("report", help="write book/executed/run_report.md from the run records")
+
     fetch = sub.add_parser("fetch", help="download a data_manifest.yaml entry into the cache")
     fetch.add_argument("name", nargs="?", help="entry name; omit to list the entries")
     fetch.add_argument("--manifest", help="another manifest file")
@@ -55,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
         except NotebookNotFoundError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
+        return 0
+    if args.command == "report":
+        from survlib.runner import write_run_report
+
+        print(write_run_report())
         return 0
     if args.command == "fetch":
         from survlib.data import DataUnavailableError, describe, fetch
