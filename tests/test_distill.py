@@ -1,0 +1,352 @@
+"""AMKD (survlib.models.distill): the losses on hand-checked inputs, their limiting behaviour,
+where gradients flow (frozen teacher, pathology-only student), and the models' masks."""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from survlib.models.blocks import PathwayMembership, SurvivalBatch
+from survlib.models.distill import (
+    ARR_EPS,
+    AMKDConfig,
+    AMKDStudent,
+    AMKDTeacher,
+    MILTeacher,
+    amkd_losses,
+    amkd_objective,
+    arr_minimiser,
+    cox_batches,
+    fit_student,
+    fit_teacher,
+    loss_arr,
+    loss_ge,
+    loss_kd,
+    predict_risk,
+    student_flops,
+)
+
+LOG3 = math.log(3.0)
+HALF_LOG_4_3 = 0.5 * math.log(4.0 / 3.0)  # KL((1/2, 1/2) || (3/4, 1/4))
+
+
+# --------------------------------------------------------------------------------------------
+# L_GE
+# --------------------------------------------------------------------------------------------
+
+
+def test_loss_ge_hand_checked() -> None:
+    # teacher (0, 0) -> p_t = (1/2, 1/2); student (log 3, 0) -> p_s = (3/4, 1/4)
+    s = torch.tensor([[[LOG3, 0.0]]])
+    t = torch.zeros(1, 1, 2)
+    assert loss_ge(s, t).item() == pytest.approx(HALF_LOG_4_3, abs=1e-6)
+    # temperature: (2 log 3, 0) at tau = 2 is the same distribution
+    assert loss_ge(2 * s, t, tau=2.0).item() == pytest.approx(HALF_LOG_4_3, abs=1e-6)
+    # direction is KL(teacher || student): swapping the roles gives KL(p_s || p_t)
+    kl_rev = 0.75 * math.log(1.5) + 0.25 * math.log(0.5)
+    assert loss_ge(t, s).item() == pytest.approx(kl_rev, abs=1e-6)
+
+
+def test_loss_ge_zero_when_equal_and_shift_invariant() -> None:
+    x = torch.randn(2, 5, 7)
+    assert loss_ge(x, x.clone()).item() == pytest.approx(0.0, abs=1e-7)
+    # the softmax ignores a constant per patch
+    assert loss_ge(x + 3.0, x).item() == pytest.approx(0.0, abs=1e-6)
+    assert loss_ge(x + torch.randn(2, 5, 1), x).item() == pytest.approx(0.0, abs=1e-6)
+    assert loss_ge(torch.randn(2, 5, 7), x).item() > 0
+
+
+def test_loss_ge_mask_ignores_padding_and_means_per_patient() -> None:
+    s, t = torch.randn(2, 4, 3), torch.randn(2, 4, 3)
+    mask = torch.tensor([[True, True, False, False], [True, True, True, True]])
+    base = loss_ge(s, t, patch_mask=mask)
+    s2, t2 = s.clone(), t.clone()
+    s2[0, 2:] = 100.0 * torch.randn(2, 3)  # garbage in the padding
+    t2[0, 2:] = -50.0
+    assert loss_ge(s2, t2, patch_mask=mask).item() == pytest.approx(base.item(), abs=1e-6)
+    per_patient = [loss_ge(s[0, :2], t[0, :2]).item(), loss_ge(s[1], t[1]).item()]
+    assert base.item() == pytest.approx(np.mean(per_patient), abs=1e-6)
+
+
+def test_loss_ge_gradient_reaches_student_only() -> None:
+    s = torch.randn(1, 3, 4, requires_grad=True)
+    t = torch.randn(1, 3, 4, requires_grad=True)
+    loss_ge(s, t).backward()
+    assert s.grad is not None and s.grad.abs().sum() > 0
+    assert t.grad is None
+
+
+def test_loss_ge_bad_input() -> None:
+    with pytest.raises(ValueError, match="same shape"):
+        loss_ge(torch.zeros(1, 2, 3), torch.zeros(1, 2, 4))
+    with pytest.raises(ValueError, match="tau"):
+        loss_ge(torch.zeros(1, 2, 3), torch.zeros(1, 2, 3), tau=0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# L_KD
+# --------------------------------------------------------------------------------------------
+
+
+def test_loss_kd_hand_checked() -> None:
+    # sigma(0) = 1/2 (teacher), sigma(log 3) = 3/4 (student): Bernoulli KL = (1/2) log(4/3)
+    assert loss_kd(torch.tensor([LOG3]), torch.tensor([0.0])).item() == pytest.approx(
+        HALF_LOG_4_3, abs=1e-6)
+    assert loss_kd(torch.tensor([2 * LOG3]), torch.tensor([0.0]), tau=2.0).item() == \
+        pytest.approx(HALF_LOG_4_3, abs=1e-6)
+    # [B, K] logits: the Bernoulli KLs are summed over units, averaged over patients
+    s = torch.tensor([[LOG3, LOG3], [0.0, 0.0]])
+    t = torch.zeros(2, 2)
+    assert loss_kd(s, t).item() == pytest.approx(HALF_LOG_4_3, abs=1e-6)  # (2 x + 0) / 2
+
+
+def test_loss_kd_zero_when_equal_stable_and_teacher_detached() -> None:
+    x = torch.randn(6)
+    assert loss_kd(x, x.clone()).item() == pytest.approx(0.0, abs=1e-7)
+    big = loss_kd(torch.tensor([80.0]), torch.tensor([-80.0]))
+    assert torch.isfinite(big) and big.item() > 50
+    s = torch.randn(4, requires_grad=True)
+    t = torch.randn(4, requires_grad=True)
+    loss_kd(s, t).backward()
+    assert s.grad is not None and t.grad is None
+
+
+# --------------------------------------------------------------------------------------------
+# L_ARR
+# --------------------------------------------------------------------------------------------
+
+
+def _arr_grad(l_kd: float, ratio: float) -> float:
+    x = torch.tensor(l_kd, dtype=torch.float64, requires_grad=True)
+    loss_arr(x, ratio, 1.0).backward()
+    return float(x.grad)
+
+
+def test_loss_arr_hand_checked() -> None:
+    # L_KD = log 3 -> sigma = 3/4 -> 2 sigma - 1 = 1/2 = 2 - 2 sigma; r = 1: -2 log(1/2)
+    got = loss_arr(torch.tensor(LOG3, dtype=torch.float64), 1.0, 1.0).item()
+    assert got == pytest.approx(2 * math.log(2.0), abs=1e-5)
+    # r = 3: -log(1/2) - 3 log(1/2) = 4 log 2 (teacher's loss 1, student's 3)
+    got = loss_arr(torch.tensor(LOG3, dtype=torch.float64), 3.0, 1.0).item()
+    assert got == pytest.approx(4 * math.log(2.0), abs=1e-4)
+    exact = -math.log(0.5 + ARR_EPS) - 3.0 / (1.0 + ARR_EPS) * math.log(0.5 + ARR_EPS)
+    assert got == pytest.approx(exact, abs=1e-12)
+
+
+@pytest.mark.parametrize("ratio", [0.05, 0.5, 1.0, 2.0, 20.0])
+def test_loss_arr_minimiser_is_log_one_plus_two_over_r(ratio: float) -> None:
+    star = arr_minimiser(ratio)
+    assert _arr_grad(star, ratio) == pytest.approx(0.0, abs=1e-4 * max(1.0, ratio))  # eps
+    assert _arr_grad(0.8 * star, ratio) < 0 < _arr_grad(1.25 * star, ratio)  # a minimum
+
+
+def test_loss_arr_limits_student_much_worse_relies_on_teacher() -> None:
+    # r = L_s / L_t large: the minimiser goes to 0 (mimic the teacher) and at any moderate gap
+    # the gradient pushes L_KD down
+    assert arr_minimiser(1e4) < 1e-3
+    for gap in (0.05, 0.5, 2.0):
+        assert _arr_grad(gap, 1e3) > 0
+
+
+def test_loss_arr_limits_student_much_better_is_released() -> None:
+    # r -> 0: the teacher's pull vanishes; the minimiser moves far away and the gradient on
+    # L_KD is negative (no force back toward the teacher) at every gap
+    assert arr_minimiser(1e-4) > 9.0
+    assert arr_minimiser(0.0) == math.inf
+    for gap in (0.05, 0.5, 2.0, 5.0):
+        assert _arr_grad(gap, 1e-4) < 0
+
+
+def test_loss_arr_monotone_in_ratio_and_eps_keeps_it_finite() -> None:
+    stars = [arr_minimiser(r) for r in (0.1, 0.5, 1.0, 2.0, 10.0)]
+    assert all(a > b for a, b in zip(stars, stars[1:]))
+    at_zero = loss_arr(torch.tensor(0.0, dtype=torch.float64), 1.0, 1.0)
+    assert torch.isfinite(at_zero)
+    assert at_zero.item() == pytest.approx(-math.log(ARR_EPS) - math.log(1 + ARR_EPS), rel=1e-6)
+    # convex in L_KD: second differences are positive
+    grid = torch.linspace(0.05, 6.0, 50, dtype=torch.float64)
+    vals = torch.stack([loss_arr(g, 0.7, 1.0) for g in grid])
+    assert (vals[2:] - 2 * vals[1:-1] + vals[:-2] > 0).all()
+
+
+def test_loss_arr_ratio_is_a_detached_weight() -> None:
+    kd = torch.tensor(0.3, requires_grad=True)
+    s = torch.tensor(0.9, requires_grad=True)
+    loss_arr(kd, s, 1.2).backward()
+    assert kd.grad is not None and s.grad is None
+    kd2 = torch.tensor(0.3, requires_grad=True)
+    s2 = torch.tensor(0.9, requires_grad=True)
+    loss_arr(kd2, s2, 1.2, detach_ratio=False).backward()
+    assert s2.grad is not None
+
+
+def test_loss_arr_bad_input() -> None:
+    with pytest.raises(ValueError, match=">= 0"):
+        loss_arr(torch.tensor(0.1), -1.0, 1.0)
+    with pytest.raises(ValueError, match="scalar"):
+        loss_arr(torch.zeros(2), 1.0, 1.0)
+
+
+# --------------------------------------------------------------------------------------------
+# The objective
+# --------------------------------------------------------------------------------------------
+
+
+def test_alpha_one_reduces_to_the_standard_losses() -> None:
+    ge, kd, surv = (torch.tensor(v, requires_grad=True) for v in (0.2, 0.3, 1.1))
+    arr = torch.tensor(7.0, requires_grad=True)
+    total = amkd_objective(ge, kd, surv, arr, alpha=1.0)
+    assert total.item() == pytest.approx(0.2 + 0.3 + 1.1)
+    total.backward()
+    assert arr.grad is None or arr.grad.item() == 0.0
+    assert ge.grad.item() == kd.grad.item() == surv.grad.item() == 1.0
+    # alpha = 0: L_ARR alone; alpha = 0.75: the weighted sum
+    assert amkd_objective(0.2, 0.3, torch.tensor(1.1), 7.0, alpha=0.0).item() == \
+        pytest.approx(7.0)
+    assert amkd_objective(0.2, 0.3, torch.tensor(1.1), 7.0, alpha=0.75).item() == \
+        pytest.approx(0.75 * 1.6 + 0.25 * 7.0)
+    with pytest.raises(ValueError, match="alpha"):
+        amkd_objective(0.0, 0.0, torch.tensor(0.0), 0.0, alpha=1.5)
+
+
+# --------------------------------------------------------------------------------------------
+# Models: shapes, masks, who sees what, where gradients go
+# --------------------------------------------------------------------------------------------
+
+
+def _toy(n: int = 24, n_patches: int = 9, d_patch: int = 6, n_genes: int = 40,
+         seed: int = 0) -> tuple[SurvivalBatch, PathwayMembership]:
+    g = torch.Generator().manual_seed(seed)
+    pw = PathwayMembership.random(8, n_genes, seed=seed)
+    sizes = torch.randint(3, n_patches + 1, (n,), generator=g)
+    mask = torch.arange(n_patches)[None, :] < sizes[:, None]
+    patches = torch.randn(n, n_patches, d_patch, generator=g).masked_fill(~mask[..., None], 0.0)
+    genes = torch.randn(n, n_genes, generator=g)
+    risk = patches[..., 0].sum(1) / sizes + genes[:, :5].mean(1)
+    time = torch.exp(-risk + 0.3 * torch.randn(n, generator=g)) * 20 + 1
+    event = (torch.rand(n, generator=g) < 0.7).long()
+    event[:2] = 1
+    return SurvivalBatch(patches=patches, patch_mask=mask, genes=genes, event=event,
+                         time=time), pw
+
+
+def test_student_forward_takes_pathology_only() -> None:
+    params = list(inspect.signature(AMKDStudent.forward).parameters)
+    assert params == ["self", "patches", "patch_mask"]
+    assert AMKDStudent.inputs == ("patches", "patch_mask")
+    data, pw = _toy()
+    teacher = AMKDTeacher(6, pw, d=16, pathway_hidden=8, d_hidden=8)
+    student = AMKDStudent(6, teacher.d_g2p, d=16, d_enhance=8, d_hidden=8).eval()
+    out = student(data.patches, data.patch_mask)
+    assert out.risk.shape == (24,) and out.g2p.shape == (24, 9, 16)
+    # padded patches change nothing and get zero pooling weight
+    junk = data.patches.masked_fill(~data.patch_mask[..., None], 1e3)
+    out2 = student(junk, data.patch_mask)
+    assert torch.allclose(out.risk, out2.risk, atol=1e-5)
+    assert (out.pool[~data.patch_mask] == 0).all()
+    assert torch.allclose(out.pool.sum(1), torch.ones(24))
+
+
+def test_teacher_attention_and_padding() -> None:
+    data, pw = _toy()
+    teacher = AMKDTeacher(6, pw, d=16, pathway_hidden=8, d_hidden=8).eval()
+    out = teacher(data.patches, data.patch_mask, data.genes)
+    b, n, p = 24, 9, 8
+    assert out.g2p.shape == (b, n, 16)
+    assert out.attn_g2p.shape == (b, n, p) and out.attn_p2g.shape == (b, p, n)
+    assert torch.allclose(out.attn_g2p.sum(-1), torch.ones(b, n), atol=1e-5)
+    assert (out.attn_p2g.permute(0, 2, 1)[~data.patch_mask] == 0).all()
+    assert out.pool.shape == (b, p + n)
+    junk = data.patches.masked_fill(~data.patch_mask[..., None], -7.0)
+    assert torch.allclose(out.risk, teacher(junk, data.patch_mask, data.genes).risk, atol=1e-5)
+    scores = teacher.pathway_attention(data.patches, data.patch_mask, data.genes)
+    assert torch.allclose(scores.sum(1), torch.ones(b), atol=1e-5)
+    mean_pool = AMKDTeacher(6, pw, d=16, pool="mean").eval()
+    assert mean_pool(data.patches, data.patch_mask, data.genes).risk.shape == (b,)
+
+
+def test_student_step_leaves_teacher_frozen() -> None:
+    data, pw = _toy()
+    teacher = AMKDTeacher(6, pw, d=16, pathway_hidden=8, d_hidden=8)
+    student = AMKDStudent(6, teacher.d_g2p, d=16, d_enhance=8, d_hidden=8)
+    t_out = teacher(data.patches, data.patch_mask, data.genes)  # teacher in the graph
+    s_out = student(data.patches, data.patch_mask)
+    losses = amkd_losses(s_out, t_out, data.time, data.event, data.patch_mask,
+                         AMKDConfig(alpha=0.75))
+    losses.total.backward()
+    assert all(p.grad is None for p in teacher.parameters())
+    grads = [p.grad for p in student.parameters()]
+    assert all(g is not None for g in grads) and sum(g.abs().sum() for g in grads) > 0
+    assert all(torch.isfinite(torch.tensor(v)) for v in losses.as_dict().values())
+
+
+def test_ablation_switches() -> None:
+    data, pw = _toy()
+    teacher = AMKDTeacher(6, pw, d=16).eval()
+    student = AMKDStudent(6, teacher.d_g2p, d=16)
+    t_out = teacher(data.patches, data.patch_mask, data.genes)
+    s_out = student(data.patches, data.patch_mask)
+    args = (s_out, t_out, data.time, data.event, data.patch_mask)
+    full = amkd_losses(*args, AMKDConfig(alpha=1.0))
+    assert full.total.item() == pytest.approx((full.ge + full.kd + full.surv).item(), rel=1e-6)
+    assert full.arr.item() == 0.0
+    no_ge = amkd_losses(*args, AMKDConfig(alpha=1.0, use_ge=False))
+    assert no_ge.total.item() == pytest.approx((no_ge.kd + no_ge.surv).item(), rel=1e-6)
+    no_arr = amkd_losses(*args, AMKDConfig(alpha=0.75, use_arr=False))
+    assert no_arr.total.item() == pytest.approx(full.total.item(), rel=1e-6)
+
+
+def test_cox_batches_all_have_events() -> None:
+    ev = np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0])
+    batches = cox_batches(np.arange(12), ev, 3, np.random.default_rng(0))
+    assert sorted(np.concatenate(batches).tolist()) == list(range(12))
+    assert all(ev[b].any() for b in batches)
+    with pytest.raises(ValueError, match="no observed event"):
+        cox_batches(np.arange(3), np.zeros(3, dtype=int), 2, np.random.default_rng(0))
+
+
+def test_fit_teacher_then_student_runs_and_keeps_teacher_fixed() -> None:
+    data, pw = _toy(n=40)
+    idx = np.arange(40)
+    tr, va = idx[:30], idx[30:]
+    torch.manual_seed(0)
+    teacher = AMKDTeacher(6, pw, d=16, pathway_hidden=8, d_hidden=8)
+    fit_teacher(teacher, data, tr, va, max_epochs=2, patience=None, batch_size=16)
+    before = {k: v.clone() for k, v in teacher.state_dict().items()}
+    student = AMKDStudent(6, teacher.d_g2p, d=16, d_enhance=8, d_hidden=8)
+    summary = fit_student(student, teacher, data, tr, va,
+                          AMKDConfig(max_epochs=2, patience=5, batch_size=16))
+    assert len(summary.history) == 2
+    assert {"ge", "kd", "surv", "arr"} <= set(summary.components.columns)
+    after = teacher.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert not any(p.requires_grad for p in teacher.parameters())
+    risk = predict_risk(student, data, va)
+    assert risk.shape == (10,) and np.isfinite(risk).all()
+
+
+def test_mil_teacher_exposes_patch_features() -> None:
+    mil = pytest.importorskip("survlib.models.mil")
+    data, _ = _toy()
+    abmil = MILTeacher(mil.ABMIL(6, n_bins=1, d_hidden=16, d_attn=8), "encoder", 16).eval()
+    out = abmil(data.patches, data.patch_mask)
+    assert out.risk.shape == (24,) and out.g2p.shape == (24, 9, 16)
+    assert (out.g2p[~data.patch_mask] == 0).all()
+    trans = MILTeacher(mil.TransMIL(6, n_bins=1, d=16, n_heads=2), "norm", 16).eval()
+    out = trans(data.patches, data.patch_mask)
+    assert out.g2p.shape == (24, 9, 16)
+
+
+def test_paper_scale_student_fits_the_parameter_budget() -> None:
+    # UNI features (1024-d) and the widths the chapter's Table 7 uses: <= 803 K parameters
+    student = AMKDStudent(1024, 256, d=256, d_enhance=256, d_hidden=128, d_attn=128)
+    n_params = sum(p.numel() for p in student.parameters())
+    assert n_params <= 803_000
+    small = AMKDStudent(8, 8, d=8, d_enhance=8, d_hidden=8)
+    flops = student_flops(small, 8, 10)
+    # projection 2*10*8*8 + q,k,v 3*2*10*8*8 + q k^T and a v 2*2*10*10*8 = 5,120 at least
+    assert flops >= 5_120
