@@ -362,20 +362,10 @@ def simulate_sc_cohort(
         {"base_mean": base_mean, "program_higher": prog_high, "program_lower": prog_low},
         index=pd.Index(gene_names),
     )
-    patients = pd.DataFrame(
-        {
-            "patient_id": pid_names,
-            "time": time,
-            "event": event,
-            "true_risk": eta,
-            "frac_higher": frac_high,
-            "frac_lower": frac_low,
-            "batch": batch_names[batch_of_patient],
-            "age": age,
-            "n_cells": n_cells,
-        }
+    patients = _patient_truth(
+        pid_names, time, event, eta, frac_high, frac_low, batch_names[batch_of_patient], age,
+        n_cells,
     )
-    patients.index = pd.Index(pid_names)
     params: dict[str, Any] = {
         "generator": "survlib.data.simulate_sc_cohort",
         "setting": setting,
@@ -428,6 +418,34 @@ def simulate_sc_cohort(
         return ad.AnnData(X=X, obs=obs, var=var, uns=uns)
 
     return _stream_h5ad(Path(write_h5ad), obs, var, uns, chunks(), n_genes, compression)
+
+
+def _patient_truth(
+    patient_id: np.ndarray,
+    time: np.ndarray,
+    event: np.ndarray,
+    true_risk: np.ndarray,
+    frac_higher: np.ndarray,
+    frac_lower: np.ndarray,
+    batch: np.ndarray,
+    age: np.ndarray,
+    n_cells: np.ndarray,
+) -> pd.DataFrame:
+    """The per-patient ground truth stored in ``uns["patients"]`` (one row per patient)."""
+    return pd.DataFrame(
+        {
+            "patient_id": patient_id,
+            "time": time,
+            "event": event,
+            "true_risk": true_risk,
+            "frac_higher": frac_higher,
+            "frac_lower": frac_lower,
+            "batch": batch,
+            "age": age,
+            "n_cells": n_cells,
+        },
+        index=pd.Index(patient_id),
+    )
 
 
 def _check_range(name: str, value: float, lo: float | None, hi: float | None) -> None:
@@ -811,19 +829,9 @@ def semi_synthetic_pbmc_cohort(
         },
         index=pd.Index([f"cell{c:07d}" for c in range(idx.size)]),
     )
-    patients = pd.DataFrame(
-        {
-            "patient_id": pid_names,
-            "time": time,
-            "event": event,
-            "true_risk": eta,
-            "frac_higher": frac_high,
-            "frac_lower": frac_low,
-            "batch": batch_names[batch_of_patient],
-            "age": age,
-            "n_cells": n_cells,
-        },
-        index=pd.Index(pid_names),
+    patients = _patient_truth(
+        pid_names, time, event, eta, frac_high, frac_low, batch_names[batch_of_patient], age,
+        n_cells,
     )
     params: dict[str, Any] = {
         "generator": "survlib.data.semi_synthetic_pbmc_cohort",
