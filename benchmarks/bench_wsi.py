@@ -18,11 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import importlib.metadata
-import os
-import platform
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -30,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from survlib import wsi
+from survlib.bench import machine_info as _machine_info
 from survlib.data.slides import write_synthetic_slide
 from survlib.io import atomic_write_json
 
@@ -37,33 +34,14 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
 def machine_info() -> dict[str, Any]:
-    """Where the numbers were measured."""
-    versions = {}
-    for package in (
-        "survlib",
-        "numpy",
-        "scikit-image",
-        "openslide-python",
-        "openslide-bin",
-        "tifffile",
-        "h5py",
-    ):
-        try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            versions[package] = None
+    """Where the numbers were measured (survlib.bench.machine_info + the OpenSlide library)."""
     import openslide
 
-    return {
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "processor": platform.processor(),
-        "cpu_count": os.cpu_count(),
-        "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "python": sys.version.split()[0],
-        "openslide_library": openslide.__library_version__,
-        "versions": versions,
-    }
+    info = _machine_info(
+        ("survlib", "numpy", "scikit-image", "openslide-python", "openslide-bin", "tifffile", "h5py")
+    )
+    info["openslide_library"] = openslide.__library_version__
+    return info
 
 
 def _median_rate(run: Callable[[], int], repeats: int) -> dict[str, float]:
