@@ -176,8 +176,8 @@ def test_pathway_encoder_equals_per_pathway_modules(pathways: PathwayMembership)
         for p, net in enumerate(ref.nets):
             net[0][0].weight.copy_(enc.pathway_weight(p))
             net[0][0].bias.copy_(enc.bias1[p])
-            net[1][0].weight.copy_(enc.rest[0].weight[p].T)
-            net[1][0].bias.copy_(enc.rest[0].bias[p])
+            net[1][0].weight.copy_(enc.layers[0].weight[p].T)
+            net[1][0].bias.copy_(enc.layers[0].bias[p])
     genes = torch.randn(4, N_GENES)
     torch.testing.assert_close(enc(genes), ref(genes), atol=1e-5, rtol=1e-5)
     assert count_parameters(enc) == count_parameters(ref)
@@ -221,14 +221,19 @@ def test_coattention_equals_eq5_without_patch_patch_block() -> None:
     layer = CoAttention(d=12, d_head=5, n_heads=1)
     n_m, n_p = 3, 7
     x_m, x_p = torch.randn(1, n_m, 12), torch.randn(1, n_p, 12)
-    out_m, out_p, attn = layer(x_m, x_p, torch.ones(1, n_p, dtype=torch.bool))
+    mask = torch.ones(1, n_p, dtype=torch.bool)
     x = layer.norm(torch.cat([x_m, x_p], dim=1))[0]
     q, k, v = layer.qkv(x).chunk(3, dim=-1)
     scores = q @ k.T / 5**0.5
     scores[n_m:, n_m:] = float("-inf")
     ref = torch.softmax(scores, dim=-1) @ v
-    torch.testing.assert_close(out_m[0], ref[:n_m])
-    torch.testing.assert_close(out_p[0], ref[n_m:])
+    for need_weights in (False, True):  # fused SDPA path and explicit-weights path
+        out_m, out_p, attn = layer(x_m, x_p, mask, need_weights=need_weights)
+        torch.testing.assert_close(out_m[0], ref[:n_m])
+        torch.testing.assert_close(out_p[0], ref[n_m:])
+    weights = torch.softmax(scores, dim=-1)
+    torch.testing.assert_close(attn["M->P"][0, 0], weights[:n_m, n_m:])
+    torch.testing.assert_close(attn["P->M"][0, 0], weights[n_m:, :n_m])
     rows = attn["M->M"].sum(-1) + attn["M->P"].sum(-1)
     torch.testing.assert_close(rows, torch.ones_like(rows))
 

@@ -314,10 +314,12 @@ class GroupedLinear(nn.Module):
         self.weight = nn.Parameter(torch.empty(n_groups, d_in, d_out).uniform_(-bound, bound))
         self.bias = nn.Parameter(torch.empty(n_groups, d_out).uniform_(-bound, bound))
 
+    def forward_group_major(self, x: torch.Tensor) -> torch.Tensor:
+        """The same map on the group-major layout ``[P, B, d_in] -> [P, B, d_out]``."""
+        return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # [P, B, d_in] @ [P, d_in, d_out] -> [P, B, d_out]
-        y = torch.bmm(x.transpose(0, 1), self.weight).transpose(0, 1)
-        return y + self.bias
+        return self.forward_group_major(x.transpose(0, 1)).transpose(0, 1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -435,14 +437,19 @@ class CoAttention(nn.Module):
         return self.n_heads * self.d_head
 
     def forward(
-        self, x_m: torch.Tensor, x_p: torch.Tensor, p_mask: torch.Tensor
+        self, x_m: torch.Tensor, x_p: torch.Tensor, p_mask: torch.Tensor,
+        need_weights: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
         """Co-attend ``x_m [B, n_m, d]`` and ``x_p [B, n_p, d]`` (``p_mask [B, n_p]``).
 
         Returns:
-            ``(X_{M->P} [B, n_m, d'H], X_{P->M} [B, n_p, d'H], attn)`` where ``attn`` holds the
-            softmax weights ``"M->M" [B, H, n_m, n_m]``, ``"M->P" [B, H, n_m, n_p]`` (the two
-            blocks of :math:`\\hat A_{M\\to P}`) and ``"P->M" [B, H, n_p, n_m]``.
+            ``(X_{M->P} [B, n_m, d'H], X_{P->M} [B, n_p, d'H], attn)``. With
+            ``need_weights``, ``attn`` holds the softmax weights ``"M->M" [B, H, n_m, n_m]``,
+            ``"M->P" [B, H, n_m, n_p]`` (the two blocks of :math:`\\hat A_{M\\to P}`) and
+            ``"P->M" [B, H, n_p, n_m]``; otherwise it is empty and both products run as fused
+            ``scaled_dot_product_attention`` calls (Eq. 10 is attention of the :math:`n_m`
+            queries over all :math:`n_m + n_p` keys, Eq. 11 of the :math:`n_p` queries over
+            the :math:`n_m` keys), which never materialise the weights.
         """
         b, n_m, _ = x_m.shape
         h, dh = self.n_heads, self.d_head
@@ -452,12 +459,17 @@ class CoAttention(nn.Module):
 
         q_m, k_m, v_m = (split(t) for t in self.qkv(self.norm(x_m)).chunk(3, dim=-1))
         q_p, k_p, v_p = (split(t) for t in self.qkv(self.norm(x_p)).chunk(3, dim=-1))
+        keep = torch.cat([torch.ones(b, n_m, dtype=torch.bool, device=p_mask.device), p_mask],
+                         dim=1)[:, None, None, :]
+        if not need_weights:
+            out_m = F.scaled_dot_product_attention(q_m, torch.cat([k_m, k_p], dim=2),
+                                                   torch.cat([v_m, v_p], dim=2), attn_mask=keep)
+            out_p = F.scaled_dot_product_attention(q_p, k_m, v_m)
+            return out_m.transpose(1, 2).flatten(2), out_p.transpose(1, 2).flatten(2), {}
         scale = 1.0 / math.sqrt(dh)
         a_mm = (q_m @ k_m.transpose(-1, -2)) * scale  # Eq. (6)
         a_mp = (q_m @ k_p.transpose(-1, -2)) * scale  # Eq. (7)
         a_pm = (q_p @ k_m.transpose(-1, -2)) * scale  # Eq. (8)
-        keep = torch.cat([torch.ones(b, n_m, dtype=torch.bool, device=p_mask.device), p_mask],
-                         dim=1)[:, None, None, :]
         a_hat = masked_softmax(torch.cat([a_mm, a_mp], dim=-1), keep)  # Eq. (9) + softmax
         out_m = a_hat[..., :n_m] @ v_m + a_hat[..., n_m:] @ v_p  # Eq. (10)
         w_pm = torch.softmax(a_pm, dim=-1)
@@ -491,10 +503,11 @@ class CoAttentionFusion(nn.Module):
         return self.attn.d_out
 
     def forward(
-        self, x_m: torch.Tensor, x_p: torch.Tensor, p_mask: torch.Tensor
+        self, x_m: torch.Tensor, x_p: torch.Tensor, p_mask: torch.Tensor,
+        need_weights: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
         """Returns ``(mean_m [B, d'], mean_p [B, d'], attn)`` (``attn`` as :class:`CoAttention`)."""
-        out_m, out_p, attn = self.attn(x_m, x_p, p_mask)
+        out_m, out_p, attn = self.attn(x_m, x_p, p_mask, need_weights)
         out_m = self.norm(self.feed_forward(out_m))
         out_p = self.norm(self.feed_forward(out_p))
         return out_m.mean(dim=1), masked_mean(out_p, p_mask), attn
@@ -516,13 +529,20 @@ class PathwayEncoder(nn.Module):
 
     .. math:: u_{bp} = \sum_{g \in \mathcal G_p} x_{bg}\, w_{(p,g)} + c_p \in \mathbb{R}^{h_1},
 
-    computed for every patient and pathway with one gather, one broadcast product and one
-    ``index_add`` over the :math:`\sum_p |\mathcal G_p|` pairs; the next layers are
-    :class:`GroupedLinear` (one batched matmul for all pathways). Each layer is followed by ELU
-    and alpha-dropout (:class:`SNNBlock`). The maths, the parameter count and the
-    initialisation (:math:`U(\pm 1/\sqrt{|\mathcal G_p|})` for pathway :math:`p`'s first layer)
-    are those of the per-pathway ``nn.ModuleList``; a gene in several pathways has one weight
-    per pathway.
+    and the next layers are :class:`GroupedLinear` (one batched matmul for all pathways). Each
+    layer is followed by ELU and alpha-dropout (:class:`SNNBlock`). The maths, the parameter
+    count and the initialisation (:math:`U(\pm 1/\sqrt{|\mathcal G_p|})` for pathway
+    :math:`p`'s first layer) are those of the per-pathway ``nn.ModuleList`` (tested); a gene in
+    several pathways has one weight per pathway.
+
+    Implementation of the block-sparse layer: the weights are stored once, one row per
+    gene-pathway pair (``weight1``, ``[n_pairs, h_1]``). Pathways are grouped into a few size
+    buckets (sizes rounded up to a power of two); for each bucket the pair weights are
+    scattered into a zero-padded ``[P_b, S_b, h_1]`` block, the genes gathered into
+    ``[P_b, B, S_b]`` (padding reads a constant 0), and one ``bmm`` computes every pathway of
+    the bucket. Padding contributes exact zeros and receives no gradient, so this equals the
+    per-pathway computation while touching at most twice the real weights. All layers work on
+    the pathway-major layout ``[P, B, h]``; the result is returned as ``[B, P, h]``.
 
     Args:
         pathways: the gene -> pathway membership (``genes`` columns in its ``genes`` order).
@@ -542,29 +562,62 @@ class PathwayEncoder(nn.Module):
         self.n_pathways, self.n_genes = pathways.n_pathways, pathways.n_genes
         self.pathway_names = list(pathways.pathway_names)
         self.register_buffer("path_idx", path_idx.clone(), persistent=False)
-        self.register_buffer("gene_idx", gene_idx.clone(), persistent=False)
-        sizes = m.sum(dim=1).to(torch.float32)
-        bound = (1.0 / sizes.sqrt())  # nn.Linear(|G_p|, h) initialisation, per pathway
+        sizes = m.sum(dim=1)
+        bound = 1.0 / sizes.to(torch.float32).sqrt()  # nn.Linear(|G_p|, h) init, per pathway
         h1 = int(hidden[0])
         self.weight1 = nn.Parameter((torch.rand(path_idx.numel(), h1) * 2 - 1)
                                     * bound[path_idx].unsqueeze(1))
         self.bias1 = nn.Parameter((torch.rand(self.n_pathways, h1) * 2 - 1) * bound.unsqueeze(1))
+        self._build_buckets(gene_idx, sizes)
         self.act1 = nn.Sequential(nn.ELU(), nn.AlphaDropout(dropout))
-        layers: list[nn.Module] = []
+        self.layers = nn.ModuleList()
+        self.acts = nn.ModuleList()
         for d_in, d_out in zip(hidden[:-1], hidden[1:]):
-            layers += [GroupedLinear(self.n_pathways, int(d_in), int(d_out)), nn.ELU(),
-                       nn.AlphaDropout(dropout)]
-        self.rest = nn.Sequential(*layers)
+            self.layers.append(GroupedLinear(self.n_pathways, int(d_in), int(d_out)))
+            self.acts.append(nn.Sequential(nn.ELU(), nn.AlphaDropout(dropout)))
         self.d_out = int(hidden[-1])
 
+    def _build_buckets(self, gene_idx: torch.Tensor, sizes: torch.Tensor) -> None:
+        """Index tables of the size buckets (see the class docstring)."""
+        first = torch.cumsum(sizes, 0) - sizes  # first pair of each pathway
+        level = torch.ceil(torch.log2(sizes.to(torch.float64))).long()
+        self._buckets: list[str] = []
+        order = []
+        for lv in torch.unique(level).tolist():
+            pids = (level == lv).nonzero().flatten()
+            s_b = int(sizes[pids].max())
+            genes_b = torch.full((len(pids), s_b), self.n_genes, dtype=torch.long)  # sentinel
+            slots, pairs = [], []
+            for r, p in enumerate(pids.tolist()):
+                n, f = int(sizes[p]), int(first[p])
+                genes_b[r, :n] = gene_idx[f : f + n]
+                slots.append(torch.arange(n) + r * s_b)
+                pairs.append(torch.arange(f, f + n))
+            name = f"b{len(self._buckets)}"
+            self.register_buffer(f"{name}_genes", genes_b, persistent=False)
+            self.register_buffer(f"{name}_slots", torch.cat(slots), persistent=False)
+            self.register_buffer(f"{name}_pairs", torch.cat(pairs), persistent=False)
+            self._buckets.append(name)
+            order.append(pids)
+        # position of each pathway in the concatenation of the buckets
+        self.register_buffer("bucket_inverse", torch.argsort(torch.cat(order)), persistent=False)
+
     def first_layer(self, genes: torch.Tensor) -> torch.Tensor:
-        """Pre-activation of the block-sparse first layer, ``[B, P, h_1]``."""
+        """Pre-activation of the block-sparse first layer, pathway-major ``[P, B, h_1]``."""
         if genes.ndim != 2 or genes.shape[1] != self.n_genes:
             raise ValueError(f"genes must have shape [B, {self.n_genes}] (the pathway "
                              f"membership's genes), got {tuple(genes.shape)}")
-        contrib = genes[:, self.gene_idx].unsqueeze(-1) * self.weight1  # [B, pairs, h1]
-        out = genes.new_zeros(genes.shape[0], self.n_pathways, self.weight1.shape[1])
-        return out.index_add(1, self.path_idx, contrib) + self.bias1
+        h1 = self.weight1.shape[1]
+        xg = torch.cat([genes, genes.new_zeros(genes.shape[0], 1)], dim=1).T  # [G+1, B]
+        outs = []
+        for name in self._buckets:
+            genes_b = getattr(self, f"{name}_genes")  # [P_b, S_b]
+            w = self.weight1.new_zeros(genes_b.numel(), h1).index_copy(
+                0, getattr(self, f"{name}_slots"),
+                self.weight1.index_select(0, getattr(self, f"{name}_pairs")))
+            x = xg[genes_b].transpose(1, 2)  # [P_b, B, S_b]
+            outs.append(torch.bmm(x, w.view(genes_b.shape[0], genes_b.shape[1], h1)))
+        return torch.cat(outs, dim=0)[self.bucket_inverse] + self.bias1.unsqueeze(1)
 
     def pathway_weight(self, p: int) -> torch.Tensor:
         """First-layer weight of pathway ``p`` as a dense ``[h_1, |G_p|]`` matrix (the
@@ -572,7 +625,10 @@ class PathwayEncoder(nn.Module):
         return self.weight1[self.path_idx == p].T
 
     def forward(self, genes: torch.Tensor) -> torch.Tensor:
-        return self.rest(self.act1(self.first_layer(genes)))
+        x = self.act1(self.first_layer(genes))
+        for layer, act in zip(self.layers, self.acts):
+            x = act(layer.forward_group_major(x))
+        return x.transpose(0, 1)
 
 
 # --------------------------------------------------------------------------------------------

@@ -323,7 +323,8 @@ class SurvPath(FusionModel):
                   genes: torch.Tensor) -> dict[str, torch.Tensor]:
         """``{"genomics->pathology": [B, N]}``: pathway-query attention summed per patch."""
         x_p = self.patch_projection(zero_padding(patches, patch_mask))
-        _, _, attn = self.path.attn(self.pathway_encoder(genes), x_p, patch_mask)
+        _, _, attn = self.path.attn(self.pathway_encoder(genes), x_p, patch_mask,
+                                    need_weights=True)
         return {"genomics->pathology": _per_patch(attn["M->P"])}
 
 
@@ -385,13 +386,14 @@ class SurvPGC(FusionModel):
         self.head = DiscreteHead(4 * h, n_bins, d_hidden=d // 4)
 
     def _paths(self, patches: torch.Tensor, patch_mask: torch.Tensor, genes: torch.Tensor,
-               clinical_tokens: torch.Tensor
+               clinical_tokens: torch.Tensor, need_weights: bool = False
                ) -> tuple[dict[str, torch.Tensor], dict[str, dict[str, torch.Tensor]]]:
         _check_width(clinical_tokens, self.d_text, "clinical_tokens")
         x_p = self.patch_projection(zero_padding(patches, patch_mask))
         c_bar, pc_bar, attn_c = self.clinic_path(self.clinic_projection(clinical_tokens), x_p,
-                                                 patch_mask)
-        g_bar, pg_bar, attn_g = self.genomic_path(self.pathway_encoder(genes), x_p, patch_mask)
+                                                 patch_mask, need_weights)
+        g_bar, pg_bar, attn_g = self.genomic_path(self.pathway_encoder(genes), x_p, patch_mask,
+                                                  need_weights)
         parts = {"C->P": c_bar, "P->C": pc_bar, "G->P": g_bar, "P->G": pg_bar}
         return parts, {"clinic": attn_c, "genomics": attn_g}
 
@@ -424,7 +426,7 @@ class SurvPGC(FusionModel):
         The released code maps the raw (pre-softmax) scores, z-scored per slide; the softmax
         weights shown here are what the model actually averages with.
         """
-        _, attn = self._paths(patches, patch_mask, genes, clinical_tokens)
+        _, attn = self._paths(patches, patch_mask, genes, clinical_tokens, need_weights=True)
         return {"clinic->pathology": _per_patch(attn["clinic"]["M->P"]),
                 "genomics->pathology": _per_patch(attn["genomics"]["M->P"])}
 
@@ -471,7 +473,7 @@ class SurvPC(FusionModel):
         """``{"clinic->pathology": [B, N]}`` (see :meth:`SurvPGC.attention`)."""
         x_p = self.patch_projection(zero_padding(patches, patch_mask))
         _, _, attn = self.clinic_path.attn(self.clinic_projection(clinical_tokens), x_p,
-                                           patch_mask)
+                                           patch_mask, need_weights=True)
         return {"clinic->pathology": _per_patch(attn["M->P"])}
 
 
