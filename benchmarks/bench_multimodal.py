@@ -16,11 +16,12 @@ A ``breakdown`` section times each difference on its own, per patient: the pathw
 (loop vs grouped layer), the co-attention (explicit weights vs fused attention), the optimizer
 step (per patient vs per batch), and the part both share (patch projection).
 
-Pathway sizes: the real SurvPath signatures (``combine_signatures.csv``) when
-``survpath_combine_signatures`` is already in the :func:`survlib.data.fetch.fetch` cache
-(``--fetch`` downloads it); otherwise **simulated** sizes with the same make-up (50
-Hallmark-like sets with the MSigDB Hallmark sizes, 281 Reactome-like sets with a log-normal
-size distribution), labelled ``"pathway_sizes": "simulated"`` in the JSON. Patch features are
+Pathway sizes: the real SurvPath signatures (``combine_signatures.csv``, through
+:func:`survlib.data.multimodal.load_survpath_pathways`) when ``survpath_combine_signatures`` is
+already in the :func:`survlib.data.fetch.fetch` cache (``--fetch`` downloads it); otherwise
+**simulated** sizes with the same make-up as that file (50 sets with the MSigDB Hallmark sizes,
+281 small Reactome-like sets, log-normal with median 8 genes), labelled
+``"pathway_sizes": "simulated"`` in the JSON. Patch features are
 random (``--patches`` x ``--d-patch``, default 4096 x 1024 as SurvPath's training sampler).
 
 Epochs of the two implementations alternate (naive, ours, naive, ours, ...) after one untimed
@@ -35,11 +36,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import importlib.metadata
-import os
-import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -48,12 +45,20 @@ import numpy as np
 import torch
 from torch import nn
 
+from survlib.bench import machine_info
+from survlib.data.multimodal import load_survpath_pathways
 from survlib.io import atomic_write_json
 from survlib.models import count_parameters, discrete_loss
-from survlib.models.blocks import CoAttentionFusion, DiscreteHead, PathwayMembership, SNNBlock
-from survlib.models.blocks import SurvivalBatch
+from survlib.models.blocks import (
+    CoAttentionFusion,
+    DiscreteHead,
+    PathwayMembership,
+    SNNBlock,
+    SurvivalBatch,
+)
 from survlib.models.fusion import SurvPath
 from survlib.survival import nll_discrete
+from survlib.train import pick_device
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -64,49 +69,9 @@ HALLMARK_SIZES = [200, 200, 100, 36, 200, 44, 161, 112, 74, 138, 200, 150, 200, 
                   200]
 
 
-def machine_info() -> dict[str, Any]:
-    """Where the numbers were measured."""
-    versions = {}
-    for package in ("survlib", "torch", "numpy"):
-        try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            versions[package] = None
-    return {
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "processor": platform.processor(),
-        "cpu_count": os.cpu_count(),
-        "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "torch_threads": torch.get_num_threads(),
-        "device": "cpu",
-        "python": sys.version.split()[0],
-        "versions": versions,
-    }
-
-
 # --------------------------------------------------------------------------------------------
 # Pathways
 # --------------------------------------------------------------------------------------------
-
-
-def real_pathways(download: bool) -> PathwayMembership | None:
-    """SurvPath's 331 signatures from the fetch cache (or downloaded when ``download``)."""
-    from survlib.data.fetch import DataUnavailableError, cache_dir, fetch
-
-    cached = list((cache_dir() / "survpath_combine_signatures").glob("*.csv"))
-    if not cached and not download:
-        return None
-    try:
-        path = fetch("survpath_combine_signatures", progress=False)
-    except DataUnavailableError:
-        return None
-    import pandas as pd
-
-    table = pd.read_csv(path)
-    sets = {str(c): sorted({str(g) for g in table[c].dropna()}) for c in table.columns}
-    return PathwayMembership.from_sets(sets)
 
 
 def simulated_pathways(n_genes: int = 4999, seed: int = 0) -> PathwayMembership:
@@ -129,18 +94,24 @@ class NaiveSurvPath(nn.Module):
     def __init__(self, d_patch: int, pathways: PathwayMembership, n_bins: int, d: int = 256,
                  dropout: float = 0.1) -> None:
         super().__init__()
-        self.members = [row.nonzero().flatten() for row in pathways.matrix]
+        for p, row in enumerate(pathways.matrix):
+            self.register_buffer(f"members_{p}", row.nonzero().flatten(), persistent=False)
+        self.n_pathways = pathways.n_pathways
         self.sig_networks = nn.ModuleList(
             nn.Sequential(SNNBlock(len(m), d, 0.25), SNNBlock(d, d, 0.25)) for m in self.members)
         self.patch_projection = nn.Linear(d_patch, d)
         self.path = CoAttentionFusion(d, d // 2, dropout=dropout)
         self.head = DiscreteHead(d, n_bins, d_hidden=d // 4)
 
+    @property
+    def members(self) -> list[torch.Tensor]:
+        return [getattr(self, f"members_{p}") for p in range(self.n_pathways)]
+
     def forward(self, patches: torch.Tensor, genes: torch.Tensor) -> torch.Tensor:
         tokens = torch.stack([net(genes[:, m]) for net, m in zip(self.sig_networks, self.members)],
                              dim=1)
         x_p = self.patch_projection(patches)
-        mask = torch.ones(patches.shape[:2], dtype=torch.bool)
+        mask = torch.ones(patches.shape[:2], dtype=torch.bool, device=patches.device)
         g_bar, p_bar, _ = self.path(tokens, x_p, mask, need_weights=True)
         return self.head(torch.cat([g_bar, p_bar], dim=1))
 
@@ -148,6 +119,12 @@ class NaiveSurvPath(nn.Module):
 # --------------------------------------------------------------------------------------------
 # Timing
 # --------------------------------------------------------------------------------------------
+
+
+def _sync(device: torch.device) -> None:
+    """Wait for queued GPU work, so wall-clock times are complete."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 def make_data(n_patients: int, n_patches: int, d_patch: int, n_genes: int, n_bins: int,
@@ -165,12 +142,14 @@ def make_data(n_patients: int, n_patches: int, d_patch: int, n_genes: int, n_bin
 def epoch_naive(model: nn.Module, opt: torch.optim.Optimizer, bags: list[torch.Tensor],
                 genes: torch.Tensor, bins: torch.Tensor, events: torch.Tensor) -> float:
     model.train()
+    _sync(genes.device)
     t0 = time.perf_counter()
     for i in range(genes.shape[0]):
         opt.zero_grad(set_to_none=True)
         logits = model(bags[i % len(bags)].unsqueeze(0), genes[i : i + 1])
         nll_discrete(logits, bins[i : i + 1], events[i : i + 1]).backward()
         opt.step()
+    _sync(genes.device)
     return time.perf_counter() - t0
 
 
@@ -178,27 +157,32 @@ def epoch_ours(model: nn.Module, opt: torch.optim.Optimizer, bags: list[torch.Te
                genes: torch.Tensor, bins: torch.Tensor, events: torch.Tensor,
                batch_size: int) -> float:
     model.train()
+    _sync(genes.device)
     t0 = time.perf_counter()
     n = genes.shape[0]
     for start in range(0, n, batch_size):
         idx = list(range(start, min(n, start + batch_size)))
         patches = torch.stack([bags[i % len(bags)] for i in idx])
         batch = SurvivalBatch(patches=patches,
-                              patch_mask=torch.ones(patches.shape[:2], dtype=torch.bool),
+                              patch_mask=torch.ones(patches.shape[:2], dtype=torch.bool,
+                                                    device=patches.device),
                               genes=genes[idx], bin_index=bins[idx], event=events[idx])
         opt.zero_grad(set_to_none=True)
         discrete_loss(model, batch).backward()
         opt.step()
+    _sync(genes.device)
     return time.perf_counter() - t0
 
 
-def _best_of(fn: Any, repeats: int = 2) -> float:
+def _best_of(fn: Any, device: torch.device, repeats: int = 2) -> float:
     """Best wall time of ``fn`` over ``repeats`` runs (after one warm-up run)."""
     fn()
     times = []
     for _ in range(repeats):
+        _sync(device)
         t0 = time.perf_counter()
         fn()
+        _sync(device)
         times.append(time.perf_counter() - t0)
     return min(times)
 
@@ -207,8 +191,9 @@ def breakdown(ours: SurvPath, naive: NaiveSurvPath, bags: list[torch.Tensor],
               genes: torch.Tensor, batch_size: int) -> dict[str, dict[str, float]]:
     """Seconds per patient of each part, forward + backward (training mode), ours vs naive."""
     b = min(batch_size, genes.shape[0])
+    dev = genes.device
     patches = torch.stack([bags[i % len(bags)] for i in range(b)])
-    mask = torch.ones(patches.shape[:2], dtype=torch.bool)
+    mask = torch.ones(patches.shape[:2], dtype=torch.bool, device=dev)
     g = genes[:b]
     ours.train()
     naive.train()
@@ -220,8 +205,8 @@ def breakdown(ours: SurvPath, naive: NaiveSurvPath, bags: list[torch.Tensor],
         torch.stack([net(g[:1, m]) for net, m in zip(naive.sig_networks, naive.members)],
                     dim=1).sum().backward()
 
-    tokens = torch.randn(b, len(naive.members), 256)
-    x_p = torch.randn(b, patches.shape[1], 256)
+    tokens = torch.randn(b, naive.n_pathways, 256, device=dev)
+    x_p = torch.randn(b, patches.shape[1], 256, device=dev)
 
     def attn(path: nn.Module, n: int, need_weights: bool) -> None:
         m_bar, p_bar, _ = path(tokens[:n], x_p[:n], mask[:n], need_weights=need_weights)
@@ -234,16 +219,17 @@ def breakdown(ours: SurvPath, naive: NaiveSurvPath, bags: list[torch.Tensor],
         opt = torch.optim.Adam(model.parameters(), lr=1e-6)
         for p in model.parameters():
             p.grad = torch.zeros_like(p)
-        t = _best_of(opt.step)
+        t = _best_of(opt.step, dev)
         model.zero_grad(set_to_none=True)
         return t
 
     out = {
-        "pathway_networks": {"ours": _best_of(enc_ours) / b, "naive": _best_of(enc_naive)},
-        "co_attention": {"ours": _best_of(lambda: attn(ours.path, b, False)) / b,
-                         "naive": _best_of(lambda: attn(naive.path, 1, True))},
+        "pathway_networks": {"ours": _best_of(enc_ours, dev) / b,
+                             "naive": _best_of(enc_naive, dev)},
+        "co_attention": {"ours": _best_of(lambda: attn(ours.path, b, False), dev) / b,
+                         "naive": _best_of(lambda: attn(naive.path, 1, True), dev)},
         "optimizer_step": {"ours": step(ours) / b, "naive": step(naive)},
-        "patch_projection_shared": {"ours": _best_of(projection) / b},
+        "patch_projection_shared": {"ours": _best_of(projection, dev) / b},
     }
     out["patch_projection_shared"]["naive"] = out["patch_projection_shared"]["ours"]
     ours.zero_grad(set_to_none=True)
@@ -252,19 +238,22 @@ def breakdown(ours: SurvPath, naive: NaiveSurvPath, bags: list[torch.Tensor],
 
 
 def bench(args: argparse.Namespace) -> dict[str, Any]:
-    pathways = real_pathways(args.fetch)
+    pathways = load_survpath_pathways(download=args.fetch)
     source = "SurvPath combine_signatures.csv (real)" if pathways is not None else "simulated"
     if pathways is None:
         pathways = simulated_pathways(args.n_genes, args.seed)
     sizes = pathways.sizes
+    device = pick_device(args.device)
     torch.manual_seed(args.seed)
-    ours = SurvPath(args.d_patch, pathways, args.n_bins)
+    ours = SurvPath(args.d_patch, pathways, args.n_bins).to(device)
     torch.manual_seed(args.seed)
-    naive = NaiveSurvPath(args.d_patch, pathways, args.n_bins)
+    naive = NaiveSurvPath(args.d_patch, pathways, args.n_bins).to(device)
     opt_ours = torch.optim.Adam(ours.parameters(), lr=args.lr)
     opt_naive = torch.optim.Adam(naive.parameters(), lr=args.lr)
     bags, genes, bins, events = make_data(args.patients, args.patches, args.d_patch,
                                           pathways.n_genes, args.n_bins, args.pool, args.seed)
+    bags = [b.to(device) for b in bags]
+    genes, bins, events = genes.to(device), bins.to(device), events.to(device)
 
     def run_naive() -> float:
         return epoch_naive(naive, opt_naive, bags, genes, bins, events)
@@ -284,6 +273,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                    "seconds_per_patient_mean": statistics.mean(v) / args.patients,
                    "warmup_seconds": warmup[k]} for k, v in times.items()}
     return {
+        "device": str(device),
         "pathways": {"source": source, "pathway_sizes": "real" if "real" in source else
                      "simulated", "n_pathways": pathways.n_pathways, "n_genes": pathways.n_genes,
                      "gene_pathway_pairs": int(sizes.sum()),
@@ -312,6 +302,7 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--pool", type=int, default=8, help="distinct random bags kept in memory")
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (shared CPUs)")
+    parser.add_argument("--device", default="cpu", help="cpu | cuda | auto")
     parser.add_argument("--fetch", action="store_true",
                         help="download the SurvPath signatures if they are not cached")
     parser.add_argument("--seed", type=int, default=0)
