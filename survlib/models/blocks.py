@@ -465,8 +465,19 @@ class CoAttention(nn.Module):
             out_m = F.scaled_dot_product_attention(q_m, torch.cat([k_m, k_p], dim=2),
                                                    torch.cat([v_m, v_p], dim=2), attn_mask=keep)
             out_p = F.scaled_dot_product_attention(q_p, k_m, v_m)
-            return out_m.transpose(1, 2).flatten(2), out_p.transpose(1, 2).flatten(2), {}
-        scale = 1.0 / math.sqrt(dh)
+            attn: dict[str, torch.Tensor] = {}
+        else:
+            out_m, out_p, attn = self.explicit_attention(q_m, k_m, v_m, q_p, k_p, v_p, keep)
+        return out_m.transpose(1, 2).flatten(2), out_p.transpose(1, 2).flatten(2), attn
+
+    def explicit_attention(
+        self, q_m: torch.Tensor, k_m: torch.Tensor, v_m: torch.Tensor, q_p: torch.Tensor,
+        k_p: torch.Tensor, v_p: torch.Tensor, keep: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+        """Eqs. (6)-(11) written out, per head (``[B, H, n, d']`` inputs, ``keep`` the key mask
+        of :math:`[K_M; K_P]`); returns the two outputs and the softmax weights."""
+        n_m = q_m.shape[2]
+        scale = 1.0 / math.sqrt(self.d_head)
         a_mm = (q_m @ k_m.transpose(-1, -2)) * scale  # Eq. (6)
         a_mp = (q_m @ k_p.transpose(-1, -2)) * scale  # Eq. (7)
         a_pm = (q_p @ k_m.transpose(-1, -2)) * scale  # Eq. (8)
@@ -474,8 +485,7 @@ class CoAttention(nn.Module):
         out_m = a_hat[..., :n_m] @ v_m + a_hat[..., n_m:] @ v_p  # Eq. (10)
         w_pm = torch.softmax(a_pm, dim=-1)
         out_p = w_pm @ v_m  # Eq. (11)
-        attn = {"M->M": a_hat[..., :n_m], "M->P": a_hat[..., n_m:], "P->M": w_pm}
-        return out_m.transpose(1, 2).flatten(2), out_p.transpose(1, 2).flatten(2), attn
+        return out_m, out_p, {"M->M": a_hat[..., :n_m], "M->P": a_hat[..., n_m:], "P->M": w_pm}
 
 
 class CoAttentionFusion(nn.Module):
