@@ -39,7 +39,8 @@ def make_bags(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
     return x, mask, sizes
 
 
-def pad_more(x: torch.Tensor, mask: torch.Tensor, extra: int = 6) -> tuple[torch.Tensor, torch.Tensor]:
+def pad_more(x: torch.Tensor, mask: torch.Tensor,
+             extra: int = 6) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(99)
     xp = torch.cat([x, 1e3 * torch.randn(x.shape[0], extra, D, generator=g)], dim=1)
     mp = torch.cat([mask, torch.zeros(x.shape[0], extra, dtype=torch.bool)], dim=1)

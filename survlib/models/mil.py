@@ -131,7 +131,7 @@ class _MaskedSelfAttentionLayer(nn.Module):
         return x + self.out(y.transpose(1, 2).flatten(2))
 
     def query_attention(self, x: torch.Tensor, key_mask: torch.Tensor, i: int = 0) -> torch.Tensor:
-        """Softmax attention of token ``i``'s query over all keys, averaged over heads ``[B, n]``."""
+        """Softmax attention of token ``i``'s query over all keys, mean over heads, ``[B, n]``."""
         q, k, _ = self._qkv(x)
         scores = (q[:, :, i : i + 1] @ k.transpose(-1, -2)).squeeze(2) / math.sqrt(self.d_head)
         return masked_softmax(scores, key_mask[:, None, :]).mean(dim=1)
