@@ -147,10 +147,12 @@ def integrated_gradients(
         raise ValueError(f"{type(model).__name__} needs batch fields {missing}, which are None")
     with torch.no_grad():
         fused = model.fused(*inputs)
-    base = torch.zeros_like(fused) if isinstance(baseline, str) else \
-        torch.as_tensor(baseline, dtype=fused.dtype, device=fused.device).expand_as(fused)
-    if isinstance(baseline, str) and baseline != "zeros":
-        raise ValueError(f"baseline must be 'zeros' or a tensor, got {baseline!r}")
+    if isinstance(baseline, str):
+        if baseline != "zeros":
+            raise ValueError(f"baseline must be 'zeros' or a tensor, got {baseline!r}")
+        base = torch.zeros_like(fused)
+    else:
+        base = torch.as_tensor(baseline, dtype=fused.dtype, device=fused.device).expand_as(fused)
     fn, captum_target = _output_fn(model, target, batch.bin_index)
     ig = IntegratedGradients(fn)
     attr, delta = ig.attribute(fused, baselines=base.contiguous(), target=captum_target,
