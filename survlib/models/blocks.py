@@ -224,9 +224,12 @@ def check_mask(patches: torch.Tensor, patch_mask: torch.Tensor) -> None:
 def zero_padding(patches: torch.Tensor, patch_mask: torch.Tensor) -> torch.Tensor:
     """``patches`` with padded rows set to exactly 0 (so NaN or garbage padding is harmless).
 
-    Also validates the batch (:func:`check_mask`).
+    Also validates the batch (:func:`check_mask`). A batch without padding is returned as is
+    (no copy of a possibly large ``[B, N, D]`` tensor).
     """
     check_mask(patches, patch_mask)
+    if bool(patch_mask.all()):
+        return patches
     return patches.masked_fill(~patch_mask.unsqueeze(-1), 0.0)
 
 
