@@ -8,6 +8,10 @@ and it returns hazard logits ``[B, n_bins]``::
     logits = predict_logits(model, batch)      # model(*[getattr(batch, k) for k in model.inputs])
     loss = discrete_loss(model, batch)          # nll_discrete(logits, batch.bin_index, batch.event)
 
+Models with attention maps have ``model.attention(*inputs) -> dict[str, Tensor[B, N]]``
+(per-patch scores, 0 on padding; SurvPGC: ``"clinic->pathology"`` and
+``"genomics->pathology"``); :mod:`survlib.explain` wraps them and integrated gradients.
+
 :data:`MODEL_ZOO` maps the names used in the book's tables to constructors that all take the
 same keywords, so a chapter can loop over them::
 
