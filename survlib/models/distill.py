@@ -19,6 +19,7 @@ Models
                              both cross-attentions, concatenation, pooling, MLP head)
     :class:`AMKDStudent`     Sec. 2.4 (patch self-attention, enhancement MLP, MLP head)
     :class:`MILTeacher`      an ABMIL / TransMIL Cox model used as the teacher (Table 5)
+    :class:`SparsePathwayMLP`, :class:`MILConcat`   the S-MLP and "(Cat)" baselines of Table 2
 
 Training (the book's honest protocol: early stopping on a validation split, test used once)
     :func:`fit_teacher`, :func:`fit_student`, :func:`teacher_targets`, :func:`predict_risk`,
@@ -69,7 +70,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -90,16 +91,22 @@ from survlib.survival import cox_partial_likelihood
 
 __all__ = [
     "ARR_EPS",
+    "BASELINES",
+    "BenchmarkSpec",
+    "FoldRun",
     "AMKDConfig",
     "AMKDLosses",
     "AMKDStudent",
     "AMKDTeacher",
+    "MILConcat",
     "MILTeacher",
+    "SparsePathwayMLP",
     "StudentOutput",
     "TeacherOutput",
     "amkd_losses",
     "amkd_objective",
     "arr_minimiser",
+    "build_baseline",
     "cox_batches",
     "fit_student",
     "fit_teacher",
@@ -107,6 +114,7 @@ __all__ = [
     "loss_ge",
     "loss_kd",
     "predict_risk",
+    "run_benchmark_fold",
     "student_flops",
     "teacher_targets",
 ]
@@ -384,15 +392,18 @@ def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
 
 class _QKV(nn.Module):
     """The query, key and value projections :math:`W^q, W^k, W^v \\in \\mathbb{R}^{d\\times d}`
-    of one modality's self-attention (no bias, as in the paper's equations)."""
+    of one modality's self-attention (no bias, as in the paper's equations), applied to the
+    layer-normalised tokens."""
 
     def __init__(self, d: int) -> None:
         super().__init__()
+        self.norm = nn.LayerNorm(d)
         self.q = nn.Linear(d, d, bias=False)
         self.k = nn.Linear(d, d, bias=False)
         self.v = nn.Linear(d, d, bias=False)
 
     def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        z = self.norm(z)
         return self.q(z), self.k(z), self.v(z)
 
 
@@ -446,12 +457,17 @@ class AMKDTeacher(nn.Module):
        :math:`z^t_p = \mathrm{ReLU}(x W_p)` (a projection to the common width :math:`d`; the
        paper's UNI features already have :math:`d = 1024` and need none).
     2. **Intra-modal self-attention** (single head, :math:`W \in \mathbb{R}^{d\times d}`):
-       :math:`h_g = \mathrm{softmax}(q_g k_g^\top/\sqrt d) v_g`,
-       :math:`h_p = \mathrm{softmax}(q_p k_p^\top/\sqrt d) v_p` (padded patches masked as keys).
+       :math:`h_g = z_g + \mathrm{softmax}(q_g k_g^\top/\sqrt d) v_g`,
+       :math:`h_p = z_p + \mathrm{softmax}(q_p k_p^\top/\sqrt d) v_p` (padded patches masked as
+       keys), with :math:`q, k, v` projections of the layer-normalised tokens. The paper prints
+       the bare attention and calls the layer "Transformer-style"; we read that as the usual
+       pre-norm residual layer (without the residual every patch's output is an average over
+       the whole bag and the bag loses the identity of its individual patches).
     3. **Cross-attention** (reconstruction 1 of the module notes):
        :math:`h_{g2p} = \mathrm{softmax}(z_p W^q_{g2p}\, k_g^\top/\sqrt d)\, v_g \in
        \mathbb{R}^{N_p\times d}` and :math:`h_{p2g} = \mathrm{softmax}(z_g W^q_{p2g}\,
-       k_p^\top/\sqrt d)\, v_p \in \mathbb{R}^{N_g\times d}`.
+       k_p^\top/\sqrt d)\, v_p \in \mathbb{R}^{N_g\times d}` (no residual: these are the
+       pure cross-modal messages; :math:`h_{g2p}` is what the student learns to reproduce).
     4. **Fusion and head.** :math:`H_{att} = [h_g \| h_{p2g};\ h_{g2p} \| h_p] \in
        \mathbb{R}^{(N_g+N_p)\times 2d}`, pooled over the sequence (gated attention pooling
        over real tokens, or their mean), then an MLP to one log hazard :math:`\hat y`.
@@ -495,10 +511,10 @@ class AMKDTeacher(nn.Module):
         z_g = self.gene_encoder(genes)  # [B, P, d]
         q_g, k_g, v_g = self.self_g(z_g)
         q_p, k_p, v_p = self.self_p(z_p)
-        h_g, _ = _attend(q_g, k_g, v_g, None)
-        h_p, _ = _attend(q_p, k_p, v_p, patch_mask)
-        h_g2p, a_g2p = _attend(self.q_g2p(z_p), k_g, v_g, None)  # patches query pathways
-        h_p2g, a_p2g = _attend(self.q_p2g(z_g), k_p, v_p, patch_mask)  # pathways query patches
+        h_g = z_g + _attend(q_g, k_g, v_g, None)[0]  # residual: "Transformer-style"
+        h_p = z_p + _attend(q_p, k_p, v_p, patch_mask)[0]
+        h_g2p, a_g2p = _attend(self.q_g2p(self.self_p.norm(z_p)), k_g, v_g, None)  # patches
+        h_p2g, a_p2g = _attend(self.q_p2g(self.self_g.norm(z_g)), k_p, v_p, patch_mask)
         rows_g = torch.cat([h_g, h_p2g], dim=-1)  # [B, P, 2d]
         rows_p = torch.cat([h_g2p, h_p], dim=-1)  # [B, N, 2d]
         h_att = torch.cat([rows_g, rows_p], dim=1)  # [B, P + N, 2d]
@@ -532,7 +548,7 @@ class AMKDStudent(nn.Module):
     .. math::
 
         z^s_p = \mathrm{ReLU}(x W_p), \qquad
-        h^s_p = \mathrm{softmax}(q_p k_p^\top/\sqrt d)\, v_p, \qquad
+        h^s_p = z^s_p + \mathrm{softmax}(q_p k_p^\top/\sqrt d)\, v_p, \qquad
         \tilde h^s_{g2p} = \mathrm{MLP}(h^s_p)
 
     (the gene-guided enhancement module, one MLP applied to every patch, output width =
@@ -562,7 +578,7 @@ class AMKDStudent(nn.Module):
 
     def forward(self, patches: torch.Tensor, patch_mask: torch.Tensor) -> StudentOutput:
         z_p = self.patch_proj(zero_padding(patches, patch_mask))
-        h_p, _ = _attend(*self.self_p(z_p), patch_mask)
+        h_p = z_p + _attend(*self.self_p(z_p), patch_mask)[0]
         g2p = self.enhance(h_p)
         g2p = g2p.masked_fill(~patch_mask.unsqueeze(-1), 0.0)
         pooled, w = self.pool(torch.cat([h_p, g2p], dim=-1), patch_mask)
@@ -618,6 +634,63 @@ class MILTeacher(nn.Module):
         return TeacherOutput(risk=risk, g2p=feats)
 
 
+class SparsePathwayMLP(nn.Module):
+    r"""The S-MLP omics baseline (Elmarakeby et al. 2021; Table 2's "SMLP"): the teacher's
+    genomic branch alone.
+
+    Genes -> pathway tokens through the block-sparse :class:`~survlib.models.blocks.
+    PathwayEncoder` (only gene-pathway pairs of the membership carry weights), mean over
+    pathways, MLP to ``n_out`` outputs (1 = Cox log hazard).
+    """
+
+    inputs: ClassVar[tuple[str, ...]] = ("genes",)
+
+    def __init__(self, pathways: PathwayMembership, d: int = 32, d_hidden: int = 32,
+                 n_out: int = 1, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.encoder = PathwayEncoder(pathways, hidden=(d, d), dropout=dropout)
+        self.head = _mlp(d, d_hidden, n_out, dropout)
+
+    def forward(self, genes: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(genes).mean(dim=1))
+
+
+class MILConcat(nn.Module):
+    r"""A MIL model with the genomics concatenated ("ABMIL (Cat)", "TransMIL (Cat)" of
+    AMKD's Table 2): late fusion by concatenation.
+
+    The MIL model's own decision layer is replaced by the identity, so it returns its slide
+    embedding :math:`z_	ext{WSI}` (ABMIL: the attention-pooled embedding; TransMIL: the class
+    token); genes go through an SNN (:class:`~survlib.models.blocks.SNNBlock`), and an MLP on
+    :math:`[z_	ext{WSI} \| z_	ext{gen}]` gives ``n_out`` outputs.
+
+    Args:
+        mil: a model of :mod:`survlib.models.mil` with a ``head`` attribute.
+        d_embed: width of the slide embedding (the input width of ``mil.head``).
+        n_genes: number of genes.
+        d_gen: width of the genomic embedding.
+        n_out: outputs (1 = Cox log hazard).
+    """
+
+    inputs: ClassVar[tuple[str, ...]] = ("patches", "patch_mask", "genes")
+
+    def __init__(self, mil: nn.Module, d_embed: int, n_genes: int, d_gen: int = 32,
+                 n_out: int = 1, dropout: float = 0.1) -> None:
+        super().__init__()
+        from survlib.models.blocks import SNNBlock
+
+        mil.head = nn.Identity()
+        self.mil = mil
+        self.genomic = nn.Sequential(SNNBlock(n_genes, d_gen, dropout), SNNBlock(d_gen, d_gen,
+                                                                                 dropout))
+        self.head = _mlp(d_embed + d_gen, d_gen, n_out, dropout)
+
+    def forward(self, patches: torch.Tensor, patch_mask: torch.Tensor,
+                genes: torch.Tensor) -> torch.Tensor:
+        z = torch.cat([self.mil(patches, patch_mask), self.genomic(genes)], dim=-1)
+        return self.head(z)
+
+
 # ============================================================================================
 # Losses on a batch
 # ============================================================================================
@@ -655,6 +728,8 @@ class AMKDConfig:
         batch_size: patients per mini-batch (the Cox loss needs events in each batch).
         max_epochs, patience: early stopping on the validation Cox loss.
         grad_clip: gradient-norm clip.
+        arr_warmup: epochs trained with ``alpha = 1`` before :math:`L_{ARR}` is switched on
+            (ours, documented in :func:`fit_student`; 0 = from the first step, as written).
     """
 
     alpha: float = 0.75
@@ -669,6 +744,7 @@ class AMKDConfig:
     max_epochs: int = 60
     patience: int = 10
     grad_clip: float | None = 5.0
+    arr_warmup: int = 0
 
 
 def amkd_losses(
@@ -876,10 +952,13 @@ def fit_student(
             n = batch.patches.shape[1]
             yield batch, TeacherOutput(risk=targets.risk[rows], g2p=targets.g2p[rows, :n])
 
+    warm_cfg = replace(cfg, alpha=1.0)
+
     def loss_fn(m: nn.Module, item: tuple[SurvivalBatch, TeacherOutput]) -> torch.Tensor:
         batch, t_out = item
+        step_cfg = warm_cfg if epoch_box["epoch"] < cfg.arr_warmup else cfg
         losses = amkd_losses(m(batch.patches, batch.patch_mask), t_out, batch.time,
-                             batch.event, batch.patch_mask, cfg)
+                             batch.event, batch.patch_mask, step_cfg)
         comp_rows.append({"epoch": epoch_box["epoch"] + 1, **losses.as_dict()})
         return losses.total
 
@@ -918,3 +997,206 @@ def student_flops(model: nn.Module, d_patch: int, n_patches: int,
         model(x, mask)
     model.train(was_training)
     return int(counter.get_total_flops())
+
+
+# ============================================================================================
+# The chapter's benchmark: one cross-validation fold, every table's models
+# ============================================================================================
+
+#: Baselines of AMKD's Table 2 that :func:`run_benchmark_fold` can train (name -> modality).
+BASELINES: dict[str, str] = {
+    "ABMIL": "WSI",
+    "TransMIL": "WSI",
+    "DSMIL": "WSI",
+    "SNN": "Omics",
+    "MLP": "Omics",
+    "SMLP": "Omics",
+    "ABMIL (Cat)": "Multi-modal",
+    "TransMIL (Cat)": "Multi-modal",
+    "MCAT": "Multi-modal",
+    "SurvPath": "Multi-modal",
+}
+
+
+@dataclass
+class BenchmarkSpec:
+    """Sizes and schedule of :func:`run_benchmark_fold` (every model uses the same recipe).
+
+    Attributes:
+        width: common width :math:`d` of every model (teacher, student, baselines).
+        baselines: names from :data:`BASELINES` to train.
+        alphas: the :math:`\\alpha` values of Table 6 (the first of ``config.alpha`` is the
+            AMKD row; ``1.0`` doubles as "w/o L_ARR").
+        config: the student's objective and schedule (:class:`AMKDConfig`).
+        teacher_lr, max_epochs, patience, batch_size: the Cox recipe of the teacher and the
+            baselines.
+        mil_teachers: also distil from the ABMIL and TransMIL baselines (Table 5).
+    """
+
+    width: int = 32
+    baselines: tuple[str, ...] = tuple(BASELINES)
+    alphas: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
+    config: AMKDConfig = field(default_factory=AMKDConfig)
+    teacher_lr: float = 1e-3
+    max_epochs: int = 40
+    patience: int = 8
+    batch_size: int = 64
+    mil_teachers: bool = True
+
+
+def build_baseline(name: str, d_patch: int, pathways: PathwayMembership, width: int
+                   ) -> nn.Module:
+    """A Table-2 baseline with one output (a Cox log hazard), at width ``width``.
+
+    The WSI models, SNN/MLP, MCAT and SurvPath come from :data:`survlib.models.MODEL_ZOO`
+    (with ``n_bins=1``); S-MLP and the "(Cat)" models are :class:`SparsePathwayMLP` and
+    :class:`MILConcat`.
+    """
+    from survlib.models import MODEL_ZOO
+    from survlib.models.mil import ABMIL, TransMIL
+
+    kw = dict(d_patch=d_patch, pathways=pathways, n_genes=pathways.n_genes, d_text=None,
+              n_clinical=None, n_bins=1, hidden=width)
+    zoo_names = {"ABMIL": "ABMIL", "TransMIL": "TransMIL", "DSMIL": "DSMIL",
+                 "SNN": "SNN (genomic)", "MLP": "MLP (genomic)", "MCAT": "MCAT",
+                 "SurvPath": "SurvPath"}
+    if name in zoo_names:
+        return MODEL_ZOO[zoo_names[name]](**kw)
+    if name == "SMLP":
+        return SparsePathwayMLP(pathways, d=width, d_hidden=width)
+    if name == "ABMIL (Cat)":
+        return MILConcat(ABMIL(d_patch, 1, d_hidden=width, d_attn=width), width,
+                         pathways.n_genes, d_gen=width)
+    if name == "TransMIL (Cat)":
+        heads = 4 if width % 4 == 0 else 1
+        return MILConcat(TransMIL(d_patch, 1, d=width, n_heads=heads), width,
+                         pathways.n_genes, d_gen=width)
+    raise ValueError(f"unknown baseline {name!r}; known: {sorted(BASELINES)}")
+
+
+def _as_mil_teacher(name: str, model: nn.Module, width: int) -> MILTeacher:
+    return MILTeacher(model, "encoder" if name == "ABMIL" else "norm", width)
+
+
+@dataclass
+class FoldRun:
+    """What :func:`run_benchmark_fold` returns.
+
+    Attributes:
+        rows: tidy rows ``model, metric, value`` (metrics ``"C-index"`` on the test fold and
+            ``"C-index (external)"`` on the external cohort when given).
+        risks: per test / external patient: ``index``, ``set`` ("test" or "external"),
+            ``model``, ``risk``, ``threshold`` (the model's median risk on its *training*
+            patients: the high/low cut-off of Table 3).
+        models: the trained teacher (``"teacher"``) and AMKD student (``"AMKD"``), in eval mode.
+        fits: per model, its :class:`FitSummary`.
+    """
+
+    rows: list[dict[str, Any]]
+    risks: pd.DataFrame
+    models: dict[str, nn.Module]
+    fits: dict[str, FitSummary]
+
+
+def run_benchmark_fold(
+    data: SurvivalBatch,
+    pathways: PathwayMembership,
+    train_idx: np.ndarray,
+    val_idx: np.ndarray,
+    test_idx: np.ndarray,
+    external_idx: np.ndarray | None = None,
+    spec: BenchmarkSpec | None = None,
+    seed: int = 0,
+) -> FoldRun:
+    """Train every model of the chapter on one fold; score each once on test (and external).
+
+    ``data`` holds all patients (source and external) standardised with the source training
+    patients' statistics. Every model - teacher, students and baselines - is trained with the
+    same Cox recipe (:func:`fit_teacher` / :func:`fit_student`: mini-batches with events,
+    early stopping on the validation patients). Models and their rows:
+
+    * ``"Teacher (multimodal)"``: :class:`AMKDTeacher`;
+    * ``"AMKD (alpha=a)"`` for each ``a`` in ``spec.alphas`` (``spec.config`` otherwise); the
+      one with ``a == spec.config.alpha`` is also ``"AMKD"``;
+    * ``"AMKD, L_ARR from the first step"`` when ``spec.config.arr_warmup > 0``;
+    * ``"w/o L_ARR and L_GE"`` (alpha 1, no L_GE);
+    * ``"Student, no teacher"``: the student architecture trained on its Cox loss only;
+    * ``"AMKD (ABMIL teacher)"``, ``"AMKD (TransMIL teacher)"`` when ``spec.mil_teachers``;
+    * each baseline of ``spec.baselines``.
+
+    The test and external patients are used only for the final scores.
+    """
+    from survlib.survival import concordance
+    from survlib.train import seed_everything
+
+    spec = spec or BenchmarkSpec()
+    cfg = spec.config
+    w = int(spec.width)
+    d_patch = int(data.patches.shape[-1])
+    time_np = data.time.cpu().numpy().astype(np.float64)
+    event_np = data.event.cpu().numpy()
+    sets = {"test": np.asarray(test_idx)}
+    if external_idx is not None and len(external_idx):
+        sets["external"] = np.asarray(external_idx)
+    rows: list[dict[str, Any]] = []
+    risk_frames: list[pd.DataFrame] = []
+    models: dict[str, nn.Module] = {}
+    fits: dict[str, FitSummary] = {}
+    cox_kw = dict(lr=spec.teacher_lr, batch_size=spec.batch_size, max_epochs=spec.max_epochs,
+                  patience=spec.patience, seed=seed)
+
+    def score(name: str, model: nn.Module) -> None:
+        thr = float(np.median(predict_risk(model, data, train_idx)))
+        for set_name, idx in sets.items():
+            r = predict_risk(model, data, idx)
+            metric = "C-index" if set_name == "test" else "C-index (external)"
+            rows.append({"model": name, "metric": metric,
+                         "value": concordance(r, time_np[idx], event_np[idx])})
+            risk_frames.append(pd.DataFrame({"index": idx, "set": set_name, "model": name,
+                                             "risk": r, "threshold": thr}))
+
+    def student(name: str, teacher: nn.Module, config: AMKDConfig) -> AMKDStudent:
+        seed_everything(seed)
+        s = AMKDStudent(d_patch, teacher.d_g2p, d=w, d_enhance=w, d_hidden=w)
+        fits[name] = fit_student(s, teacher, data, train_idx, val_idx, config, seed=seed)
+        score(name, s)
+        return s
+
+    seed_everything(seed)
+    teacher = AMKDTeacher(d_patch, pathways, d=w, pathway_hidden=w, d_hidden=w)
+    fits["Teacher (multimodal)"] = fit_teacher(teacher, data, train_idx, val_idx, **cox_kw)
+    score("Teacher (multimodal)", teacher)
+    models["teacher"] = teacher
+
+    for a in spec.alphas:
+        s = student(f"AMKD (alpha={a:g})", teacher, replace(cfg, alpha=float(a)))
+        if float(a) == float(cfg.alpha):
+            models["AMKD"] = s
+    if "AMKD" not in models:
+        models["AMKD"] = student("AMKD", teacher, cfg)
+    if cfg.arr_warmup > 0 and cfg.alpha < 1.0:
+        student("AMKD, L_ARR from the first step", teacher, replace(cfg, arr_warmup=0))
+    student("w/o L_ARR and L_GE", teacher, replace(cfg, alpha=1.0, use_ge=False))
+
+    seed_everything(seed)
+    alone = AMKDStudent(d_patch, teacher.d_g2p, d=w, d_enhance=w, d_hidden=w)
+
+    fits["Student, no teacher"] = fit_teacher(alone, data, train_idx, val_idx, **cox_kw)
+    score("Student, no teacher", alone)
+
+    wanted = list(spec.baselines)
+    if spec.mil_teachers:
+        wanted += [m for m in ("ABMIL", "TransMIL") if m not in wanted]
+    for name in wanted:
+        seed_everything(seed)
+        model = build_baseline(name, d_patch, pathways, w)
+        fits[name] = fit_teacher(model, data, train_idx, val_idx, **cox_kw)
+        if name in spec.baselines:
+            score(name, model)
+        if spec.mil_teachers and name in ("ABMIL", "TransMIL"):
+            student(f"AMKD ({name} teacher)", _as_mil_teacher(name, model, w), cfg)
+
+    for r in rows:
+        r["seed"] = int(seed)
+    return FoldRun(rows=rows, risks=pd.concat(risk_frames, ignore_index=True), models=models,
+                   fits=fits)
