@@ -103,3 +103,17 @@ def closed_port_url(monkeypatch: pytest.MonkeyPatch) -> str:
     for var in ("NO_PROXY", "no_proxy"):
         monkeypatch.setenv(var, "127.0.0.1,localhost")
     return f"http://127.0.0.1:{port}/unreachable.csv"
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """Run a module of tiny-tensor model tests on one thread (faster than two: no sync cost).
+
+    Use with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``.
+    """
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

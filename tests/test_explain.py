@@ -8,7 +8,6 @@ training; checked by baselines that differ from the input in one part only.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -31,12 +30,7 @@ FUSION = ["SurvPGC", "SurvPath", "PORPOISE", "MCAT", "SurvPC", "SurvPGC (approac
           "SurvPGC (approach b)", "SurvPGC (approach c)"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,6 @@ each patient gives alone (unpadded); padded patches must receive no gradient.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import torch
 
@@ -19,12 +17,7 @@ D, K = 12, 4
 MODELS = [MeanMIL, ABMIL, TransMIL, DSMIL]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def make_bags(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
