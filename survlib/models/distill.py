@@ -947,7 +947,7 @@ def fit_student(
     def batches(epoch: int) -> Iterator[tuple[SurvivalBatch, TeacherOutput]]:
         epoch_box["epoch"] = epoch
         for b in cox_batches(train_idx, ev, cfg.batch_size, rng):
-            rows = torch.as_tensor([pos[int(i)] for i in b])
+            rows = torch.as_tensor([pos[int(i)] for i in b], device=targets.risk.device)
             batch = _trim(data.index(b))
             n = batch.patches.shape[1]
             yield batch, TeacherOutput(risk=targets.risk[rows], g2p=targets.g2p[rows, :n])
@@ -1031,6 +1031,8 @@ class BenchmarkSpec:
         teacher_lr, max_epochs, patience, batch_size: the Cox recipe of the teacher and the
             baselines.
         mil_teachers: also distil from the ABMIL and TransMIL baselines (Table 5).
+        device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``: where data and models
+            live during the fold (:func:`survlib.train.pick_device`).
     """
 
     width: int = 32
@@ -1042,6 +1044,7 @@ class BenchmarkSpec:
     patience: int = 8
     batch_size: int = 64
     mil_teachers: bool = True
+    device: str = "auto"
 
 
 def build_baseline(name: str, d_patch: int, pathways: PathwayMembership, width: int
@@ -1127,11 +1130,13 @@ def run_benchmark_fold(
     The test and external patients are used only for the final scores.
     """
     from survlib.survival import concordance
-    from survlib.train import seed_everything
+    from survlib.train import pick_device, seed_everything
 
     spec = spec or BenchmarkSpec()
     cfg = spec.config
     w = int(spec.width)
+    dev = pick_device(spec.device)
+    data = data.to(dev)
     d_patch = int(data.patches.shape[-1])
     time_np = data.time.cpu().numpy().astype(np.float64)
     event_np = data.event.cpu().numpy()
@@ -1157,13 +1162,13 @@ def run_benchmark_fold(
 
     def student(name: str, teacher: nn.Module, config: AMKDConfig) -> AMKDStudent:
         seed_everything(seed)
-        s = AMKDStudent(d_patch, teacher.d_g2p, d=w, d_enhance=w, d_hidden=w)
+        s = AMKDStudent(d_patch, teacher.d_g2p, d=w, d_enhance=w, d_hidden=w).to(dev)
         fits[name] = fit_student(s, teacher, data, train_idx, val_idx, config, seed=seed)
         score(name, s)
         return s
 
     seed_everything(seed)
-    teacher = AMKDTeacher(d_patch, pathways, d=w, pathway_hidden=w, d_hidden=w)
+    teacher = AMKDTeacher(d_patch, pathways, d=w, pathway_hidden=w, d_hidden=w).to(dev)
     fits["Teacher (multimodal)"] = fit_teacher(teacher, data, train_idx, val_idx, **cox_kw)
     score("Teacher (multimodal)", teacher)
     models["teacher"] = teacher
@@ -1179,7 +1184,7 @@ def run_benchmark_fold(
     student("w/o L_ARR and L_GE", teacher, replace(cfg, alpha=1.0, use_ge=False))
 
     seed_everything(seed)
-    alone = AMKDStudent(d_patch, teacher.d_g2p, d=w, d_enhance=w, d_hidden=w)
+    alone = AMKDStudent(d_patch, teacher.d_g2p, d=w, d_enhance=w, d_hidden=w).to(dev)
 
     fits["Student, no teacher"] = fit_teacher(alone, data, train_idx, val_idx, **cox_kw)
     score("Student, no teacher", alone)
@@ -1189,7 +1194,7 @@ def run_benchmark_fold(
         wanted += [m for m in ("ABMIL", "TransMIL") if m not in wanted]
     for name in wanted:
         seed_everything(seed)
-        model = build_baseline(name, d_patch, pathways, w)
+        model = build_baseline(name, d_patch, pathways, w).to(dev)
         fits[name] = fit_teacher(model, data, train_idx, val_idx, **cox_kw)
         if name in spec.baselines:
             score(name, model)
