@@ -215,7 +215,12 @@ ceilings.round(3)
 # Section 2.5 calls both $L^s_{SURV}$ and $L^t_{SURV}$ "Cox negative log-likelihood losses";
 # their ratio in $L_{ARR}$ compares like with like only if both are the same loss. Teacher,
 # student and (for a fair table) every baseline here are trained with the Cox partial
-# likelihood, on the same mini-batches and with the same early stopping.
+# likelihood, on the same mini-batches and with the same early stopping. (Section 2.1's
+# formulas lost their "≥" and minus signs too; read with them restored — hazard
+# $f_{hazard}(T = t \mid T \ge t, D_i)$, survival $\prod_{u \le t}(1 - f_{hazard}(u))$ and
+# $L_{SURV} = -\sum_i [c_i \log S_i(t) + (1-c_i)\log S_i(t-1) + (1-c_i)\log h_i(t)]$ with
+# $c_i = 1$ for *censored* — they are the logistic-hazard likelihood of chapter 1,
+# `survlib.survival.nll_discrete`, which this chapter does not use.)
 #
 # **Reconstruction 3 (KL direction, temperature).** Both KL terms are printed
 # $D_{KL}(p^s\|p^t)$; we use teacher-first (Hinton et al.'s distillation; what PyTorch's

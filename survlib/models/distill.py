@@ -63,6 +63,14 @@ documented where it is implemented and tested for its limiting behaviour.
    binary cross-entropy of :math:`p = 2\sigma(L_{KD}) - 1`.
 6. :math:`L_{SURV}` ratio in :math:`L_{ARR}` is treated as a weight (detached): it modulates the
    distillation, it is not itself optimised through :math:`L_{ARR}`.
+7. "Transformer-style" self-attention is the pre-norm residual layer
+   :math:`h = z + \mathrm{softmax}(qk^\top/\sqrt d)\,v` (:math:`q, k, v` from
+   :math:`\mathrm{LN}(z)`); the cross-attention outputs carry no residual.
+8. Not in the paper: :attr:`AMKDConfig.arr_warmup` trains the first epochs with
+   :math:`\alpha = 1` (default 0 = as printed). At initialisation :math:`L_{KD}` is tiny and the
+   :math:`L_{ARR}` barrier's gradient (about :math:`(1-\alpha)/L_{KD}`) pushes every patient's
+   risk away from the teacher's, i.e. toward the reverse of the teacher's ranking; the paper
+   motivates :math:`L_{ARR}` by "later training stages".
 """
 
 from __future__ import annotations
