@@ -33,14 +33,7 @@ from survlib.models.distill import (
 LOG3 = math.log(3.0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These models are tiny: one thread is several times faster than two on a busy CPU."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: one thread is faster
 
 HALF_LOG_4_3 = 0.5 * math.log(4.0 / 3.0)  # KL((1/2, 1/2) || (3/4, 1/4))
 
