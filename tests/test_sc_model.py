@@ -178,7 +178,14 @@ def test_identify_risk_cells_writes_groups(trained):
     groups = model.identify_risk_cells(adata)
     assert set(groups.unique()) <= {"higher", "lower", "neutral"}
     assert (adata.obs["predicted_risk_cell"] == (adata.obs["predicted_risk_group"] == "higher")).all()
-    assert 0 <= model.attention_threshold_ <= 1
+    called = groups.to_numpy() != "neutral"
+    hz = adata.obs["hazard_score"].to_numpy()
+    assert (np.abs(hz[called]) >= model.risk_threshold_).all()
+    assert (hz[groups.to_numpy() == "higher"] > 0).all()
+    model.identify_risk_cells(adata, rule="authors")
+    assert 0 <= model.risk_threshold_ <= 1
+    with pytest.raises(ValueError, match="rule"):
+        model.identify_risk_cells(adata, rule="vibes")
 
 
 def test_planted_signal_is_recovered_at_small_scale():

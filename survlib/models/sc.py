@@ -60,10 +60,15 @@ __all__ = [
     "ScSurvivalConfig",
     "ZIGVAE",
     "attention_entropy",
+    "MemorySampler",
+    "batch_mixing",
+    "benchmark_run",
+    "linear_fit",
     "entropy_penalty",
     "kl_free_bits",
     "masked_softmax",
     "risk_cell_metrics",
+    "supervised_risk_cell_probe",
     "two_means_threshold",
     "zig_nll",
 ]
@@ -388,31 +393,38 @@ class AMICR(nn.Module):
         self.train(was)
         return out
 
-    def cell_scores(self, z: Tensor) -> dict[str, Tensor]:
+    def cell_scores(self, z: Tensor, reference: float | Tensor | None = None) -> dict[str, Tensor]:
         r"""Per-cell scores for embeddings ``z [N, D]``.
 
         Returns a dict with
 
         - ``logits`` ``[N, H]``: attention logits :math:`s_{ih}`;
         - ``attention`` ``[N]``: :math:`a_i = \max_h \sigma(s_{ih})`;
-        - ``cell_hazard`` ``[N]``: :math:`f([P_h z_i]_h) - f(\bar r)`, the log hazard ratio of a
-          patient made of copies of this cell against the average patient (see
-          :meth:`reference_hazard`);
+        - ``cell_hazard`` ``[N]``: :math:`f([P_h z_i]_h) - \text{reference}`, the log hazard
+          ratio of a patient made of copies of this cell against the reference.  The Cox
+          likelihood leaves the level of ``f`` free, so some reference is needed;
+          :class:`ScSurvival` passes the median over training cells (the *typical cell*); the
+          default is :meth:`reference_hazard` (the average patient);
         - ``hazard_score`` ``[N]``: the attention-adjusted hazard :math:`a_i \cdot`
           ``cell_hazard``: near 0 for cells the model ignores, its sign saying whether an
           attended cell pushes risk up or down.  (The authors apply ``f`` to the
           attention-gated embedding :math:`[\sigma(s_{ih}) P_h z_i]_h`; for a linear ``f`` the
-          two agree up to the reference level, which the Cox likelihood leaves free.)
+          two agree up to the reference level.)
         """
         logits = self.attention(z)
         attention = torch.sigmoid(logits).max(dim=-1).values
-        cell_hazard = self.hazard(self.project(z).flatten(-2)).squeeze(-1) - self.reference_hazard()
+        ref = self.reference_hazard() if reference is None else reference
+        cell_hazard = self.raw_cell_hazard(z) - ref
         return {
             "logits": logits,
             "attention": attention,
             "hazard_score": attention * cell_hazard,
             "cell_hazard": cell_hazard,
         }
+
+    def raw_cell_hazard(self, z: Tensor) -> Tensor:
+        """:math:`f([P_h z_i]_h)` per cell, ``[N]`` (no reference subtracted)."""
+        return self.hazard(self.project(z).flatten(-2)).squeeze(-1)
 
 
 def two_means_threshold(values: np.ndarray, max_points: int = 200_000, seed: int = 0) -> float:
@@ -472,6 +484,49 @@ def risk_cell_metrics(
     }
 
 
+def batch_mixing(embedding: np.ndarray, batch: Sequence[Any] | np.ndarray, k: int = 15) -> float:
+    r"""How well batches mix in an embedding: 1 = perfectly mixed, 0 = fully separated.
+
+    For each cell, the share of its ``k`` nearest neighbours (Euclidean) from *another* batch,
+    averaged over cells and divided by the share expected if neighbours ignored batch,
+    :math:`\frac1n\sum_i (1 - n_{b(i)}/n)`.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    x = np.asarray(embedding, dtype=np.float64)
+    b = pd.factorize(np.asarray(batch).astype(str))[0]
+    if np.unique(b).size < 2:
+        return float("nan")
+    k = int(min(k, x.shape[0] - 1))
+    nn_idx = NearestNeighbors(n_neighbors=k + 1).fit(x).kneighbors(x, return_distance=False)[:, 1:]
+    observed = (b[nn_idx] != b[:, None]).mean()
+    share = np.bincount(b) / b.size
+    expected = float(np.mean(1.0 - share[b]))
+    return float(observed / expected)
+
+
+def supervised_risk_cell_probe(
+    adata: Any, truth_key: str = "risk_group", seed: int = 0, n_folds: int = 3, max_iter: int = 300
+) -> np.ndarray:
+    """An upper bound for risk-cell identification: a logistic regression *told* the truth.
+
+    Multinomial logistic regression on standardised log-normalised expression, trained with
+    the planted labels ``obs[truth_key]`` and evaluated by ``n_folds``-fold cross-validation
+    over cells (out-of-fold predictions for every cell).  It is not a survival method: it
+    shows how separable the planted groups are from expression at all.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x = CellReader(adata).read_csr(np.arange(adata.n_obs)).toarray()
+    y = adata.obs[truth_key].astype(str).to_numpy()
+    clf = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=max_iter))
+    cv = StratifiedKFold(n_folds, shuffle=True, random_state=seed)
+    return cross_val_predict(clf, x, y, cv=cv)
+
+
 # =====================================================================================
 # 2. Data access
 # =====================================================================================
@@ -516,7 +571,7 @@ class CellReader:
         self.n_cells, self.n_genes = int(adata.n_obs), int(adata.n_vars)
         self.gene_order = gene_order
 
-    def _raw(self, idx: np.ndarray) -> sp.csr_matrix:
+    def _raw(self, idx: np.ndarray | slice) -> sp.csr_matrix:
         m = self._matrix[idx]
         if sp.issparse(m):
             return sp.csr_matrix(m, dtype=np.float32)
@@ -945,8 +1000,10 @@ class ScSurvival:
         self.is_trained = False
         self.history: dict[str, list[float]] = {"pretrain": [], "amicr": [], "finetune": []}
         self.timings: dict[str, float] = {}
+        self.stage_windows: dict[str, tuple[float, float]] = {}
         self.covariate_summary_: pd.DataFrame | None = None
-        self.attention_threshold_: float | None = None
+        self.risk_threshold_: float | None = None
+        self.cell_reference_: float | None = None
         self.features: nn.Module | None = None
         self.amicr: AMICR | None = None
         self.gene_stats: dict[str, Any] | None = None
@@ -1109,6 +1166,7 @@ class ScSurvival:
         if self.setup.expression == "log-normalized" and float(np.max(self.gene_stats["mean"])) > 20:
             raise ValueError("expression='log-normalized' but gene means exceed 20: X looks like raw counts")
         self.timings["checks"] = _time.perf_counter() - t0
+        self.stage_windows["checks"] = (t0, _time.perf_counter())
 
         # ---- features
         t0 = _time.perf_counter()
@@ -1126,6 +1184,7 @@ class ScSurvival:
             self.features = self._fit_pca(bcodes, rng).to(dev)
             n_feat = int(self.features.components.shape[1])
         self.timings["pretrain"] = _time.perf_counter() - t0
+        self.stage_windows["pretrain"] = (t0, _time.perf_counter())
 
         self.amicr = AMICR(n_feat, cfg.n_heads, cfg.head_dim, cfg.proj_dim, cfg.hazard_hidden,
                            cfg.hazard_dropout, 0 if cov_t is None else cov_t.shape[1], cfg.pool_norm).to(dev)
@@ -1266,9 +1325,12 @@ class ScSurvival:
         t0 = _time.perf_counter()
         run_stage("amicr", cfg.amicr_steps, joint=False)
         self.timings["amicr"] = _time.perf_counter() - t0
+        self.stage_windows["amicr"] = (t0, _time.perf_counter())
         t0 = _time.perf_counter()
         run_stage("finetune", cfg.finetune_steps, joint=cfg.feature_flavor == "zigvae")
         self.timings["finetune"] = _time.perf_counter() - t0
+        self.stage_windows["finetune"] = (t0, _time.perf_counter())
+        self.cell_reference_ = self._typical_cell_hazard(bcodes, dev, rng)
         self.is_trained = True
         if self.covariates is not None:
             self._fit_covariate_cox(patients)
@@ -1288,6 +1350,23 @@ class ScSurvival:
         self.amicr.load_state_dict(st["amicr"])
         if "features" in st:
             self.features.load_state_dict(st["features"])
+
+    @torch.no_grad()
+    def _typical_cell_hazard(self, bcodes: np.ndarray | None, dev: torch.device, rng: np.random.Generator,
+                             max_cells: int = 20_000) -> float:
+        """Median raw cell hazard ``f(P z)`` over (a random subsample of) the training cells:
+        the reference level of the per-cell hazards (the "typical cell")."""
+        assert self.amicr is not None and self.features is not None
+        n = self.reader.n_cells
+        idx = np.sort(rng.choice(n, min(n, max_cells), replace=False))
+        self.amicr.eval()
+        self.features.eval()
+        out = []
+        for j in range(0, idx.size, 8192):
+            part = idx[j : j + 8192]
+            b = torch.from_numpy(bcodes[part]).to(dev) if bcodes is not None else None
+            out.append(self.amicr.raw_cell_hazard(self._embed(self.reader.read(part, dev), b)).cpu())
+        return float(torch.cat(out).median())
 
     @torch.no_grad()
     def _embed_all(self, bcodes: np.ndarray | None, dev: torch.device, chunk_size: int = 8192) -> Tensor:
@@ -1450,7 +1529,7 @@ class ScSurvival:
             x = csr_to_dense_tensor(reader.read_slice(start, stop), dev)
             b = torch.from_numpy(bcodes[start:stop]).to(dev) if bcodes is not None else None
             z = self._embed(x, b)
-            scores = self.amicr.cell_scores(z)
+            scores = self.amicr.cell_scores(z, reference=self.cell_reference_)
             logits = scores["logits"]
             proj = self.amicr.project(z)  # [n, H, Pd]
             pc = torch.from_numpy(codes[start:stop]).to(dev)
@@ -1517,27 +1596,45 @@ class ScSurvival:
         key = "X_zigvae" if isinstance(self.features, ZIGVAE) else "X_pca_features"
         return np.asarray(adata.obsm[key])
 
-    def identify_risk_cells(self, adata: Any | None = None, threshold: float | None = None) -> pd.Series:
-        """Call risk-associated cells from attention and hazard score (documented rule).
+    def identify_risk_cells(
+        self,
+        adata: Any | None = None,
+        rule: Literal["hazard", "authors"] = "hazard",
+        threshold: float | None = None,
+        recompute: bool = True,
+    ) -> pd.Series:
+        """Call risk-associated cells and write ``obs["predicted_risk_group"]`` / ``["predicted_risk_cell"]``.
 
-        Rule (the authors' rule): a cell is *attended* when its attention is at or above a
-        threshold, by default the midpoint of the two centres of a 1-D 2-means clustering of the
-        attention of the cells in ``adata``; an attended cell is ``"higher"`` risk when its
-        attention-adjusted hazard score is above zero, ``"lower"`` otherwise; other cells are
-        ``"neutral"``.  Writes ``obs["predicted_risk_group"]`` and ``obs["predicted_risk_cell"]``
-        (= higher) and returns the groups.
+        Both rules use a 1-D 2-means split (the midpoint of the two cluster centres, computed
+        on the cells of ``adata``) and the sign of the attention-adjusted hazard score
+        (attention x log hazard ratio against the typical training cell):
+
+        - ``rule="hazard"`` (default): a cell is risk-associated when ``|hazard_score|`` is at
+          or above the 2-means threshold of ``|hazard_score|``; ``"higher"`` when the score is
+          positive, ``"lower"`` when negative.
+        - ``rule="authors"``: the authors' rule — a cell is risk-associated when its
+          *attention* is at or above the 2-means threshold of the attention; higher / lower by
+          the sign of the hazard score.
+
+        Other cells are ``"neutral"``; ``predicted_risk_cell`` = higher.  ``threshold``
+        overrides the 2-means threshold.  With ``recompute`` (default) the per-cell scores are
+        recomputed with this model first (so scores left by another model are never used).
+        The chosen threshold is kept in ``self.risk_threshold_``.  Returns the groups.
         """
+        if rule not in ("hazard", "authors"):
+            raise ValueError(f"rule must be 'hazard' or 'authors', got {rule!r}")
         adata = self.adata if adata is None else adata
-        if "attention" not in adata.obs or "hazard_score" not in adata.obs:
+        if recompute or "attention" not in adata.obs or "hazard_score" not in adata.obs:
             self.predict_risk(adata, write=True)
         att = adata.obs["attention"].to_numpy(float)
         hz = adata.obs["hazard_score"].to_numpy(float)
-        thr = two_means_threshold(att) if threshold is None else float(threshold)
-        self.attention_threshold_ = thr
+        basis = att if rule == "authors" else np.abs(hz)
+        thr = two_means_threshold(basis) if threshold is None else float(threshold)
+        self.risk_threshold_ = thr
         group = np.full(att.shape, "neutral", dtype=object)
-        attended = att >= thr
-        group[attended & (hz > 0)] = "higher"
-        group[attended & (hz <= 0)] = "lower"
+        called = basis >= thr
+        group[called & (hz > 0)] = "higher"
+        group[called & (hz <= 0)] = "lower"
         adata.obs["predicted_risk_group"] = pd.Categorical(group, categories=["higher", "lower", "neutral"])
         adata.obs["predicted_risk_cell"] = group == "higher"
         return adata.obs["predicted_risk_group"]
@@ -1546,3 +1643,181 @@ class ScSurvival:
         c = self.config
         return (f"ScSurvival(preset={c.preset!r}, features={c.feature_flavor}, cells={self.reader.n_cells}, "
                 f"patients={len(self.patients)}, genes={self.reader.n_genes}, trained={self.is_trained})")
+
+
+# =====================================================================================
+# 4. Benchmark helpers (used by benchmarks/bench_scsurvival.py and the scaling chapter)
+# =====================================================================================
+
+
+def _rss_bytes() -> int:
+    """Resident memory of this process now (Linux ``/proc``; else psutil; else 0)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            import os
+
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:  # pragma: no cover - not Linux
+        try:
+            import psutil
+
+            return int(psutil.Process().memory_info().rss)
+        except ImportError:
+            return 0
+
+
+class MemorySampler:
+    """Samples resident memory every ``interval`` seconds in a background thread.
+
+    ``peak(start, end)`` is the highest sample taken in a ``time.perf_counter`` window, so
+    one sampler gives the peak of every stage of a run.  On CUDA, also read
+    ``torch.cuda.max_memory_allocated`` per stage (see :func:`benchmark_run`).
+    """
+
+    def __init__(self, interval: float = 0.01) -> None:
+        import threading
+
+        self.interval = interval
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((_time.perf_counter(), _rss_bytes()))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def peak(self, start: float, end: float) -> int:
+        inside = [m for t, m in self.samples if start <= t <= end]
+        return max(inside) if inside else _rss_bytes()
+
+
+def benchmark_run(
+    n_patients: int,
+    cells_per_patient: int,
+    n_genes: int,
+    preset: str = "fast",
+    setting: str = "hardest",
+    backed: bool = True,
+    workdir: str | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    keep_file: bool = False,
+    **train_overrides: Any,
+) -> dict[str, Any]:
+    """Time and memory of every stage of one scSurvival run on a simulated cohort.
+
+    Stages: ``simulate`` (counts streamed to an ``.h5ad`` when ``backed``), ``load`` (open it
+    backed, ``backed="r"``), ``setup`` (validation and model creation), the training stages
+    ``checks`` / ``pretrain`` / ``amicr`` / ``finetune``, and ``predict`` (every cell streamed
+    once: embeddings, per-cell scores, patient risk).  For each: seconds, peak resident memory
+    (MB) during the stage, and on CUDA the peak allocated GPU memory.
+
+    Returns a JSON-ready dict with the stages, ``cells_per_second`` (cells / end-to-end seconds
+    excluding simulation), the device and versions.
+    """
+    import os
+    import tempfile
+
+    import torch as _torch
+
+    from survlib.data.sc import simulate_sc_cohort
+
+    tmp = None
+    if backed and workdir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="scsurvival_bench_")
+        workdir = tmp.name
+    path = os.path.join(workdir, f"cohort_{n_patients}x{cells_per_patient}x{n_genes}_{seed}.h5ad") if backed else None
+    dev = _pick_device(device)
+    cuda = dev.type == "cuda"
+    stages: dict[str, dict[str, float]] = {}
+    result: dict[str, Any] = {}
+    with MemorySampler() as mem:
+
+        def record(name: str, t0: float, t1: float) -> None:
+            stages[name] = {"seconds": t1 - t0, "peak_rss_mb": mem.peak(t0, t1) / 2**20}
+
+        t0 = _time.perf_counter()
+        adata = simulate_sc_cohort(n_patients, cells_per_patient, n_genes, setting, seed, write_h5ad=path)
+        record("simulate", t0, _time.perf_counter())
+        if backed:
+            adata.file.close()
+            del adata
+            t0 = _time.perf_counter()
+            import anndata as ad
+
+            adata = ad.read_h5ad(path, backed="r")
+            record("load", t0, _time.perf_counter())
+        t0 = _time.perf_counter()
+        ScSurvival.setup_anndata(adata)
+        model = ScSurvival(adata, preset=preset)
+        record("setup", t0, _time.perf_counter())
+        if cuda:
+            _torch.cuda.reset_peak_memory_stats()
+        model.train(device=device, seed=seed, progress=False, **train_overrides)
+        for name, (a, b) in model.stage_windows.items():
+            record(name, a, b)
+        if cuda:
+            stages["finetune"]["peak_gpu_mb"] = _torch.cuda.max_memory_allocated() / 2**20
+            _torch.cuda.reset_peak_memory_stats()
+        t0 = _time.perf_counter()
+        risk = model.predict_risk(adata)
+        if cuda:
+            _torch.cuda.synchronize()
+        record("predict", t0, _time.perf_counter())
+        if cuda:
+            stages["predict"]["peak_gpu_mb"] = _torch.cuda.max_memory_allocated() / 2**20
+        model.identify_risk_cells(adata)
+        scores = risk_cell_metrics(adata.obs["risk_group"], adata.obs["predicted_risk_group"])
+        n_cells = int(adata.n_obs)
+        if backed:
+            adata.file.close()
+    end_to_end = sum(v["seconds"] for k, v in stages.items() if k != "simulate")
+    result.update(
+        {
+            "n_patients": n_patients,
+            "cells_per_patient": cells_per_patient,
+            "n_cells": n_cells,
+            "n_genes": n_genes,
+            "preset": preset,
+            "setting": setting,
+            "backed": backed,
+            "seed": seed,
+            "device": str(dev),
+            "torch": _torch.__version__,
+            "torch_threads": _torch.get_num_threads(),
+            "stages": stages,
+            "seconds_end_to_end": end_to_end,
+            "seconds_train": sum(model.timings.values()),
+            "cells_per_second": n_cells / end_to_end if end_to_end > 0 else float("nan"),
+            "peak_rss_mb": max(v["peak_rss_mb"] for v in stages.values()),
+            "peak_rss_mb_after_simulate": max(v["peak_rss_mb"] for k, v in stages.items() if k != "simulate"),
+            "macro_f1": scores["macro_f1"],
+            "binary_f1": scores["binary_f1"],
+            "n_patients_risk": int(len(risk)),
+            "overrides": {k: v for k, v in train_overrides.items()},
+        }
+    )
+    if path and not keep_file and os.path.exists(path):
+        os.remove(path)
+    if tmp is not None:
+        tmp.cleanup()
+    return result
+
+
+def linear_fit(x: Sequence[float], y: Sequence[float]) -> dict[str, float]:
+    """Least-squares line ``y = intercept + slope * x`` and its R^2."""
+    xa, ya = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    slope, intercept = np.polyfit(xa, ya, 1)
+    pred = intercept + slope * xa
+    ss_res = float(((ya - pred) ** 2).sum())
+    ss_tot = float(((ya - ya.mean()) ** 2).sum())
+    return {"slope": float(slope), "intercept": float(intercept), "r2": 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan")}
