@@ -17,7 +17,10 @@ from survlib.models.sc import (
     AMICR,
     ScSurvival,
     attention_entropy,
+    batch_mixing,
+    benchmark_run,
     entropy_penalty,
+    linear_fit,
     masked_softmax,
     risk_cell_metrics,
     two_means_threshold,
@@ -179,9 +182,17 @@ def test_identify_risk_cells_writes_groups(trained):
     assert set(groups.unique()) <= {"higher", "lower", "neutral"}
     assert (adata.obs["predicted_risk_cell"] == (adata.obs["predicted_risk_group"] == "higher")).all()
     called = groups.to_numpy() != "neutral"
-    hz = adata.obs["hazard_score"].to_numpy()
+    hz = adata.obs["hazard_score_smoothed"].to_numpy()
     assert (np.abs(hz[called]) >= model.risk_threshold_).all()
     assert (hz[groups.to_numpy() == "higher"] > 0).all()
+    # smoothing = mean over the 30 nearest neighbours in the embedding (itself included)
+    z = adata.obsm["X_zigvae"]
+    d = ((z[:, None, :] - z[None, :5, :]) ** 2).sum(-1)
+    nearest = np.argsort(d, axis=0, kind="stable")[:30]
+    raw = adata.obs["hazard_score"].to_numpy()
+    np.testing.assert_allclose(hz[:5], raw[nearest].mean(axis=0), rtol=1e-4, atol=1e-5)
+    model.identify_risk_cells(adata, smooth_neighbors=1)
+    assert np.abs(adata.obs["hazard_score"].to_numpy()[adata.obs["predicted_risk_group"].to_numpy() != "neutral"]).min() >= model.risk_threshold_
     model.identify_risk_cells(adata, rule="authors")
     assert 0 <= model.risk_threshold_ <= 1
     with pytest.raises(ValueError, match="rule"):
@@ -321,3 +332,26 @@ def test_unknown_options_and_missing_setup(small):
         model.train(progress=False, epochz=3)
     with pytest.raises(RuntimeError, match="train the model first"):
         model.predict_risk(small)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def test_batch_mixing_and_linear_fit():
+    rng = np.random.default_rng(0)
+    batch = np.repeat(["a", "b"], 100)
+    separated = np.r_[rng.normal(0, 1, (100, 2)), rng.normal(50, 1, (100, 2))]
+    mixed = rng.normal(0, 1, (200, 2))
+    assert batch_mixing(separated, batch) < 0.05
+    assert batch_mixing(mixed, batch) > 0.8
+    fit = linear_fit([1, 2, 3, 4], [3, 5, 7, 9])
+    assert fit["slope"] == pytest.approx(2) and fit["intercept"] == pytest.approx(1) and fit["r2"] == pytest.approx(1)
+
+
+def test_benchmark_run_reports_every_stage(tmp_path):
+    res = benchmark_run(8, 20, 60, setting="distinct", workdir=str(tmp_path), **{k: v for k, v in TINY.items()
+                        if k in ("pretrain_steps", "amicr_steps", "finetune_steps", "n_latent", "n_hidden")})
+    assert {"simulate", "load", "setup", "checks", "pretrain", "amicr", "finetune", "predict"} <= set(res["stages"])
+    assert all(v["seconds"] >= 0 and v["peak_rss_mb"] > 0 for v in res["stages"].values())
+    assert res["cells_per_second"] > 0 and res["device"] == "cpu"
+    assert not list(tmp_path.glob("*.h5ad"))  # the temporary cohort file is removed

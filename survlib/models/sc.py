@@ -67,6 +67,7 @@ __all__ = [
     "entropy_penalty",
     "kl_free_bits",
     "masked_softmax",
+    "neighbour_mean",
     "risk_cell_metrics",
     "supervised_risk_cell_probe",
     "two_means_threshold",
@@ -449,6 +450,23 @@ def two_means_threshold(values: np.ndarray, max_points: int = 200_000, seed: int
     sse = (cs2[:-1] - k * left_mean**2) + ((cs2[-1] - cs2[:-1]) - (n - k) * right_mean**2)
     best = int(np.argmin(sse))
     return float(0.5 * (left_mean[best] + right_mean[best]))
+
+
+def neighbour_mean(embedding: np.ndarray, values: np.ndarray, k: int = 30, chunk: int = 50_000) -> np.ndarray:
+    r"""Average of ``values`` over each cell's ``k`` nearest neighbours (itself included) in
+    ``embedding`` (Euclidean): :math:`\tilde v_i = \frac1k\sum_{j \in N_k(i)} v_j`.
+    Queries run in chunks of ``chunk`` cells, so the neighbour table is never held whole."""
+    from sklearn.neighbors import NearestNeighbors
+
+    x = np.asarray(embedding, dtype=np.float32)
+    v = np.asarray(values, dtype=np.float64)
+    k = int(min(k, x.shape[0]))
+    nn = NearestNeighbors(n_neighbors=k).fit(x)
+    out = np.empty_like(v)
+    for start in range(0, x.shape[0], chunk):
+        idx = nn.kneighbors(x[start : start + chunk], return_distance=False)
+        out[start : start + chunk] = v[idx].mean(axis=1)
+    return out
 
 
 def risk_cell_metrics(
@@ -1600,6 +1618,7 @@ class ScSurvival:
         self,
         adata: Any | None = None,
         rule: Literal["hazard", "authors"] = "hazard",
+        smooth_neighbors: int = 30,
         threshold: float | None = None,
         recompute: bool = True,
     ) -> pd.Series:
@@ -1609,12 +1628,16 @@ class ScSurvival:
         on the cells of ``adata``) and the sign of the attention-adjusted hazard score
         (attention x log hazard ratio against the typical training cell):
 
-        - ``rule="hazard"`` (default): a cell is risk-associated when ``|hazard_score|`` is at
-          or above the 2-means threshold of ``|hazard_score|``; ``"higher"`` when the score is
-          positive, ``"lower"`` when negative.
+        - ``rule="hazard"`` (default): the hazard score is first averaged over each cell's
+          ``smooth_neighbors`` nearest neighbours (itself included) in the model's embedding
+          (``obsm["X_zigvae"]``; written to ``obs["hazard_score_smoothed"]``), which removes
+          per-cell noise while keeping cell states apart; a cell is risk-associated when the
+          absolute smoothed score is at or above the 2-means threshold of the absolute
+          smoothed scores, ``"higher"`` when the score is positive, ``"lower"`` when
+          negative.  ``smooth_neighbors=1`` turns the smoothing off.
         - ``rule="authors"``: the authors' rule — a cell is risk-associated when its
           *attention* is at or above the 2-means threshold of the attention; higher / lower by
-          the sign of the hazard score.
+          the sign of the (unsmoothed) hazard score.
 
         Other cells are ``"neutral"``; ``predicted_risk_cell`` = higher.  ``threshold``
         overrides the 2-means threshold.  With ``recompute`` (default) the per-cell scores are
@@ -1623,11 +1646,17 @@ class ScSurvival:
         """
         if rule not in ("hazard", "authors"):
             raise ValueError(f"rule must be 'hazard' or 'authors', got {rule!r}")
+        if int(smooth_neighbors) < 1:
+            raise ValueError(f"smooth_neighbors must be >= 1, got {smooth_neighbors}")
         adata = self.adata if adata is None else adata
-        if recompute or "attention" not in adata.obs or "hazard_score" not in adata.obs:
+        key = "X_zigvae" if isinstance(self.features, ZIGVAE) else "X_pca_features"
+        if recompute or "hazard_score" not in adata.obs or key not in adata.obsm:
             self.predict_risk(adata, write=True)
         att = adata.obs["attention"].to_numpy(float)
         hz = adata.obs["hazard_score"].to_numpy(float)
+        if rule == "hazard" and smooth_neighbors > 1:
+            hz = neighbour_mean(np.asarray(adata.obsm[key]), hz, int(smooth_neighbors))
+            adata.obs["hazard_score_smoothed"] = hz
         basis = att if rule == "authors" else np.abs(hz)
         thr = two_means_threshold(basis) if threshold is None else float(threshold)
         self.risk_threshold_ = thr
