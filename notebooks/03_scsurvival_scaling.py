@@ -42,6 +42,7 @@ compare_cells = 60  # typical cells per patient of that cohort
 compare_setting = "substate"  # simulation setting of the comparison
 authors_finetune_steps = -1  # -1: the preset's 500 full-cohort steps; smaller for smoke runs
 quick = False  # smoke runs only: shrink the fast preset's step budgets too
+threads = 1  # torch CPU threads (0: torch's default); 1 avoids thread oversubscription on a shared CPU
 
 # %%
 import json
@@ -58,6 +59,8 @@ from survlib.models.sc import PRESETS, benchmark_run, linear_fit
 from survlib.train import pick_device, seed_everything
 
 warnings.filterwarnings("ignore")
+if threads > 0:
+    torch.set_num_threads(threads)
 seed_everything(seed)
 device = pick_device("auto")
 glue("device", str(device))
