@@ -1019,6 +1019,7 @@ class ScSurvival:
         self.history: dict[str, list[float]] = {"pretrain": [], "amicr": [], "finetune": []}
         self.timings: dict[str, float] = {}
         self.stage_windows: dict[str, tuple[float, float]] = {}
+        self.steps_run: dict[str, int] = {}
         self.covariate_summary_: pd.DataFrame | None = None
         self.risk_threshold_: float | None = None
         self.cell_reference_: float | None = None
@@ -1159,6 +1160,8 @@ class ScSurvival:
         if unknown:
             raise TypeError(f"unknown train option(s) {unknown}; valid: {sorted(valid)}")
         cfg = self.config = replace(self.config, **overrides)
+        self.history = {"pretrain": [], "amicr": [], "finetune": []}
+        self.steps_run = {}
         _seed(seed)
         rng = np.random.default_rng(seed)
         dev = self.device = _pick_device(device)
@@ -1335,6 +1338,7 @@ class ScSurvival:
                         best_state = self._state(joint)
                 if cfg.patience is not None and since >= cfg.patience:
                     break
+            self.steps_run[name] = len(self.history[name])
             if best_state is not None:
                 self._load_state(best_state)
             self.amicr.eval()
@@ -1454,6 +1458,7 @@ class ScSurvival:
                 if step >= total_steps:
                     break
         bar.close()
+        self.steps_run["pretrain"] = step
         vae.eval()
 
     def _fit_pca(self, bcodes: np.ndarray | None, rng: np.random.Generator) -> _PCAFeatures:
@@ -1729,6 +1734,19 @@ class MemorySampler:
         return max(inside) if inside else _rss_bytes()
 
 
+def _simulate_to_file(path: str, n_patients: int, cells_per_patient: int, n_genes: int, setting: str,
+                      seed: int) -> dict[str, float]:
+    """Simulate a cohort into ``path`` (streamed); seconds and peak memory of doing so."""
+    from survlib.data.sc import simulate_sc_cohort
+
+    with MemorySampler() as mem:
+        t0 = _time.perf_counter()
+        adata = simulate_sc_cohort(n_patients, cells_per_patient, n_genes, setting, seed, write_h5ad=path)
+        adata.file.close()
+        t1 = _time.perf_counter()
+    return {"seconds": t1 - t0, "peak_rss_mb": mem.peak(t0, t1) / 2**20}
+
+
 def benchmark_run(
     n_patients: int,
     cells_per_patient: int,
@@ -1740,6 +1758,7 @@ def benchmark_run(
     seed: int = 0,
     device: str = "auto",
     keep_file: bool = False,
+    isolate: bool = True,
     **train_overrides: Any,
 ) -> dict[str, Any]:
     """Time and memory of every stage of one scSurvival run on a simulated cohort.
@@ -1750,41 +1769,74 @@ def benchmark_run(
     once: embeddings, per-cell scores, patient risk).  For each: seconds, peak resident memory
     (MB) during the stage, and on CUDA the peak allocated GPU memory.
 
+    With ``isolate`` (default, backed runs only) the simulation runs in one fresh process and
+    the measured run (load -> predict) in another, so the peak memory of a stage is that of
+    the model alone: memory a previous stage freed but the allocator kept, or a previous
+    cohort left behind, does not count.
+
     Returns a JSON-ready dict with the stages, ``cells_per_second`` (cells / end-to-end seconds
     excluding simulation), the device and versions.
     """
     import os
     import tempfile
 
-    import torch as _torch
-
-    from survlib.data.sc import simulate_sc_cohort
-
     tmp = None
     if backed and workdir is None:
         tmp = tempfile.TemporaryDirectory(prefix="scsurvival_bench_")
         workdir = tmp.name
     path = os.path.join(workdir, f"cohort_{n_patients}x{cells_per_patient}x{n_genes}_{seed}.h5ad") if backed else None
+    sim_args = (n_patients, cells_per_patient, n_genes, setting, seed)
+    try:
+        if backed and isolate:
+            import multiprocessing as mp
+
+            ctx = mp.get_context("spawn")
+            with ctx.Pool(1) as pool:
+                sim = pool.apply(_simulate_to_file, (path, *sim_args))
+            with ctx.Pool(1) as pool:
+                result = pool.apply(_measure_run, (path, sim_args, preset, device, seed, train_overrides))
+            result["stages"] = {"simulate": sim, **result["stages"]}
+        else:
+            sim = _simulate_to_file(path, *sim_args) if backed else None
+            result = _measure_run(path, sim_args, preset, device, seed, train_overrides)
+            if sim is not None:
+                result["stages"] = {"simulate": sim, **result["stages"]}
+    finally:
+        if path and not keep_file and os.path.exists(path):
+            os.remove(path)
+        if tmp is not None:
+            tmp.cleanup()
+    stages = result["stages"]
+    result["peak_rss_mb"] = max(v["peak_rss_mb"] for v in stages.values())
+    result["backed"], result["isolated"] = backed, bool(backed and isolate)
+    return result
+
+
+def _measure_run(path: str | None, sim_args: tuple, preset: str, device: str, seed: int,
+                 train_overrides: dict[str, Any]) -> dict[str, Any]:
+    """The measured part of :func:`benchmark_run`: load (or simulate in memory) -> predict."""
+    import torch as _torch
+
+    from survlib.data.sc import simulate_sc_cohort
+
+    n_patients, cells_per_patient, n_genes, setting, _ = sim_args
     dev = _pick_device(device)
     cuda = dev.type == "cuda"
     stages: dict[str, dict[str, float]] = {}
-    result: dict[str, Any] = {}
     with MemorySampler() as mem:
 
         def record(name: str, t0: float, t1: float) -> None:
             stages[name] = {"seconds": t1 - t0, "peak_rss_mb": mem.peak(t0, t1) / 2**20}
 
         t0 = _time.perf_counter()
-        adata = simulate_sc_cohort(n_patients, cells_per_patient, n_genes, setting, seed, write_h5ad=path)
-        record("simulate", t0, _time.perf_counter())
-        if backed:
-            adata.file.close()
-            del adata
-            t0 = _time.perf_counter()
+        if path is not None:
             import anndata as ad
 
             adata = ad.read_h5ad(path, backed="r")
             record("load", t0, _time.perf_counter())
+        else:
+            adata = simulate_sc_cohort(*sim_args)
+            record("simulate", t0, _time.perf_counter())
         t0 = _time.perf_counter()
         ScSurvival.setup_anndata(adata)
         model = ScSurvival(adata, preset=preset)
@@ -1804,42 +1856,36 @@ def benchmark_run(
         record("predict", t0, _time.perf_counter())
         if cuda:
             stages["predict"]["peak_gpu_mb"] = _torch.cuda.max_memory_allocated() / 2**20
-        model.identify_risk_cells(adata)
+        model.identify_risk_cells(adata, recompute=False)
         scores = risk_cell_metrics(adata.obs["risk_group"], adata.obs["predicted_risk_group"])
         n_cells = int(adata.n_obs)
-        if backed:
+        if path is not None:
             adata.file.close()
-    end_to_end = sum(v["seconds"] for k, v in stages.items() if k != "simulate")
-    result.update(
-        {
-            "n_patients": n_patients,
-            "cells_per_patient": cells_per_patient,
-            "n_cells": n_cells,
-            "n_genes": n_genes,
-            "preset": preset,
-            "setting": setting,
-            "backed": backed,
-            "seed": seed,
-            "device": str(dev),
-            "torch": _torch.__version__,
-            "torch_threads": _torch.get_num_threads(),
-            "stages": stages,
-            "seconds_end_to_end": end_to_end,
-            "seconds_train": sum(model.timings.values()),
-            "cells_per_second": n_cells / end_to_end if end_to_end > 0 else float("nan"),
-            "peak_rss_mb": max(v["peak_rss_mb"] for v in stages.values()),
-            "peak_rss_mb_after_simulate": max(v["peak_rss_mb"] for k, v in stages.items() if k != "simulate"),
-            "macro_f1": scores["macro_f1"],
-            "binary_f1": scores["binary_f1"],
-            "n_patients_risk": int(len(risk)),
-            "overrides": {k: v for k, v in train_overrides.items()},
-        }
-    )
-    if path and not keep_file and os.path.exists(path):
-        os.remove(path)
-    if tmp is not None:
-        tmp.cleanup()
-    return result
+    measured = {k: v for k, v in stages.items() if k != "simulate"}
+    end_to_end = sum(v["seconds"] for v in measured.values())
+    return {
+        "n_patients": n_patients,
+        "cells_per_patient": cells_per_patient,
+        "n_cells": n_cells,
+        "n_genes": n_genes,
+        "preset": preset,
+        "setting": setting,
+        "seed": seed,
+        "device": str(dev),
+        "torch": _torch.__version__,
+        "torch_threads": _torch.get_num_threads(),
+        "stages": stages,
+        "steps": dict(model.steps_run),
+        "seconds_end_to_end": end_to_end,
+        "seconds_train": sum(model.timings.values()),
+        "seconds_streaming": sum(stages[k]["seconds"] for k in ("load", "checks", "predict") if k in stages),
+        "cells_per_second": n_cells / end_to_end if end_to_end > 0 else float("nan"),
+        "peak_rss_mb_after_simulate": max(v["peak_rss_mb"] for v in measured.values()),
+        "macro_f1": scores["macro_f1"],
+        "binary_f1": scores["binary_f1"],
+        "n_patients_risk": int(len(risk)),
+        "overrides": dict(train_overrides),
+    }
 
 
 def linear_fit(x: Sequence[float], y: Sequence[float]) -> dict[str, float]:
