@@ -1,0 +1,475 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 2. scSurvival: survival at single-cell resolution
+#
+# **Question.** Can a survival model read a patient's prognosis from the *cells* of their tumour
+# and, at the same time, point at the cells that drive it? scSurvival (Cancer Discovery, 2026)
+# answers with two modules: a zero-inflated Gaussian variational autoencoder (ZIG-VAE) that
+# gives every cell a batch-corrected embedding, and an attention-based multiple-instance Cox
+# regression (AMICR) that pools a patient's cells into a patient representation, scores it with
+# a Cox model, and leaves behind a per-cell attention and an attention-adjusted hazard score.
+# The paper reports, in its hardest simulation (risk cells hidden inside a large cluster),
+# precision 0.90, recall 0.97 and F1 0.931 for finding the risk-driving cells.
+#
+# **Data.** Everything in this chapter is *simulated* or *semi-synthetic*: simulated cohorts
+# from `survlib.data.simulate_sc_cohort` (over-dispersed, zero-inflated counts with batch
+# effects and planted higher- and lower-risk cells, so the truth is known), and a
+# *semi-synthetic* cohort of real PBMCs (scanpy's bundled `pbmc68k_reduced`) resampled into
+# pseudo-patients whose simulated survival depends on one real cell population.
+#
+# **What you will see.** The model and its training procedure (pretrain the VAE → train AMICR →
+# jointly fine-tune); UMAPs of the simulated cells before and after batch correction; the
+# per-cell hazard score; risk-cell precision / recall / F1 in three simulated settings over
+# several seeds, beside the paper's numbers and a supervised upper bound; the baselines the
+# paper argues against (pseudobulk Cox, cell-type-proportion Cox, attention-MIL Cox without the
+# VAE) under the book's cross-validation protocol; and the semi-synthetic PBMC cohort.
+#
+# **Prerequisites.** Chapter 1 (Cox partial likelihood, C-index, cross-validation); AnnData and
+# scanpy basics; attention-based multiple-instance learning.
+
+# %% tags=["parameters"]
+seed = 0  # master seed (simulation and training seeds derive from it)
+n_patients = 120  # simulated patients per cohort
+cells_per_patient = 80  # typical cells per patient (varies across patients)
+n_genes = 300  # genes per simulated cohort
+settings = "distinct,substate,hardest"  # simulation settings of the P/R/F1 table
+n_seeds = 3  # seeds per setting for the P/R/F1 table
+walkthrough_setting = "hardest"  # setting of the walk-through and the baselines
+n_folds = 3  # cross-validation folds of the baseline comparison
+cv_seeds = 1  # repetitions of the cross-validation
+umap_cells = 3000  # cells drawn for the UMAP figures
+pbmc_patients = 60  # pseudo-patients of the semi-synthetic PBMC cohort
+pbmc_cells = 120  # typical cells per pseudo-patient
+covariate_effect = 0.5  # simulated log-hazard per 10 years of age in the covariate section
+quick = False  # smoke runs only: shrink the training budgets (the book uses model.train() defaults)
+threads = 1  # torch CPU threads (0: torch's default); 1 avoids thread oversubscription on a shared CPU
+
+# %%
+import os
+
+if threads > 0:  # set before numpy, torch and numba start their thread pools
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ[var] = str(threads)
+import time
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import scanpy as sc
+import torch
+
+from survlib import survival as sv
+from survlib.book import glue
+from survlib.data.sc import semi_synthetic_pbmc_cohort, simulate_sc_cohort
+from survlib.models.sc import (
+    PRESETS,
+    ScSurvival,
+    batch_mixing,
+    risk_cell_metrics,
+    supervised_risk_cell_probe,
+)
+from survlib.models.sc_baselines import CellTypeProportionCox, PseudobulkCox
+from survlib.plots import results_table
+from survlib.train import cross_validate, pick_device, seed_everything, summarize
+
+warnings.filterwarnings("ignore", category=FutureWarning)
+warnings.filterwarnings("ignore", category=UserWarning)
+if threads > 0:  # torch, BLAS and OpenMP pools: idle threads spin and slow a busy CPU down
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(threads)
+    threadpool_limits(threads)
+seed_everything(seed)
+SETTINGS = [s.strip() for s in settings.split(",") if s.strip()]
+# smoke runs shrink the step budgets; the book profile leaves every training option at its default
+TRAIN = dict(pretrain_steps=400, amicr_steps=150, finetune_steps=10) if quick else {}
+device = pick_device("auto")
+glue("device", str(device))
+
+
+def simulate(setting: str, sim_seed: int):
+    """One simulated cohort (the same call everywhere in this chapter)."""
+    return simulate_sc_cohort(n_patients, cells_per_patient, n_genes, setting, sim_seed)
+
+
+# %% [markdown]
+# ## A simulated cohort
+#
+# The simulator follows the authors' design (neutral, higher-risk and lower-risk cells pooled
+# into patients whose hazard grows with the share of higher-risk cells and falls with the share
+# of lower-risk cells), with variable cells per patient, two batches, exponential survival times
+# in months and about 30 % random censoring. In the *hardest* setting the risk cells are not a
+# cluster: they are cells of the largest cell type with a small gene programme shifted.
+
+# %%
+t0 = time.perf_counter()
+adata = simulate(walkthrough_setting, seed)
+patients = adata.uns["patients"]
+glue("n_cells", adata.n_obs)
+glue("n_patients", adata.uns["simulation"]["n_patients"])
+glue("n_genes", adata.n_vars)
+glue("censored_pct", 100 * (1 - patients["event"].mean()), fmt=".1f")
+glue("true_risk_cindex", sv.concordance(patients["true_risk"], patients["time"], patients["event"]), fmt=".3f")
+adata.obs[["risk_group", "cell_type"]].value_counts().unstack(fill_value=0)
+
+# %% [markdown]
+# The *simulated* cohort has {glue:text}`n_cells` cells from {glue:text}`n_patients` patients
+# ({glue:text}`n_genes` genes, {glue:text}`censored_pct:.1f` % censored). Even the planted true
+# risk ranks the patients only to a C-index of {glue:text}`true_risk_cindex:.3f`: survival times
+# are random given the risk, as in real cohorts. (The authors' simulation set patient $i$'s
+# survival time to $i$, a perfectly ordered outcome; that makes their task easier than ours.)
+#
+# ## The model
+#
+# **ZIG-VAE.** The encoder sees each cell's log-normalised expression (we standardise genes
+# instead of the authors' per-cell layer norm, so weakly expressed programme genes are not
+# drowned); the decoder receives the batch at every layer, so the latent code does not need to
+# carry it — this is what makes the embedding batch-corrected. The likelihood is a zero-inflated
+# Gaussian with one variance per gene:
+#
+# ```{literalinclude} ../../survlib/models/sc.py
+# :pyobject: zig_nll
+# ```
+#
+# **AMICR.** Multi-head gated attention, a softmax over the cells *of each patient* (padding
+# masked), one projection per head, a hazard network, the Cox partial likelihood over the
+# patients of a minibatch (Efron ties, from `survlib.survival`) and the entropy penalty
+# $\operatorname{relu}(\bar H - 0.7)$ that favours sparse attention:
+#
+# ```{literalinclude} ../../survlib/models/sc.py
+# :pyobject: AMICR
+# ```
+#
+# ```{literalinclude} ../../survlib/models/sc.py
+# :pyobject: attention_entropy
+# ```
+#
+# **Choices where the paper is silent, and why.** (1) The patients' pooled representations
+# differ only by small shifts — a few percent of cells change state — so we standardise them
+# across the patients of a batch (batch norm) before the hazard network; without it the
+# network learned the planted signal far more slowly in our trials. (2) The Cox likelihood
+# leaves the level of the hazard network free, so a per-cell hazard is reported *relative to the
+# typical cell* (the median over training cells); the attention-adjusted hazard score is the
+# cell's attention times that
+# relative hazard. (3) The fast default trains on minibatches of 32 patients with 128 cells
+# sampled per patient and step, holds out 20 % of the patients for early stopping, and caps
+# the VAE pretraining at 2000 minibatches; the authors' configuration (one full-cohort gradient
+# step per fine-tuning epoch) is the named preset `"authors"`, compared in the next chapter.
+
+# %%
+pd.DataFrame({"fast (default)": PRESETS["fast"].to_dict(), "authors": PRESETS["authors"].to_dict()}).loc[
+    ["n_latent", "n_hidden", "n_heads", "pretrain_steps", "pretrain_epochs", "amicr_steps", "finetune_steps",
+     "patient_batch_size", "cells_per_patient", "lr", "encoder_lr_factor", "lambda_rec", "lambda_entropy",
+     "entropy_threshold", "validation_fraction", "pool_norm"]
+]
+
+# %% [markdown]
+# ## Training: pretrain → AMICR → joint fine-tuning
+
+# %%
+ScSurvival.setup_anndata(adata, patient_key="patient_id", time_key="time", event_key="event", batch_key="batch")
+model = ScSurvival(adata)  # preset="fast"
+model.train(seed=seed, progress=False, **TRAIN)
+risk = model.predict_risk(adata)  # also writes obsm["X_zigvae"], obs["attention"], obs["hazard_score"]
+val = risk.loc[model.validation_patients_ or list(risk.index)]  # all if none held out
+glue("walk_train_seconds", sum(model.timings.values()), fmt=".0f")
+glue("walk_val_cindex", sv.concordance(val["risk"], val["time"], val["event"]), fmt=".3f")
+glue("walk_true_corr", np.corrcoef(risk["risk"], patients.loc[risk.index, "true_risk"])[0, 1], fmt=".3f")
+fig, axes = plt.subplots(1, 3, figsize=(12, 3))
+for ax, stage in zip(axes, ["pretrain", "amicr_val", "finetune_val"]):
+    ax.plot(model.history.get(stage, []))
+    ax.set(title=stage.replace("_val", " (validation Cox loss)"), xlabel="check")
+plt.tight_layout()
+
+# %% [markdown]
+# Training took {glue:text}`walk_train_seconds:.0f` s on the {glue:text}`device`. On the
+# patients held out for early stopping the patient risk reaches a C-index of
+# {glue:text}`walk_val_cindex:.3f`, and over all patients it correlates
+# {glue:text}`walk_true_corr:.3f` with the planted true risk.
+#
+# ## Batch correction
+#
+# Left: a standard PCA → UMAP of log-normalised expression; right: UMAP of the ZIG-VAE
+# embedding. Top row coloured by batch, bottom row by the planted risk group (simulated cells).
+
+# %%
+rng = np.random.default_rng(seed)
+sub = np.sort(rng.choice(adata.n_obs, min(umap_cells, adata.n_obs), replace=False))
+view = adata[sub].copy()
+sc.pp.normalize_total(view, target_sum=1e4)
+sc.pp.log1p(view)
+sc.pp.pca(view, n_comps=30, random_state=seed)
+before = view.obsm["X_pca"].copy()
+sc.pp.neighbors(view, use_rep="X_pca", random_state=seed)
+sc.tl.umap(view, random_state=seed)
+view.obsm["X_umap_expr"] = view.obsm["X_umap"].copy()
+sc.pp.neighbors(view, use_rep="X_zigvae", random_state=seed)
+sc.tl.umap(view, random_state=seed)
+fig, axes = plt.subplots(2, 2, figsize=(10, 9))
+for col, basis in enumerate(["umap_expr", "umap"]):
+    for row, key in enumerate(["batch", "risk_group"]):
+        sc.pl.embedding(view, basis=basis, color=key, ax=axes[row, col], show=False, size=8,
+                        title=f"{'expression PCA' if col == 0 else 'ZIG-VAE'}: {key}")
+plt.tight_layout()
+glue("mixing_before", batch_mixing(before, view.obs["batch"]), fmt=".3f")
+glue("mixing_after", batch_mixing(view.obsm["X_zigvae"], view.obs["batch"]), fmt=".3f")
+
+# %% [markdown]
+# Batch mixing (the share of a cell's 15 nearest neighbours from another batch, divided by the
+# share expected under perfect mixing; 1 = perfectly mixed) is {glue:text}`mixing_before:.3f`
+# in expression space and {glue:text}`mixing_after:.3f` in the ZIG-VAE space.
+#
+# ## Per-cell hazard scores
+#
+# Each cell gets an attention $a_i = \max_h \sigma(s_{ih})$ and an attention-adjusted hazard
+# score: its attention times the log hazard ratio of a patient made of copies of this cell
+# against the typical training cell.
+
+# %%
+view.obs["hazard_score"] = adata.obs["hazard_score"].to_numpy()[sub]
+view.obs["attention"] = adata.obs["attention"].to_numpy()[sub]
+lim = float(np.quantile(np.abs(view.obs["hazard_score"]), 0.98))
+fig, axes = plt.subplots(1, 3, figsize=(15, 4.3))
+sc.pl.umap(view, color="hazard_score", cmap="RdBu_r", vmin=-lim, vmax=lim, ax=axes[0], show=False, size=8)
+sc.pl.umap(view, color="attention", ax=axes[1], show=False, size=8)
+sc.pl.umap(view, color="risk_group", ax=axes[2], show=False, size=8)
+plt.tight_layout()
+adata.obs.groupby("risk_group", observed=True)[["attention", "hazard_score"]].mean()
+
+# %% [markdown]
+# ## Finding the risk cells
+#
+# `identify_risk_cells` turns scores into calls. Our default rule first averages each cell's
+# hazard score over its 30 nearest neighbours in the ZIG-VAE embedding (cells in the same
+# state share a neighbourhood, so this removes per-cell noise without mixing states), then
+# splits the *absolute* smoothed score with a 1-D 2-means: cells at or above the midpoint of the
+# two cluster centres are risk-associated, higher-risk when the score is positive and
+# lower-risk when negative. The authors' rule splits the *attention* instead and uses the sign
+# of the hazard score. The table reports both, and our rule without the smoothing, so the
+# effect of each choice is visible. (We chose the default on simulated cohorts of this
+# chapter's kind with seeds 0-2; the table uses seeds 100 and up: with our model the attention separates
+# risk cells from neutral ones less sharply than the hazard score does.)
+#
+# ```{literalinclude} ../../survlib/models/sc.py
+# :pyobject: ScSurvival.identify_risk_cells
+# ```
+#
+# Precision and recall are reported two ways: as binary scores for the higher-risk cells, and
+# in the authors' definition — averaged over the three classes (higher / lower / neutral), with
+# $F_1 = 2PR/(P+R)$ from those averages. Every run below is `ScSurvival(adata).train()` with its
+# defaults. Beside it, a *supervised* logistic-regression probe that is told every cell's true
+# group (3-fold cross-validation over cells) shows how separable the planted cells are from
+# expression at all: no survival model can be expected to beat it.
+
+# %%
+rows = []
+for setting in SETTINGS:
+    for k in range(n_seeds):
+        run_seed = 100 + seed + k  # seeds never used while developing the model and the rule
+        cohort = simulate(setting, run_seed)
+        ScSurvival.setup_anndata(cohort)
+        m = ScSurvival(cohort)
+        m.train(seed=run_seed, progress=False, **TRAIN)
+        authors_rule = m.identify_risk_cells(cohort, rule="authors").copy()
+        unsmoothed = m.identify_risk_cells(cohort, smooth_neighbors=1, recompute=False).copy()
+        m.identify_risk_cells(cohort, recompute=False)  # our default rule
+        for method, pred in [("scSurvival", cohort.obs["predicted_risk_group"]),
+                             ("scSurvival, no smoothing", unsmoothed),
+                             ("scSurvival, authors' rule", authors_rule),
+                             ("supervised probe (upper bound)", supervised_risk_cell_probe(cohort, seed=run_seed))]:
+            scores = risk_cell_metrics(cohort.obs["risk_group"], pred)
+            rows += [{"model": f"{setting}: {method}", "fold": 0, "seed": run_seed, "metric": k2, "value": v}
+                     for k2, v in scores.items()]
+prf = summarize(pd.DataFrame(rows))
+paper = {f"hardest: scSurvival": 0.931}
+table = results_table(prf, paper=paper, metric="macro_f1", paper_label="paper F1 (hardest)")
+wide = results_table(prf)[["macro_precision", "macro_recall", "macro_f1", "binary_precision", "binary_recall", "binary_f1"]]
+wide["paper (P / R / F1)"] = ["0.90 / 0.97 / 0.931" if i == "hardest: scSurvival" else "" for i in wide.index]
+wide
+
+# %%
+def _mean(setting: str, method: str, metric: str) -> float:
+    r = prf[(prf["model"] == f"{setting}: {method}") & (prf["metric"] == metric)]
+    return float(r["mean"].iloc[0]) if len(r) else float("nan")
+
+
+def _sd(setting: str, method: str, metric: str) -> float:
+    r = prf[(prf["model"] == f"{setting}: {method}") & (prf["metric"] == metric)]
+    return float(r["sd"].iloc[0]) if len(r) else float("nan")
+
+
+for setting in ["distinct", "substate", "hardest"]:  # NaN for a setting this run left out
+    for metric in ["macro_precision", "macro_recall", "macro_f1", "binary_f1"]:
+        glue(f"{setting}_{metric}", _mean(setting, "scSurvival", metric), fmt=".3f")
+        glue(f"{setting}_{metric}_sd", _sd(setting, "scSurvival", metric), fmt=".3f")
+    glue(f"{setting}_authors_rule_macro_f1", _mean(setting, "scSurvival, authors' rule", "macro_f1"), fmt=".3f")
+    glue(f"{setting}_unsmoothed_macro_f1", _mean(setting, "scSurvival, no smoothing", "macro_f1"), fmt=".3f")
+    glue(f"{setting}_probe_macro_f1", _mean(setting, "supervised probe (upper bound)", "macro_f1"), fmt=".3f")
+hardest_f1 = _mean("hardest", "scSurvival", "macro_f1") if "hardest" in SETTINGS else float("nan")
+glue("target_reached", bool(hardest_f1 >= 0.93))
+glue("n_seeds_prf", n_seeds)
+
+# %% [markdown]
+# Over {glue:text}`n_seeds_prf` seeds per setting, scSurvival's F1 in the authors' definition
+# is {glue:text}`distinct_macro_f1:.3f` ± {glue:text}`distinct_macro_f1_sd:.3f` (distinct),
+# {glue:text}`substate_macro_f1:.3f` ± {glue:text}`substate_macro_f1_sd:.3f` (substate) and
+# {glue:text}`hardest_macro_f1:.3f` ± {glue:text}`hardest_macro_f1_sd:.3f` (hardest; precision
+# {glue:text}`hardest_macro_precision:.3f`, recall {glue:text}`hardest_macro_recall:.3f`).
+# The paper reports 0.931 in its hardest setting; the target F1 ≥ 0.93 is reached here:
+# **{glue:text}`target_reached`**.
+#
+# **Why the numbers differ from the paper's.** The supervised probe — which *knows* every
+# cell's label — reaches only {glue:text}`hardest_probe_macro_f1:.3f` in our hardest setting
+# ({glue:text}`substate_probe_macro_f1:.3f` in substate, {glue:text}`distinct_probe_macro_f1:.3f`
+# in distinct): our hardest simulation plants a weaker per-cell signal than the paper's, so an
+# F1 of 0.93 is out of reach for any method here, not only for scSurvival. Second, scSurvival
+# learns from survival alone, and our simulated survival times are random given the risk
+# (exponential times, 30 % censoring), whereas the authors' patients died in exactly the order
+# of their risk-cell share. The gap between scSurvival and the probe measures how much of the
+# per-cell signal weak, patient-level supervision recovers.
+#
+# ## Baselines the paper argues against
+#
+# Held-out patients, the book's protocol (`survlib.train.cross_validate`: stratified folds,
+# a validation split inside each training fold, the test fold touched once). All four models
+# see the same simulated cohort: pseudobulk Cox (mean log-expression → PCA → penalised Cox),
+# cell-type-proportion Cox, the attention-MIL Cox without the VAE (`feature_flavor="pca"`:
+# PCA features with per-batch centring instead of the ZIG-VAE), and scSurvival.
+
+# %%
+pid = adata.obs["patient_id"].astype(str).to_numpy()
+order = np.array(sorted(np.unique(pid)))
+events = patients.loc[order, "event"].to_numpy()
+
+
+def cohort_of(ids):
+    sub_ = adata[np.isin(pid, ids)].copy()
+    sub_.obs["patient_id"] = sub_.obs["patient_id"].cat.remove_unused_categories()
+    outputs = ["attention", "hazard_score", "cell_hazard", "relative_attention", "predicted_risk_group", "predicted_risk_cell"]
+    sub_.obs = sub_.obs.drop(columns=outputs, errors="ignore")
+    return sub_
+
+
+def c_index(scores: pd.Series) -> float:
+    return sv.concordance(scores.to_numpy(), patients.loc[scores.index, "time"], patients.loc[scores.index, "event"])
+
+
+def run_baseline(make):
+    def run_fold(split, run_seed):
+        train = cohort_of(order[np.r_[split.train, split.val]])
+        test = cohort_of(order[split.test])
+        return {"cindex": c_index(make().fit(train).predict_risk(test))}
+    return run_fold
+
+
+def run_mil(flavor):
+    def run_fold(split, run_seed):
+        train = cohort_of(order[np.r_[split.train, split.val]])
+        test = cohort_of(order[split.test])
+        ScSurvival.setup_anndata(train)
+        m = ScSurvival(train, feature_flavor=flavor) if flavor == "pca" else ScSurvival(train)
+        m.train(seed=run_seed, progress=False, **TRAIN)
+        return {"cindex": c_index(m.predict_risk(test)["risk"])}
+    return run_fold
+
+
+cv_seed_list = [seed + k for k in range(cv_seeds)]
+results = pd.concat([
+    cross_validate(run_baseline(PseudobulkCox), events, n_folds, cv_seed_list, model="pseudobulk Cox", progress=False),
+    cross_validate(run_baseline(CellTypeProportionCox), events, n_folds, cv_seed_list, model="cell-type-proportion Cox", progress=False),
+    cross_validate(run_mil("pca"), events, n_folds, cv_seed_list, model="attention-MIL Cox, no VAE (PCA)", progress=False),
+    cross_validate(run_mil("zigvae"), events, n_folds, cv_seed_list, model="scSurvival", progress=False),
+])
+baselines = summarize(results)
+for name, key in [("pseudobulk Cox", "c_pseudobulk"), ("cell-type-proportion Cox", "c_celltype"),
+                  ("attention-MIL Cox, no VAE (PCA)", "c_mil_pca"), ("scSurvival", "c_scsurvival")]:
+    glue(key, float(baselines.loc[baselines["model"] == name, "mean"].iloc[0]), fmt=".3f")
+glue("cv_runs", n_folds * cv_seeds)
+results_table(baselines)
+
+# %% [markdown]
+# Test-fold C-index (mean over {glue:text}`cv_runs` folds × seeds): pseudobulk Cox
+# {glue:text}`c_pseudobulk:.3f`, cell-type-proportion Cox {glue:text}`c_celltype:.3f`,
+# attention-MIL Cox without the VAE {glue:text}`c_mil_pca:.3f`, scSurvival
+# {glue:text}`c_scsurvival:.3f`. In this simulated setting the planted cells share the host
+# cell type's label, so cell-type proportions carry no signal by construction; pseudobulk
+# averages the small programme shift over all cells.
+#
+# ## Patient covariates
+#
+# Clinical covariates enter the hazard network linearly ($\eta_b = f(r_b) + \gamma^\top c_b$),
+# and after training a lifelines Cox model of survival on the covariates plus the model's
+# covariate-free risk reports their coefficients. Here the simulated hazard also rises with age
+# (the simulator's `covariate_effect`, per 10 years; the model standardises age, whose standard
+# deviation is about 10 years, so the two scales are close).
+
+# %%
+cov_cohort = simulate_sc_cohort(n_patients, cells_per_patient, n_genes, walkthrough_setting, seed + 1,
+                                covariate_effect=covariate_effect)
+ScSurvival.setup_anndata(cov_cohort, covariate_keys=["age"])
+cov_model = ScSurvival(cov_cohort)
+cov_model.train(seed=seed, progress=False, **TRAIN)
+glue("age_coef", float(cov_model.covariate_summary_.loc["age", "coef"]), fmt=".2f")
+glue("age_p", float(cov_model.covariate_summary_.loc["age", "p"]), fmt=".2g")
+glue("age_true", covariate_effect, fmt=".2f")
+cov_model.covariate_summary_
+
+# %% [markdown]
+# The age coefficient is {glue:text}`age_coef:.2f` (p = {glue:text}`age_p:.2g`) against a
+# simulated effect of {glue:text}`age_true:.2f` per 10 years, estimated beside the cells'
+# contribution (`scsurvival_risk`).
+#
+# ## A semi-synthetic cohort of real cells
+#
+# Real PBMCs from scanpy's bundled `pbmc68k_reduced` are resampled (with binomial thinning)
+# into pseudo-patients; a patient's simulated hazard grows with its share of CD14+ monocytes,
+# the planted higher-risk population. The cells are real; the survival is simulated.
+
+# %%
+pbmc = semi_synthetic_pbmc_cohort(pbmc_patients, pbmc_cells, risk_cell_type="CD14+ Monocyte", seed=seed)
+ScSurvival.setup_anndata(pbmc, batch_key=None)
+pbmc_model = ScSurvival(pbmc)
+pbmc_model.train(seed=seed, progress=False, **TRAIN)
+pbmc_risk = pbmc_model.predict_risk(pbmc)
+pbmc_model.identify_risk_cells(pbmc)
+pbmc_scores = risk_cell_metrics(pbmc.obs["risk_group"], pbmc.obs["predicted_risk_group"])
+pbmc_val = pbmc_risk.loc[pbmc_model.validation_patients_ or list(pbmc_risk.index)]  # all if none held out
+glue("pbmc_cells", pbmc.n_obs)
+glue("pbmc_val_cindex", sv.concordance(pbmc_val["risk"], pbmc_val["time"], pbmc_val["event"]), fmt=".3f")
+glue("pbmc_binary_f1", pbmc_scores["binary_f1"], fmt=".3f")
+glue("pbmc_binary_precision", pbmc_scores["binary_precision"], fmt=".3f")
+glue("pbmc_binary_recall", pbmc_scores["binary_recall"], fmt=".3f")
+pbmc.obs.groupby("cell_type", observed=True)[["attention", "hazard_score"]].mean().sort_values("hazard_score")
+
+# %% [markdown]
+# On the *semi-synthetic* PBMC cohort ({glue:text}`pbmc_cells` real cells in pseudo-patients),
+# the validation-patient C-index is {glue:text}`pbmc_val_cindex:.3f`, and the higher-risk calls
+# recover the planted CD14+ monocytes with precision {glue:text}`pbmc_binary_precision:.3f`,
+# recall {glue:text}`pbmc_binary_recall:.3f` (F1 {glue:text}`pbmc_binary_f1:.3f`).
+#
+# ## Summary
+#
+# - scSurvival's two modules are small: a ZIG-VAE whose decoder is told the batch, and an
+#   attention pooling + Cox head trained on minibatches of padded, masked patients.
+# - The per-cell hazard score and the authors' identification rule recover planted risk cells
+#   well when they form a cluster and less well when they are a subtle programme inside a
+#   large cell type; in our hardest simulation even a supervised classifier stays below the
+#   paper's F1, so that number is not reproduced here (see the table and the reasons above).
+# - Against the baselines, attention over cells matters most where cell-type labels do not
+#   capture the risk cells.
+#
+# The next chapter times the model from 10⁴ cells upward, streams cells from an h5ad file on
+# disk, and compares the authors' full-cohort training with the fast default.

@@ -1,0 +1,203 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 3. scSurvival at atlas scale: time, memory, and two ways to train
+#
+# **Question.** The paper reports that scSurvival processed about 1 million cells from 100
+# patients in about 17.5 minutes on one H100 GPU, with run time and memory growing linearly
+# with the number of cells. How do time and peak memory grow in our implementation, can a
+# cohort be trained straight from an `.h5ad` file on disk without loading it, and what does the
+# authors' training scheme (one full-cohort gradient step per fine-tuning epoch) cost against
+# our minibatch default?
+#
+# **Data.** *Simulated* cohorts only (`survlib.data.simulate_sc_cohort`, hardest setting),
+# written chunk by chunk to `.h5ad` files and opened *backed* (`backed="r"`), so the count
+# matrix is never loaded whole.
+#
+# **What you will see.** Seconds and peak resident memory of every stage (simulate, load,
+# checks, VAE pretraining, AMICR, fine-tuning, prediction) from 10⁴ cells upward, a linear fit
+# of time against cells with its R², the memory curve, and the `"authors"` preset beside the
+# `"fast"` default on accuracy and time.
+#
+# **Prerequisites.** Chapter 2 (the model and its training procedure).
+
+# %% tags=["parameters"]
+seed = 0  # seed of the simulated cohorts and of training
+cell_counts = "10000,20000,40000"  # total cells of the scaling sweep (comma-separated)
+sweep_patients = 100  # patients in every sweep cohort (cells per patient vary)
+n_genes = 300  # genes of the sweep cohorts
+compare_patients = 60  # patients of the authors-vs-fast comparison cohort
+compare_cells = 60  # typical cells per patient of that cohort
+compare_setting = "substate"  # simulation setting of the comparison
+authors_finetune_steps = -1  # -1: the preset's 500 full-cohort steps; smaller for smoke runs
+quick = False  # smoke runs only: shrink the fast preset's step budgets too
+threads = 1  # torch CPU threads (0: torch's default); 1 avoids thread oversubscription on a shared CPU
+
+# %%
+import os
+
+if threads > 0:  # set before numpy, torch and numba start their thread pools
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ[var] = str(threads)
+import json
+import tempfile
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+
+from survlib.book import glue
+from survlib.models.sc import PRESETS, benchmark_run, linear_fit
+from survlib.train import pick_device, seed_everything
+
+warnings.filterwarnings("ignore")
+if threads > 0:  # torch, BLAS and OpenMP pools: idle threads spin and slow a busy CPU down
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(threads)
+    threadpool_limits(threads)
+seed_everything(seed)
+device = pick_device("auto")
+glue("device", str(device))
+glue("torch_threads", torch.get_num_threads())
+glue("gpu_present", torch.cuda.is_available())
+CELLS = [int(c) for c in cell_counts.split(",") if c.strip()]
+QUICK = dict(pretrain_steps=100, amicr_steps=40, finetune_steps=10) if quick else {}
+workdir = tempfile.TemporaryDirectory(prefix="scsurvival_scaling_")
+
+# %% [markdown]
+# ## What is measured
+#
+# `benchmark_run` simulates a cohort straight into an `.h5ad` file, reopens it backed, trains
+# the default model from it and predicts every cell; a background thread samples the process's
+# resident memory every 10 ms, so each stage gets its own peak. Training never materialises the
+# matrix: the VAE reads a few contiguous blocks of 2048 cells at a time, AMICR steps read the
+# sampled cells of 32 patients, and prediction streams all cells once with an online
+# (running-max) softmax per patient.
+#
+# ```{literalinclude} ../../survlib/models/sc.py
+# :pyobject: benchmark_run
+# ```
+
+# %%
+runs = [benchmark_run(sweep_patients, max(1, round(n / sweep_patients)), n_genes, preset="fast",
+                      backed=True, workdir=workdir.name, seed=seed, **QUICK) for n in CELLS]
+stage_names = list(runs[0]["stages"])
+seconds = pd.DataFrame([{**{s: r["stages"][s]["seconds"] for s in stage_names}, "cells": r["n_cells"]} for r in runs]).set_index("cells")
+memory = pd.DataFrame([{**{s: r["stages"][s]["peak_rss_mb"] for s in stage_names}, "cells": r["n_cells"]} for r in runs]).set_index("cells")
+seconds.round(2)
+
+# %%
+memory.round(0)
+
+# %%
+cells = np.array([r["n_cells"] for r in runs])
+total = np.array([r["seconds_end_to_end"] for r in runs])
+peak = np.array([r["peak_rss_mb_after_simulate"] for r in runs])
+fit_time = linear_fit(cells, total)
+fit_mem = linear_fit(cells, peak)
+fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+axes[0].plot(cells, total, "o", label="measured")
+xs = np.linspace(0, cells.max() * 1.05, 50)
+axes[0].plot(xs, fit_time["intercept"] + fit_time["slope"] * xs, "-", label=f"linear fit, R² = {fit_time['r2']:.3f}")
+axes[0].set(xlabel="cells", ylabel="seconds (load → predict)", title=f"time on {device}")
+axes[0].legend()
+axes[1].plot(cells, peak, "o-")
+axes[1].set(xlabel="cells", ylabel="peak resident memory (MB)", title="peak memory after simulation", ylim=(0, None))
+plt.tight_layout()
+glue("r2_time", fit_time["r2"], fmt=".4f")
+glue("seconds_per_100k_cells", fit_time["slope"] * 1e5, fmt=".1f")
+glue("intercept_seconds", fit_time["intercept"], fmt=".1f")
+glue("largest_cells", int(cells.max()))
+glue("largest_seconds", float(total[-1]), fmt=".1f")
+glue("largest_cells_per_second", float(runs[-1]["cells_per_second"]), fmt=".0f")
+glue("mem_first_mb", float(peak[0]), fmt=".0f")
+glue("mem_last_mb", float(peak[-1]), fmt=".0f")
+glue("mem_mb_per_100k_cells", fit_mem["slope"] * 1e5, fmt=".1f")
+glue("mem_growth_pct", float(100 * (peak[-1] - peak[0]) / peak[0]), fmt=".1f")
+
+# %% [markdown]
+# From {glue:text}`largest_cells` cells down, end-to-end time (load → predict, excluding the
+# simulation) follows a line with R² = {glue:text}`r2_time:.4f`: about
+# {glue:text}`intercept_seconds:.1f` s of fixed cost (the VAE pretraining is a fixed budget of
+# minibatches in the fast preset, and AMICR steps cost the same whatever the cohort) plus
+# {glue:text}`seconds_per_100k_cells:.1f` s per 100 000 cells for the streaming passes (input
+# checks, prediction). The largest cohort ran at {glue:text}`largest_cells_per_second:.0f`
+# cells/s on the {glue:text}`device` ({glue:text}`torch_threads` CPU threads; GPU present:
+# {glue:text}`gpu_present`).
+#
+# Peak resident memory went from {glue:text}`mem_first_mb:.0f` MB to
+# {glue:text}`mem_last_mb:.0f` MB ({glue:text}`mem_growth_pct:.1f` %; the fitted slope is
+# {glue:text}`mem_mb_per_100k_cells:.1f` MB per 100 000 cells). What still grows is per-cell
+# bookkeeping that any AnnData workflow holds — the `obs` table (loaded even in backed mode) and
+# the results written back (`obs["attention"]`, `obs["hazard_score"]`, `obsm["X_zigvae"]`) —
+# not the expression matrix.
+#
+# ## The authors' training scheme against the fast default
+#
+# The `"authors"` preset reproduces the published configuration: 200 VAE pretraining epochs,
+# then up to 500 fine-tuning epochs that are each one gradient step on the *whole* cohort (every
+# cell of every patient through the encoder, decoder and attention), patience 100 on the
+# training loss. The fast default pretrains for a fixed 2000 minibatches, then trains on 32
+# patients × 128 sampled cells per step with early stopping on held-out patients. Both run on
+# the same simulated cohort, in memory (the full-cohort step needs all cells every step).
+
+# %%
+compare = {}
+for preset in ["fast", "authors"]:
+    extra = dict(QUICK) if preset == "fast" else ({"finetune_steps": authors_finetune_steps, "pretrain_epochs": 20}
+                                                  if authors_finetune_steps >= 0 else {})
+    compare[preset] = benchmark_run(compare_patients, compare_cells, n_genes, preset=preset, setting=compare_setting,
+                                    backed=False, seed=seed, **extra)
+table = pd.DataFrame({
+    p: {"cells": r["n_cells"], "train seconds": r["seconds_train"], "end-to-end seconds": r["seconds_end_to_end"],
+        "peak memory (MB)": r["peak_rss_mb_after_simulate"], "risk-cell F1 (authors' def.)": r["macro_f1"],
+        "higher-risk binary F1": r["binary_f1"]}
+    for p, r in compare.items()
+}).T
+for p in compare:
+    glue(f"{p}_train_seconds", compare[p]["seconds_train"], fmt=".1f")
+    glue(f"{p}_macro_f1", compare[p]["macro_f1"], fmt=".3f")
+glue("speedup", compare["authors"]["seconds_train"] / compare["fast"]["seconds_train"], fmt=".1f")
+glue("compare_cells", compare["fast"]["n_cells"])
+table.round(3)
+
+# %% [markdown]
+# On {glue:text}`compare_cells` *simulated* cells, the authors' scheme trained in
+# {glue:text}`authors_train_seconds:.1f` s and the fast default in
+# {glue:text}`fast_train_seconds:.1f` s ({glue:text}`speedup:.1f` × less), with risk-cell F1
+# {glue:text}`authors_macro_f1:.3f` (authors) and {glue:text}`fast_macro_f1:.3f` (fast). The
+# authors' cost per fine-tuning epoch grows with the number of cells (every cell, every step),
+# and its memory too (the whole cohort's graph is held for one backward pass); the fast
+# preset's steps cost the same whatever the cohort size.
+#
+# ```{note}
+# The paper's ~17.5 min for 10⁶ cells was measured on an H100. The `paper` profile of this
+# chapter runs the sweep up to what the machine allows and uses the GPU when present; a CPU
+# run is not comparable to the paper's figure, and we do not compare them.
+# ```
+#
+# ## Summary
+#
+# - Time grows linearly in the number of cells (R² = {glue:text}`r2_time:.4f` here), with a
+#   large fixed part because the fast preset's training budget does not grow with the cohort.
+# - Training from a backed `.h5ad` keeps the expression matrix on disk; what memory growth
+#   remains is per-cell metadata and outputs.
+# - The authors' full-cohort fine-tuning makes every step touch every cell; minibatches of
+#   patients with subsampled cells do the same job at a fixed cost per step.
+
+# %%
+workdir.cleanup()
