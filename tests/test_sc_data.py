@@ -82,6 +82,22 @@ def test_cells_per_patient_vary_and_censoring_rate():
     assert b.uns["patients"]["n_cells"].nunique() == 1 and b.uns["patients"]["event"].all()
 
 
+def test_ordered_survival_is_the_authors_design():
+    """survival="ordered": death at the risk rank, censored patients before their death."""
+    a = simulate_sc_cohort(200, 30, 60, setting="substate", seed=4, survival="ordered",
+                           censoring_rate=0.1)
+    pt = a.uns["patients"]
+    rank = pt["true_risk"].rank(ascending=False, method="first").to_numpy()
+    dead = pt["event"].to_numpy() == 1
+    np.testing.assert_array_equal(pt["time"].to_numpy()[dead], rank[dead])
+    assert (pt["time"].to_numpy()[~dead] < rank[~dead]).all()
+    assert 0.05 < (~dead).mean() < 0.16
+    assert a.uns["simulation"]["survival"] == "ordered"
+    # the same patients and cells as the default design: only the outcome differs
+    b = simulate_sc_cohort(200, 30, 60, setting="substate", seed=4, censoring_rate=0.1)
+    np.testing.assert_array_equal(pt["true_risk"], b.uns["patients"]["true_risk"])
+
+
 def test_covariate_effect():
     a = simulate_sc_cohort(300, 20, 60, seed=2, effect_size=0.0, covariate_effect=2.0)
     pt = a.uns["patients"]
@@ -164,6 +180,7 @@ def test_h5ad_round_trip_and_streaming(tmp_path):
 
 @pytest.mark.parametrize("kw", [
     {"setting": "nope"}, {"risk_fraction": 0.6}, {"n_patients": 1}, {"censoring_rate": 1.0},
+    {"survival": "cox"},
 ])
 def test_bad_parameters(kw):
     with pytest.raises(ValueError):

@@ -73,6 +73,7 @@ def simulate_sc_cohort(
     program_log_fc: float | None = None,
     median_survival: float = 30.0,
     weibull_shape: float = 1.0,
+    survival: str = "weibull",
     max_follow_up: float | None = 120.0,
     library_size: float = 1000.0,
     library_size_sd: float = 0.4,
@@ -116,6 +117,13 @@ def simulate_sc_cohort(
     exponential, with their rate tuned by bisection so that the realised censored fraction is
     as close as possible to ``censoring_rate``, and capped at ``max_follow_up`` months
     (administrative censoring). ``true_risk`` = :math:`\eta_i` is kept as ground truth.
+
+    ``survival="ordered"`` is the authors' design instead: survival is a deterministic function
+    of the risk — the patient with the :math:`r`-th highest :math:`\eta_i` dies at month
+    :math:`r` — and each patient is censored with probability ``censoring_rate`` at a time
+    drawn uniformly before its death (``median_survival``, ``weibull_shape`` and
+    ``max_follow_up`` are then unused). It isolates the question "can the cells be found when
+    the outcome is known exactly?" from the noise of real survival times.
 
     **Counts.** Gene base means are Gamma(0.6, 1/0.3) (Splatter's default); each cell type has
     a program (about 10 % of genes with log fold-change :math:`\pm|N(1.5, 0.5^2)|`); each batch
@@ -174,6 +182,8 @@ def simulate_sc_cohort(
         program_log_fc: log fold-change of the risk program (None = setting default).
         median_survival: median survival (months) at :math:`\eta = 0`.
         weibull_shape: Weibull shape :math:`k` of event times (1 = exponential).
+        survival: ``"weibull"`` (proportional-hazards times, the default) or ``"ordered"``
+            (the authors' design: death at the patient's risk rank, uniform censoring).
         max_follow_up: administrative censoring time in months (None = none).
         library_size: mean total counts per cell.
         library_size_sd: log-sd of library sizes.
@@ -219,6 +229,8 @@ def simulate_sc_cohort(
     _check_range("dispersion", dispersion, 1e-6, None)
     _check_range("weibull_shape", weibull_shape, 1e-3, None)
     _check_range("median_survival", median_survival, 1e-6, None)
+    if survival not in ("weibull", "ordered"):
+        raise ValueError(f"survival must be 'weibull' or 'ordered', got {survival!r}")
     defaults = _SETTING_DEFAULTS[setting]
     if program_genes is None:  # setting default, at most 5 % of the genes
         n_prog = min(int(defaults["program_genes"]), max(1, n_genes // 20))
@@ -334,9 +346,12 @@ def simulate_sc_cohort(
     frac_low = group_counts[:, 2] / n_cells
     eta = effect_size * (frac_high - frac_low) / (2 * risk_fraction)
     eta = eta + covariate_effect * (age - 60.0) / 10.0
-    time, event = _survival_times(
-        rng, eta, median_survival, weibull_shape, censoring_rate, max_follow_up
-    )
+    if survival == "ordered":
+        time, event = _ordered_survival_times(rng, eta, censoring_rate)
+    else:
+        time, event = _survival_times(
+            rng, eta, median_survival, weibull_shape, censoring_rate, max_follow_up
+        )
 
     # ---- tables
     pid_names = np.array([f"P{i:04d}" for i in range(n_patients)])
@@ -387,6 +402,7 @@ def simulate_sc_cohort(
         "host_share": host_share,
         "median_survival": float(median_survival),
         "weibull_shape": float(weibull_shape),
+        "survival": survival,
         "max_follow_up": float(max_follow_up) if max_follow_up is not None else "none",
         "library_size": float(library_size),
         "library_size_sd": float(library_size_sd),
@@ -479,6 +495,24 @@ def _survival_times(
     time = np.minimum(t_event, t_cens)
     if event.sum() == 0:  # keep the cohort usable by survival models
         j = int(np.argmin(t_event))
+        event[j], time[j] = 1, t_event[j]
+    return time, event
+
+
+def _ordered_survival_times(
+    rng: np.random.Generator, eta: np.ndarray, censoring_rate: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The authors' survival design: death at month = rank of the risk (highest risk first);
+    each patient is censored with probability ``censoring_rate`` at a uniform time before it.
+    Returns ``(time, event)`` (months, 1 = death)."""
+    n = eta.shape[0]
+    t_event = np.empty(n)
+    t_event[np.argsort(-eta, kind="stable")] = np.arange(1, n + 1, dtype=float)
+    censored = rng.random(n) < censoring_rate
+    time = np.where(censored, rng.uniform(0.0, 1.0, size=n) * t_event, t_event)
+    event = (~censored).astype(np.int64)
+    if event.sum() == 0:  # keep the cohort usable by survival models
+        j = int(np.argmax(eta))
         event[j], time[j] = 1, t_event[j]
     return time, event
 
