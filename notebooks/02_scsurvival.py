@@ -32,7 +32,7 @@
 # **What you will see.** The model and its training procedure (pretrain the VAE → train AMICR →
 # jointly fine-tune); UMAPs of the simulated cells before and after batch correction; the
 # per-cell hazard score; risk-cell precision / recall / F1 in three simulated settings over
-# several seeds, beside the paper's numbers and a supervised upper bound; the baselines the
+# several seeds, beside the paper's numbers and a supervised reference; the baselines the
 # paper argues against (pseudobulk Cox, cell-type-proportion Cox, attention-MIL Cox without the
 # VAE) under the book's cross-validation protocol; and the semi-synthetic PBMC cohort.
 #
@@ -44,7 +44,8 @@ seed = 0  # master seed (simulation and training seeds derive from it)
 n_patients = 120  # simulated patients per cohort
 cells_per_patient = 80  # typical cells per patient (varies across patients)
 n_genes = 300  # genes per simulated cohort
-settings = "distinct,substate,hardest"  # simulation settings of the P/R/F1 table
+umis_per_cell = 5000  # mean UMIs (total counts) per simulated cell
+settings = "distinct,substate,hardest,hardest-ordered,hardest-shallow"  # rows of the P/R/F1 table (see VARIANTS)
 n_seeds = 3  # seeds per setting for the P/R/F1 table
 walkthrough_setting = "hardest"  # setting of the walk-through and the baselines
 n_folds = 3  # cross-validation folds of the baseline comparison
@@ -100,9 +101,23 @@ device = pick_device("auto")
 glue("device", str(device))
 
 
-def simulate(setting: str, sim_seed: int):
+def simulate(setting: str, sim_seed: int, **options):
     """One simulated cohort (the same call everywhere in this chapter)."""
-    return simulate_sc_cohort(n_patients, cells_per_patient, n_genes, setting, sim_seed)
+    options = {"library_size": umis_per_cell, **options}
+    return simulate_sc_cohort(n_patients, cells_per_patient, n_genes, setting, sim_seed, **options)
+
+
+#: Rows of the P/R/F1 table: a label, the simulation setting and simulator options.
+VARIANTS = {
+    "distinct": ("distinct", "distinct", {}),
+    "substate": ("substate", "substate", {}),
+    "hardest": ("hardest", "hardest", {}),
+    "hardest-ordered": ("hardest, authors' survival design", "hardest", {"survival": "ordered", "censoring_rate": 0.1}),
+    "hardest-shallow": ("hardest, 1000 UMIs per cell", "hardest", {"library_size": 1000}),
+}
+unknown = [v for v in SETTINGS if v not in VARIANTS]
+if unknown:
+    raise ValueError(f"unknown entries in settings: {unknown}; choose from {list(VARIANTS)}")
 
 
 # %% [markdown]
@@ -112,13 +127,17 @@ def simulate(setting: str, sim_seed: int):
 # into patients whose hazard grows with the share of higher-risk cells and falls with the share
 # of lower-risk cells), with variable cells per patient, two batches, exponential survival times
 # in months and about 30 % random censoring. In the *hardest* setting the risk cells are not a
-# cluster: they are cells of the largest cell type with a small gene programme shifted.
+# cluster: they are cells of the largest cell type with a small gene programme shifted. Cells
+# carry {glue:text}`umis_per_cell` UMIs on average, the depth of a well-sequenced 10x v3 cell
+# (Splatter's default, which the authors used, is deeper still: a mean library of about
+# $e^{11} \approx$ 60 000 counts); the table below also shows what a shallower 1000 UMIs does.
 
 # %%
 t0 = time.perf_counter()
 adata = simulate(walkthrough_setting, seed)
 patients = adata.uns["patients"]
 glue("n_cells", adata.n_obs)
+glue("umis_per_cell", umis_per_cell)
 glue("n_patients", adata.uns["simulation"]["n_patients"])
 glue("n_genes", adata.n_vars)
 glue("censored_pct", 100 * (1 - patients["event"].mean()), fmt=".1f")
@@ -272,14 +291,16 @@ adata.obs.groupby("risk_group", observed=True)[["attention", "hazard_score"]].me
 # $F_1 = 2PR/(P+R)$ from those averages. Every run below is `ScSurvival(adata).train()` with its
 # defaults. Beside it, a *supervised* logistic-regression probe that is told every cell's true
 # group (3-fold cross-validation over cells) shows how separable the planted cells are from
-# expression at all: no survival model can be expected to beat it.
+# expression at all. It is a reference, not a bound (a non-linear model could do better), but a
+# model that learns only from survival outcomes should not be expected to beat it.
 
 # %%
 rows = []
-for setting in SETTINGS:
+for key in SETTINGS:
+    label, setting, options = VARIANTS[key]
     for k in range(n_seeds):
         run_seed = 100 + seed + k  # seeds never used while developing the model and the rule
-        cohort = simulate(setting, run_seed)
+        cohort = simulate(setting, run_seed, **options)
         ScSurvival.setup_anndata(cohort)
         m = ScSurvival(cohort)
         m.train(seed=run_seed, progress=False, **TRAIN)
@@ -289,57 +310,76 @@ for setting in SETTINGS:
         for method, pred in [("scSurvival", cohort.obs["predicted_risk_group"]),
                              ("scSurvival, no smoothing", unsmoothed),
                              ("scSurvival, authors' rule", authors_rule),
-                             ("supervised probe (upper bound)", supervised_risk_cell_probe(cohort, seed=run_seed))]:
+                             ("supervised probe", supervised_risk_cell_probe(cohort, seed=run_seed))]:
             scores = risk_cell_metrics(cohort.obs["risk_group"], pred)
-            rows += [{"model": f"{setting}: {method}", "fold": 0, "seed": run_seed, "metric": k2, "value": v}
+            rows += [{"model": f"{label}: {method}", "fold": 0, "seed": run_seed, "metric": k2, "value": v}
                      for k2, v in scores.items()]
 prf = summarize(pd.DataFrame(rows))
-paper = {f"hardest: scSurvival": 0.931}
-table = results_table(prf, paper=paper, metric="macro_f1", paper_label="paper F1 (hardest)")
 wide = results_table(prf)[["macro_precision", "macro_recall", "macro_f1", "binary_precision", "binary_recall", "binary_f1"]]
-wide["paper (P / R / F1)"] = ["0.90 / 0.97 / 0.931" if i == "hardest: scSurvival" else "" for i in wide.index]
+wide["paper (P / R / F1)"] = ["0.90 / 0.97 / 0.931" if i.startswith("hardest") and i.endswith(": scSurvival") else ""
+                              for i in wide.index]
 wide
 
 # %%
-def _mean(setting: str, method: str, metric: str) -> float:
-    r = prf[(prf["model"] == f"{setting}: {method}") & (prf["metric"] == metric)]
-    return float(r["mean"].iloc[0]) if len(r) else float("nan")
+def _stat(key: str, method: str, metric: str, stat: str = "mean") -> float:
+    label = VARIANTS[key][0]
+    r = prf[(prf["model"] == f"{label}: {method}") & (prf["metric"] == metric)]
+    return float(r[stat].iloc[0]) if len(r) else float("nan")
 
 
-def _sd(setting: str, method: str, metric: str) -> float:
-    r = prf[(prf["model"] == f"{setting}: {method}") & (prf["metric"] == metric)]
-    return float(r["sd"].iloc[0]) if len(r) else float("nan")
-
-
-for setting in ["distinct", "substate", "hardest"]:  # NaN for a setting this run left out
+for key in VARIANTS:  # NaN for a row this run left out
+    name = key.replace("-", "_")
     for metric in ["macro_precision", "macro_recall", "macro_f1", "binary_f1"]:
-        glue(f"{setting}_{metric}", _mean(setting, "scSurvival", metric), fmt=".3f")
-        glue(f"{setting}_{metric}_sd", _sd(setting, "scSurvival", metric), fmt=".3f")
-    glue(f"{setting}_authors_rule_macro_f1", _mean(setting, "scSurvival, authors' rule", "macro_f1"), fmt=".3f")
-    glue(f"{setting}_unsmoothed_macro_f1", _mean(setting, "scSurvival, no smoothing", "macro_f1"), fmt=".3f")
-    glue(f"{setting}_probe_macro_f1", _mean(setting, "supervised probe (upper bound)", "macro_f1"), fmt=".3f")
-hardest_f1 = _mean("hardest", "scSurvival", "macro_f1") if "hardest" in SETTINGS else float("nan")
-glue("target_reached", bool(hardest_f1 >= 0.93))
+        glue(f"{name}_{metric}", _stat(key, "scSurvival", metric), fmt=".3f")
+        glue(f"{name}_{metric}_sd", _stat(key, "scSurvival", metric, "sd"), fmt=".3f")
+    glue(f"{name}_authors_rule_macro_f1", _stat(key, "scSurvival, authors' rule", "macro_f1"), fmt=".3f")
+    glue(f"{name}_unsmoothed_macro_f1", _stat(key, "scSurvival, no smoothing", "macro_f1"), fmt=".3f")
+    glue(f"{name}_probe_macro_f1", _stat(key, "supervised probe", "macro_f1"), fmt=".3f")
+glue("target_reached", bool(_stat("hardest", "scSurvival", "macro_f1") >= 0.93))
+glue("target_reached_ordered", bool(_stat("hardest-ordered", "scSurvival", "macro_f1") >= 0.93))
 glue("n_seeds_prf", n_seeds)
 
+# %%
+fig, ax = plt.subplots(figsize=(9, 3.6))
+methods = ["scSurvival", "scSurvival, no smoothing", "scSurvival, authors' rule", "supervised probe"]
+labels = [VARIANTS[k][0] for k in SETTINGS]
+width = 0.8 / len(methods)
+for j, method in enumerate(methods):
+    means = [_stat(k, method, "macro_f1") for k in SETTINGS]
+    sds = [_stat(k, method, "macro_f1", "sd") for k in SETTINGS]
+    ax.bar(np.arange(len(SETTINGS)) + (j - (len(methods) - 1) / 2) * width, means, width, yerr=sds, label=method)
+ax.axhline(0.931, color="k", ls="--", lw=1, label="paper, hardest (0.931)")
+ax.set_xticks(np.arange(len(SETTINGS)), labels, rotation=15, ha="right")
+ax.set(ylabel="F1 (authors' definition)", ylim=(0, 1.05), title=f"risk-cell F1, mean ± sd over {n_seeds} seeds")
+ax.legend(fontsize=8, loc="lower left")
+plt.tight_layout()
+
 # %% [markdown]
-# Over {glue:text}`n_seeds_prf` seeds per setting, scSurvival's F1 in the authors' definition
+# Over {glue:text}`n_seeds_prf` seeds per row, scSurvival's F1 in the authors' definition
 # is {glue:text}`distinct_macro_f1:.3f` ± {glue:text}`distinct_macro_f1_sd:.3f` (distinct),
 # {glue:text}`substate_macro_f1:.3f` ± {glue:text}`substate_macro_f1_sd:.3f` (substate) and
 # {glue:text}`hardest_macro_f1:.3f` ± {glue:text}`hardest_macro_f1_sd:.3f` (hardest; precision
 # {glue:text}`hardest_macro_precision:.3f`, recall {glue:text}`hardest_macro_recall:.3f`).
-# The paper reports 0.931 in its hardest setting; the target F1 ≥ 0.93 is reached here:
+# In the hardest setting with the authors' survival design — every patient dies in the order of
+# their planted risk, 10 % censored, which is how the paper's cohorts were made — it is
+# {glue:text}`hardest_ordered_macro_f1:.3f` ± {glue:text}`hardest_ordered_macro_f1_sd:.3f`
+# (precision {glue:text}`hardest_ordered_macro_precision:.3f`, recall
+# {glue:text}`hardest_ordered_macro_recall:.3f`), against the paper's 0.90 / 0.97 / 0.931.
+# Target F1 ≥ 0.93 reached with the authors' survival design:
+# **{glue:text}`target_reached_ordered`**; with our noisier exponential survival times:
 # **{glue:text}`target_reached`**.
 #
-# **Why the numbers differ from the paper's.** The supervised probe — which *knows* every
-# cell's label — reaches only {glue:text}`hardest_probe_macro_f1:.3f` in our hardest setting
-# ({glue:text}`substate_probe_macro_f1:.3f` in substate, {glue:text}`distinct_probe_macro_f1:.3f`
-# in distinct): our hardest simulation plants a weaker per-cell signal than the paper's, so an
-# F1 of 0.93 is out of reach for any method here, not only for scSurvival. Second, scSurvival
-# learns from survival alone, and our simulated survival times are random given the risk
-# (exponential times, 30 % censoring), whereas the authors' patients died in exactly the order
-# of their risk-cell share. The gap between scSurvival and the probe measures how much of the
-# per-cell signal weak, patient-level supervision recovers.
+# **Reading the differences.** Three things decide how well the cells can be found. *Sequencing
+# depth*: at 1000 UMIs per cell the hardest programme is mostly sampling noise — even the
+# supervised probe, which is *told* every cell's label, reaches only
+# {glue:text}`hardest_shallow_probe_macro_f1:.3f` (scSurvival
+# {glue:text}`hardest_shallow_macro_f1:.3f`), against {glue:text}`hardest_probe_macro_f1:.3f`
+# at {glue:text}`umis_per_cell` UMIs. *The outcome's noise*: scSurvival learns from survival
+# alone; with random exponential times a few dozen events pin down the effect of each cell state
+# only roughly, so states that carry no risk can pick up spurious hazard, while the authors'
+# rank-ordered times leave much less room for that. *Seeds*: the standard deviations show how
+# much one simulated cohort of {glue:text}`n_patients` patients varies from the next; a single
+# run, like the paper's headline, can land well above or below the mean.
 #
 # ## Baselines the paper argues against
 #
@@ -464,15 +504,22 @@ pbmc.obs.groupby("cell_type", observed=True)[["attention", "hazard_score"]].mean
 #
 # - scSurvival's two modules are small: a ZIG-VAE whose decoder is told the batch, and an
 #   attention pooling + Cox head trained on minibatches of padded, masked patients.
-# - The neighbourhood-smoothed hazard score recovers planted risk cells almost perfectly when
-#   they form a cluster, well when they are a sub-state of one cell type, and much less well
-#   when they are a subtle programme inside a large cell type; in that hardest simulation even
-#   a supervised classifier stays below the paper's F1, so the paper's 0.931 is not reproduced
-#   here (see the table and the reasons above). The authors' attention-threshold rule is below
-#   ours in every setting of this chapter.
-# - On held-out patients, scSurvival and pseudobulk Cox rank the patients of the hardest
-#   simulation about equally well, the attention-MIL Cox on PCA features a little worse; the
-#   cell-type-proportion Cox cannot see cells that share their host type's label.
+# - With cells at {glue:text}`umis_per_cell` UMIs, the neighbourhood-smoothed hazard score
+#   recovers the planted cells in every setting (F1 {glue:text}`distinct_macro_f1:.3f`,
+#   {glue:text}`substate_macro_f1:.3f`, {glue:text}`hardest_macro_f1:.3f`). In the hardest
+#   setting with the authors' survival design it reaches {glue:text}`hardest_ordered_macro_f1:.3f`
+#   beside the paper's 0.931; with noisy exponential survival times, and even more at 1000 UMIs
+#   per cell, it falls short — the table says by how much, and the supervised probe says how
+#   much of that is the data rather than the model.
+# - The authors' attention-threshold rule and our rule without smoothing are in the same table,
+#   so the value of each choice can be read off rather than taken on trust.
+# - On held-out patients of the hardest simulation, scSurvival ({glue:text}`c_scsurvival:.3f`),
+#   the attention-MIL Cox on PCA features ({glue:text}`c_mil_pca:.3f`) and pseudobulk Cox
+#   ({glue:text}`c_pseudobulk:.3f`) all rank patients above chance and below the planted true
+#   risk ({glue:text}`true_risk_cindex:.3f`); the cell-type-proportion Cox
+#   ({glue:text}`c_celltype:.3f`) cannot see cells that share their host type's label. One
+#   cohort and {glue:text}`cv_runs` folds do not order the first three reliably; finding the
+#   cells, not ranking the patients, is where the single-cell model earns its keep.
 #
 # The next chapter times the model from 10⁴ cells upward, streams cells from an h5ad file on
 # disk, and compares the authors' full-cohort training with the fast default.
