@@ -15,7 +15,9 @@ import torch
 from survlib.data.sc import simulate_sc_cohort
 from survlib.models.sc import (
     AMICR,
+    PRESETS,
     ScSurvival,
+    ScSurvivalConfig,
     attention_entropy,
     batch_mixing,
     benchmark_run,
@@ -160,6 +162,23 @@ def test_single_head_attention_orders_cells_like_the_pooling_weights():
         w = masked_softmax(logits, torch.ones(1, int(first.sum()), dtype=torch.bool))[0, :, 0]
     att = adata.obs["attention"].to_numpy()[first]
     assert np.array_equal(np.argsort(w.numpy(), kind="stable"), np.argsort(att, kind="stable"))
+
+
+def test_linear_head_risk_is_the_attention_weighted_mean_of_cell_hazards():
+    """With the default linear hazard head (one head), a patient's risk decomposes exactly
+    into its cells: f(sum_i a_i P z_i) = sum_i a_i f(P z_i)."""
+    amicr = AMICR(6, n_heads=1, head_dim=4, proj_dim=3, n_hidden=0, dropout=0.0).eval()
+    with torch.no_grad():
+        amicr.norm.running_mean.normal_()
+        amicr.norm.running_var.uniform_(0.5, 2.0)
+        z = torch.randn(2, 7, 6)
+        mask = torch.ones(2, 7, dtype=torch.bool)
+        mask[1, 5:] = False
+        risk, w = amicr(z, mask)
+        cell = amicr.raw_cell_hazard(z.reshape(-1, 6)).reshape(2, 7)
+        expected = (w[..., 0] * cell).sum(1)
+    torch.testing.assert_close(risk, expected, atol=1e-5, rtol=1e-5)
+    assert ScSurvivalConfig().hazard_hidden == 0 and PRESETS["authors"].hazard_hidden > 0
 
 
 def test_predict_on_new_patients_and_gene_checks(trained):

@@ -754,7 +754,12 @@ class ScSurvivalConfig:
     n_heads: int = 4
     head_dim: int = 32
     proj_dim: int = 16
-    hazard_hidden: int = 32
+    # 0 = a linear hazard head (our default): the patient's risk is then exactly a sum over
+    # heads of attention-weighted means of per-cell contributions, so per-cell hazards add up to
+    # the patient's risk; on development seeds it also found hardest-setting risk cells better
+    # (mean F1 0.82 vs 0.80 with a 32-unit hidden layer, 4 seeds) by giving cell types that
+    # carry no risk less room to pick up spurious hazard.  The authors' preset keeps an MLP.
+    hazard_hidden: int = 0
     hazard_dropout: float = 0.1
     pool_norm: bool = True
     # losses
