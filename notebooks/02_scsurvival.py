@@ -370,8 +370,8 @@ plt.tight_layout()
 # **{glue:text}`target_reached`**.
 #
 # **Reading the differences.** Three things decide how well the cells can be found. *Sequencing
-# depth*: at 1000 UMIs per cell the hardest programme is mostly sampling noise — even the
-# supervised probe, which is *told* every cell's label, reaches only
+# depth*: at 1000 UMIs per cell much of the hardest programme drowns in sampling noise — even
+# the supervised probe, which is *told* every cell's label, reaches only
 # {glue:text}`hardest_shallow_probe_macro_f1:.3f` (scSurvival
 # {glue:text}`hardest_shallow_macro_f1:.3f`), against {glue:text}`hardest_probe_macro_f1:.3f`
 # at {glue:text}`umis_per_cell` UMIs. *The outcome's noise*: scSurvival learns from survival
