@@ -340,7 +340,7 @@ glue("target_reached_ordered", bool(_stat("hardest-ordered", "scSurvival", "macr
 glue("n_seeds_prf", n_seeds)
 
 # %%
-fig, ax = plt.subplots(figsize=(9, 3.6))
+fig, ax = plt.subplots(figsize=(11, 3.6))
 methods = ["scSurvival", "scSurvival, no smoothing", "scSurvival, authors' rule", "supervised probe"]
 labels = [VARIANTS[k][0] for k in SETTINGS]
 width = 0.8 / len(methods)
@@ -351,7 +351,7 @@ for j, method in enumerate(methods):
 ax.axhline(0.931, color="k", ls="--", lw=1, label="paper, hardest (0.931)")
 ax.set_xticks(np.arange(len(SETTINGS)), labels, rotation=15, ha="right")
 ax.set(ylabel="F1 (authors' definition)", ylim=(0, 1.05), title=f"risk-cell F1, mean ± sd over {n_seeds} seeds")
-ax.legend(fontsize=8, loc="lower left")
+ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 plt.tight_layout()
 
 # %% [markdown]
