@@ -22,6 +22,7 @@ from survlib.models.sc import (
     entropy_penalty,
     linear_fit,
     masked_softmax,
+    neighbour_mean,
     risk_cell_metrics,
     two_means_threshold,
     zig_nll,
@@ -160,6 +161,22 @@ def test_single_head_attention_orders_cells_like_the_pooling_weights():
         w = masked_softmax(logits, torch.ones(1, int(first.sum()), dtype=torch.bool))[0, :, 0]
     att = adata.obs["attention"].to_numpy()[first]
     assert np.array_equal(np.argsort(w.numpy(), kind="stable"), np.argsort(att, kind="stable"))
+
+
+def test_neighbour_mean_exact_and_subsampled():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3)).astype(np.float32)
+    v = x[:, 0] ** 2 + rng.normal(0, 0.1, 400)
+    exact = neighbour_mean(x, v, k=5)
+    from sklearn.neighbors import NearestNeighbors
+
+    idx = NearestNeighbors(n_neighbors=5).fit(x).kneighbors(x, return_distance=False)
+    np.testing.assert_allclose(exact, v[idx].mean(1))
+    # above max_reference: neighbours among a random subsample, close to the exact smoothing
+    approx = neighbour_mean(x, v, k=5, max_reference=200, chunk=64)
+    assert not np.allclose(approx, exact)
+    assert np.corrcoef(approx, exact)[0, 1] > 0.9
+    np.testing.assert_array_equal(approx, neighbour_mean(x, v, k=5, max_reference=200))  # seeded
 
 
 def test_linear_head_risk_is_the_attention_weighted_mean_of_cell_hazards():
@@ -367,7 +384,7 @@ def test_batch_mixing_and_linear_fit():
 def test_benchmark_run_reports_every_stage(tmp_path):
     res = benchmark_run(8, 20, 60, setting="distinct", workdir=str(tmp_path), **{k: v for k, v in TINY.items()
                         if k in ("pretrain_steps", "amicr_steps", "finetune_steps", "n_latent", "n_hidden")})
-    assert {"simulate", "load", "setup", "checks", "pretrain", "amicr", "finetune", "predict"} <= set(res["stages"])
+    assert {"simulate", "load", "setup", "checks", "pretrain", "amicr", "finetune", "predict", "identify"} <= set(res["stages"])
     assert all(v["seconds"] >= 0 and v["peak_rss_mb"] > 0 for v in res["stages"].values())
     assert res["cells_per_second"] > 0 and res["device"] == "cpu"
     assert not list(tmp_path.glob("*.h5ad"))  # the temporary cohort file is removed
