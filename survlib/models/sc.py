@@ -1657,7 +1657,8 @@ class ScSurvival:
         (attention x log hazard ratio against the typical training cell):
 
         - ``rule="hazard"`` (default): the hazard score is first averaged over each cell's
-          ``smooth_neighbors`` nearest neighbours (itself included) in the model's embedding
+          ``smooth_neighbors`` nearest neighbours (itself included; beyond 50 000 cells, among
+          a seeded random reference subsample, see :func:`neighbour_mean`) in the model's embedding
           (``obsm["X_zigvae"]``; written to ``obs["hazard_score_smoothed"]``), which removes
           per-cell noise while keeping cell states apart; a cell is risk-associated when the
           absolute smoothed score is at or above the 2-means threshold of the absolute
