@@ -51,6 +51,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from survlib.survival import cox_partial_likelihood
+from survlib.train import pick_device, seed_everything
+
 __all__ = [
     "AMICR",
     "CellReader",
@@ -970,25 +973,6 @@ class _PCAFeatures(nn.Module):
         return z
 
 
-def _cox_loss(log_hz: Tensor, time: Tensor, event: Tensor, ties: str) -> Tensor:
-    """The survival core's Cox partial likelihood (negative log, mean over events)."""
-    from survlib.survival import cox_partial_likelihood
-
-    return cox_partial_likelihood(log_hz, time, event, ties=ties)
-
-
-def _pick_device(device: str | torch.device) -> torch.device:
-    from survlib.train import pick_device
-
-    return pick_device(device) if isinstance(device, str) else torch.device(device)
-
-
-def _seed(seed: int) -> None:
-    from survlib.train import seed_everything
-
-    seed_everything(seed)
-
-
 class ScSurvival:
     """scSurvival on an AnnData, in scvi-tools style.
 
@@ -1185,9 +1169,9 @@ class ScSurvival:
         cfg = self.config = replace(self.config, **overrides)
         self.history = {"pretrain": [], "amicr": [], "finetune": []}
         self.steps_run = {}
-        _seed(seed)
+        seed_everything(seed)
         rng = np.random.default_rng(seed)
-        dev = self.device = _pick_device(device)
+        dev = self.device = pick_device(device)
         codes, patients, bcodes = self._index(self.adata)
         groups = self._groups(codes, len(patients))
         n_pat = len(patients)
@@ -1266,7 +1250,7 @@ class ScSurvival:
             pt = torch.as_tensor(pidx, device=dev)
             risk, w = self.amicr(zp, mask, None if cov_t is None else cov_t[pt])
             ev = event_t[pt]
-            cox = _cox_loss(risk, time_t[pt], ev, cfg.cox_ties) if ev.sum() > 0 else risk.sum() * 0.0
+            cox = cox_partial_likelihood(risk, time_t[pt], ev, ties=cfg.cox_ties) if ev.sum() > 0 else risk.sum() * 0.0
             ent = attention_entropy(w, mask)
             pen = entropy_penalty(ent, cfg.entropy_threshold)
             loss = cox + cfg.lambda_entropy * pen + cfg.lambda_rec * rec
@@ -1310,7 +1294,7 @@ class ScSurvival:
             risk, _ = self.amicr(zp, mask, None if cov_t is None else cov_t[pt])
             self.amicr.train()
             self.features.train(joint)
-            return float(_cox_loss(risk, time_t[pt], event_t[pt], cfg.cox_ties))
+            return float(cox_partial_likelihood(risk, time_t[pt], event_t[pt], ties=cfg.cox_ties))
 
         def run_stage(name: str, steps: int, joint: bool) -> None:
             assert self.amicr is not None and self.features is not None
@@ -1845,7 +1829,7 @@ def _measure_run(path: str | None, sim_args: tuple, preset: str, device: str, se
     from survlib.data.sc import simulate_sc_cohort
 
     n_patients, cells_per_patient, n_genes, setting, _ = sim_args
-    dev = _pick_device(device)
+    dev = pick_device(device)
     cuda = dev.type == "cuda"
     stages: dict[str, dict[str, float]] = {}
     with MemorySampler() as mem:
