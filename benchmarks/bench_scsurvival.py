@@ -29,7 +29,7 @@ import os
 import sys
 from pathlib import Path
 
-from survlib.bench import machine_info
+from survlib.bench import limit_cpu_threads, machine_info
 from survlib.io import atomic_write_text
 from survlib.models.sc import benchmark_run, linear_fit
 
@@ -57,9 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="benchmarks/results/scsurvival.json")
     args = ap.parse_args(argv)
     if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
+        limit_cpu_threads(args.threads)
     overrides = {k: v for k, v in {"finetune_steps": args.finetune_steps, "pretrain_steps": args.pretrain_steps,
                                    "amicr_steps": args.amicr_steps}.items() if v is not None}
     if args.pretrain_epochs is not None:

@@ -58,11 +58,9 @@ quick = False  # smoke runs only: shrink the training budgets (the book uses mod
 threads = 1  # torch CPU threads (0: torch's default); 1 avoids thread oversubscription on a shared CPU
 
 # %%
-import os
+from survlib.bench import limit_cpu_threads
 
-if threads > 0:  # set before numpy, torch and numba start their thread pools
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        os.environ[var] = str(threads)
+limit_cpu_threads(threads)  # before numpy, torch and numba start their thread pools
 import time
 import warnings
 
@@ -70,7 +68,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import scanpy as sc
-import torch
 
 from survlib import survival as sv
 from survlib.book import glue
@@ -88,11 +85,6 @@ from survlib.train import cross_validate, pick_device, seed_everything, summariz
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 warnings.filterwarnings("ignore", category=UserWarning)
-if threads > 0:  # torch, BLAS and OpenMP pools: idle threads spin and slow a busy CPU down
-    from threadpoolctl import threadpool_limits
-
-    torch.set_num_threads(threads)
-    threadpool_limits(threads)
 seed_everything(seed)
 SETTINGS = [s.strip() for s in settings.split(",") if s.strip()]
 # smoke runs shrink the step budgets; the book profile leaves every training option at its default

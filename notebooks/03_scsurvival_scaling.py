@@ -45,11 +45,9 @@ quick = False  # smoke runs only: shrink the fast preset's step budgets too
 threads = 1  # torch CPU threads (0: torch's default); 1 avoids thread oversubscription on a shared CPU
 
 # %%
-import os
+from survlib.bench import limit_cpu_threads
 
-if threads > 0:  # set before numpy, torch and numba start their thread pools
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        os.environ[var] = str(threads)
+limit_cpu_threads(threads)  # before numpy, torch and numba start their thread pools
 import json
 import tempfile
 import warnings
@@ -64,11 +62,6 @@ from survlib.models.sc import PRESETS, benchmark_run, linear_fit
 from survlib.train import pick_device, seed_everything
 
 warnings.filterwarnings("ignore")
-if threads > 0:  # torch, BLAS and OpenMP pools: idle threads spin and slow a busy CPU down
-    from threadpoolctl import threadpool_limits
-
-    torch.set_num_threads(threads)
-    threadpool_limits(threads)
 seed_everything(seed)
 device = pick_device("auto")
 glue("device", str(device))
