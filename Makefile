@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 notebooks: install
-	$(BIN)/survlib run --all --profile $(PROFILE) --quiet
+	$(BIN)/survlib run --all --jobs $(or $(JOBS),$(shell nproc)) --profile $(PROFILE) --quiet
 
 html: install
 	$(BIN)/survlib report

@@ -27,6 +27,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", help="executed notebook path (default book/executed/)")
     run.add_argument("--keep-going", action="store_true", help="with --all, continue on failure")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.add_argument(
+        "-j", "--jobs", type=int, default=None, metavar="N",
+        help="with --all, run N notebooks at once in worker processes, each with "
+        "cores/N CPU threads (default: one per core; 1 runs them one after another)",
+    )
 
     params = sub.add_parser("params", help="list a notebook's parameters and their defaults")
     params.add_argument("notebook")
@@ -46,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return main_run(
             args.notebook, args.all, args.profile, args.parameter, args.output,
-            args.keep_going, args.quiet,
+            args.keep_going, args.quiet, jobs=args.jobs if args.all else 1,
         )
     if args.command == "params":
         from survlib.runner import NotebookNotFoundError, notebook_parameters

@@ -140,3 +140,100 @@ def test_run_report_lists_each_run_and_how_to_reproduce_it(probe: Path, tmp_path
     assert "| `answer` | 2.5 |" in report
     nb = nbformat.read(out, as_version=4)
     assert "survlib run 98_probe --profile smoke -p n 5" in nb.cells[-1].source
+
+
+# --------------------------------------------------------------------------------------------
+# survlib run --all --jobs N: chapters in parallel worker processes
+# --------------------------------------------------------------------------------------------
+
+MEETING = PROBE.split("# %% [markdown]")[0] + '''# %% [markdown]
+# # Meeting {me}
+
+# %% tags=["parameters"]
+threads = 0  # CPU threads (0: all cores)
+fail = False  # raise in the second cell
+wait = True  # wait for the other notebook
+
+# %%
+import os, time
+from pathlib import Path
+from survlib.book import glue
+if fail:
+    raise RuntimeError("asked to fail")
+# rendezvous: each notebook announces itself, then waits for the other one. Run one after
+# the other, the first would wait in vain and fail; run in parallel, both pass.
+folder = Path(os.environ["SURVLIB_REPO"])
+(folder / "{me}.here").write_text("x")
+deadline = time.time() + 60
+while wait and not (folder / "{other}.here").exists():
+    assert time.time() < deadline, "the other notebook never started: not run in parallel"
+    time.sleep(0.05)
+glue("omp", os.environ.get("OMP_NUM_THREADS", "unset"))
+glue("threads_seen", threads)
+'''
+
+
+@pytest.fixture()
+def two_notebook_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A minimal book repository with two notebooks that only pass when run at the same time."""
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    nbdir = tmp_path / "notebooks"
+    (nbdir / "params").mkdir(parents=True)
+    for me, other in (("01_a", "02_b"), ("02_b", "01_a")):
+        (nbdir / f"{me}.py").write_text(MEETING.format(me=me, other=other))
+    for profile in runner.PROFILES:
+        (nbdir / "params" / f"{profile}.yaml").write_text("02_b: {fail: false}\n")
+    monkeypatch.setenv("SURVLIB_REPO", str(tmp_path))
+    return tmp_path
+
+
+def test_plan_jobs_never_oversubscribes() -> None:
+    assert runner.plan_jobs(6, None, cpus=2) == (2, 1)
+    assert runner.plan_jobs(6, None, cpus=16) == (6, 2)  # no more workers than notebooks
+    assert runner.plan_jobs(6, 3, cpus=16) == (3, 5)
+    assert runner.plan_jobs(6, 4, cpus=2) == (4, 1)  # asked for more: at least one thread each
+    assert runner.plan_jobs(1, None, cpus=8) == (1, 8)
+    with pytest.raises(ValueError, match="jobs must be >= 1, got 0"):
+        runner.plan_jobs(6, 0, cpus=2)
+
+
+def test_run_all_jobs_runs_notebooks_in_parallel_with_records(two_notebook_repo: Path) -> None:
+    code = runner.main_run(None, True, "smoke", [], None, keep_going=False, quiet=True, jobs=2)
+    assert code == 0
+    for stem in ("01_a", "02_b"):
+        out = two_notebook_repo / "book" / "executed" / f"{stem}.ipynb"
+        record = nbformat.read(out, as_version=4).metadata["survlib"]
+        assert record["profile"] == "smoke" and record["notebook"] == stem
+        assert "Run record" in nbformat.read(out, as_version=4).cells[-1].source
+        values = json.loads(out.with_suffix(".headlines.json").read_text())["values"]
+        threads = runner.plan_jobs(2, 2)[1]
+        assert values["omp"] == str(threads) and record["omp_num_threads"] == str(threads)
+        # the chapter's own `threads = 0` (all cores) was capped, and the record says so
+        assert values["threads_seen"] == threads == record["parameters"]["threads"]
+    assert not list((two_notebook_repo / "book" / "executed").glob("*.tmp"))
+
+
+def test_run_all_jobs_failure_exits_1_and_keeps_the_good_output(
+    two_notebook_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    params = two_notebook_repo / "notebooks" / "params" / "smoke.yaml"
+    params.write_text("01_a: {wait: false}\n02_b: {fail: true}\n")
+    code = runner.main_run(None, True, "smoke", [], None, keep_going=True, quiet=True, jobs=2)
+    assert code == 1
+    executed = two_notebook_repo / "book" / "executed"
+    assert not (executed / "02_b.ipynb").exists()  # atomic: nothing half-written
+    assert (executed / "02_b.failed.ipynb").exists()
+    assert (executed / "01_a.ipynb").exists()  # --keep-going: the other chapter still ran
+    err = capsys.readouterr().err
+    assert "02_b failed" in err and "asked to fail" in err and "failed notebooks: 02_b" in err
+
+
+def test_run_all_jobs_checks_parameters_before_starting_workers(
+    two_notebook_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = runner.main_run(
+        None, True, "smoke", [["fail", "maybe"]], None, keep_going=False, quiet=True, jobs=2
+    )
+    assert code == 2
+    assert "expects true/false" in capsys.readouterr().err
+    assert not (two_notebook_repo / "book").exists()
