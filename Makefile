@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.survlib-installed
 PROFILE ?= book
 JB_FLAGS ?= -W -n --keep-going
 
-.PHONY: install book notebooks html test test-fast clean help
+.PHONY: install book notebooks html test test-fast clean help browser-deps
 
 help:
 	@echo "make book   - install, run every notebook (profile $(PROFILE)), build _build/html"
@@ -42,3 +42,8 @@ test-fast: install
 
 clean:
 	rm -rf _build book/executed
+
+# Headless Chromium for the browser test of the built site (tests/browser/test_site.py, run with
+# SURVLIB_SITE_DIR=_build/html). Debian's package: playwright's own browser download needs network.
+browser-deps:
+	test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }

@@ -33,6 +33,25 @@
 # `event = 1` means the event was observed, times are in months, higher risk means a worse
 # outcome.
 
+# %% [markdown]
+# :::{admonition} Run it yourself
+# :class: tip
+# This chapter has one source file, {download}`01_survival_primer.py <../../notebooks/01_survival_primer.py>`
+# (jupytext: Jupyter opens it as a notebook); the download button at the top of the page gives
+# the executed notebook (`.ipynb`). From a checkout of the book (`make install` once):
+#
+# ```bash
+# .venv/bin/survlib run 01 --profile smoke   # tiny data: the CI check, exercises included
+# .venv/bin/survlib run 01 --profile book    # what this page shows, on a 2-core CPU
+# .venv/bin/survlib run 01 --profile paper   # paper scale: a GPU and real data where present
+# .venv/bin/survlib params 01                # the parameters; change one with -p NAME VALUE
+# ```
+#
+# The executed notebook lands in `book/executed/`. How long this build took and with which
+# parameters: the {ref}`run record <01_survival_primer-run-record>` at the end of the chapter, and the
+# {doc}`reproducibility report <run_report>` for every chapter of this build.
+# :::
+
 # %% tags=["parameters"]
 seed = 0  # master seed: same seed, same CPU, same numbers
 n_folds = 5  # outer cross-validation folds (test folds)
@@ -421,3 +440,122 @@ ax.spines[["top", "right"]].set_visible(False)
 #   validation splits for every choice, and reported as mean ± sd over folds and seeds.
 #
 # The next chapters build on exactly these pieces.
+
+# %% [markdown]
+# ## Exercises
+#
+# Predict first, then open the solution. Every solution is code that runs with the chapter (the
+# smoke test executes it), and checks itself.
+#
+# ```{exercise}
+# :label: ex-01-km
+# **Implement the missing piece.** Write the Kaplan–Meier estimator
+# $\hat S(t) = \prod_{t_k \le t} (1 - d_k / n_k)$ yourself in numpy ($d_k$ events and $n_k$
+# patients at risk at the $k$-th distinct event time) and check it against lifelines'
+# `KaplanMeierFitter` on GBSG2.
+# ```
+#
+# ```{solution-start} ex-01-km
+# :class: dropdown
+# ```
+
+# %% tags=["hide-input"]
+from lifelines import KaplanMeierFitter
+
+
+def kaplan_meier(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct event times and the Kaplan–Meier survival just after each."""
+    times = np.unique(time[event == 1])
+    at_risk = np.array([(time >= t).sum() for t in times])
+    deaths = np.array([((time == t) & (event == 1)).sum() for t in times])
+    return times, np.cumprod(1 - deaths / at_risk)
+
+
+km_t, km_s = kaplan_meier(gbsg.time.values, gbsg.event.values)
+reference = KaplanMeierFitter().fit(gbsg.time, gbsg.event).survival_function_at_times(km_t)
+assert np.allclose(km_s, reference.values, atol=1e-10)
+print(f"ours = lifelines at all {len(km_t)} event times; S(60 months) = "
+      f"{km_s[km_t <= 60][-1]:.3f}")
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-01-flip
+# **Change a parameter and predict.** Multiply the held-out risk scores `eta_te` by $-1$. What
+# happens to Harrell's C-index, and why is the answer exact rather than approximate?
+# ```
+#
+# ```{solution-start} ex-01-flip
+# :class: dropdown
+# ```
+
+# %% tags=["hide-input"]
+c_plus = sv.concordance(eta_te, t_te, e_te)
+c_minus = sv.concordance(-eta_te, t_te, e_te)
+# The comparable pairs do not change; every concordant pair becomes discordant and ties stay
+# ties (counted 1/2), so C becomes exactly 1 - C.
+assert abs(c_minus - (1 - c_plus)) < 1e-12
+print(f"C = {c_plus:.3f}; with the sign flipped C = {c_minus:.3f} = 1 - {c_plus:.3f}")
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-01-harrell
+# **Implement the missing piece.** Write Harrell's C-index from its definition: over all pairs
+# where the patient with the shorter time had the event, the share in which that patient has
+# the higher risk (ties in risk count one half). Check it against `survlib.survival.concordance`
+# on the held-out GBSG2 patients.
+# ```
+#
+# ```{solution-start} ex-01-harrell
+# :class: dropdown
+# ```
+
+# %% tags=["hide-input"]
+def harrell_c(risk: np.ndarray, time: np.ndarray, event: np.ndarray) -> float:
+    """Harrell's C over comparable pairs (shorter time had the event), O(n^2) in numpy."""
+    shorter = (time[:, None] < time[None, :]) & (event[:, None] == 1)
+    higher = (risk[:, None] > risk[None, :]) + 0.5 * (risk[:, None] == risk[None, :])
+    return float((shorter * higher).sum() / shorter.sum())
+
+
+c_ours = harrell_c(eta_te, t_te, e_te)
+print(f"ours {c_ours:.4f}, survlib (scikit-survival) {c_plus:.4f}")
+# scikit-survival also counts pairs tied in time where only one had the event; GBSG2 has few
+# tied times, so the two agree closely rather than exactly.
+assert abs(c_ours - c_plus) < 5e-3
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-01-bins
+# **Change a parameter and predict.** The discrete-time model uses `n_bins` quantile bins of the
+# *event* times. Double `n_bins`: how many events fall in each bin, roughly, and what happens to
+# the number of patients (events *and* censored) per bin?
+# ```
+#
+# ```{solution-start} ex-01-bins
+# :class: dropdown
+# ```
+
+# %% tags=["hide-input"]
+for k in (n_bins, 2 * n_bins):
+    kb = sv.make_time_bins(clinical.time, clinical.event, n_bins=k)
+    codes = kb.transform(clinical.time)
+    events_per_bin = np.bincount(codes[clinical.event.values == 1], minlength=k)
+    print(f"{k} bins: events per bin {events_per_bin.tolist()}, "
+          f"patients per bin {np.bincount(codes, minlength=k).tolist()}")
+    # quantile bins of event times: the events are split about evenly (ties at edges aside)
+    assert events_per_bin.max() - events_per_bin.min() <= max(3, 0.25 * events_per_bin.mean())
+# Events per bin halve; censored patients follow the time axis, so the late bins (long
+# follow-up, mostly censored) hold many more patients than events.
+
+# %% [markdown]
+# ```{solution-end}
+# ```

@@ -39,6 +39,25 @@
 # **Prerequisites.** Chapter 1 (Cox partial likelihood, C-index, cross-validation); AnnData and
 # scanpy basics; attention-based multiple-instance learning.
 
+# %% [markdown]
+# :::{admonition} Run it yourself
+# :class: tip
+# This chapter has one source file, {download}`02_scsurvival.py <../../notebooks/02_scsurvival.py>`
+# (jupytext: Jupyter opens it as a notebook); the download button at the top of the page gives
+# the executed notebook (`.ipynb`). From a checkout of the book (`make install` once):
+#
+# ```bash
+# .venv/bin/survlib run 02 --profile smoke   # tiny data: the CI check, exercises included
+# .venv/bin/survlib run 02 --profile book    # what this page shows, on a 2-core CPU
+# .venv/bin/survlib run 02 --profile paper   # paper scale: a GPU and real data where present
+# .venv/bin/survlib params 02                # the parameters; change one with -p NAME VALUE
+# ```
+#
+# The executed notebook lands in `book/executed/`. How long this build took and with which
+# parameters: the {ref}`run record <02_scsurvival-run-record>` at the end of the chapter, and the
+# {doc}`reproducibility report <run_report>` for every chapter of this build.
+# :::
+
 # %% tags=["parameters"]
 seed = 0  # master seed (simulation and training seeds derive from it)
 n_patients = 120  # simulated patients per cohort

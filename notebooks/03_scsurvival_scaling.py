@@ -32,6 +32,25 @@
 #
 # **Prerequisites.** Chapter 2 (the model and its training procedure).
 
+# %% [markdown]
+# :::{admonition} Run it yourself
+# :class: tip
+# This chapter has one source file, {download}`03_scsurvival_scaling.py <../../notebooks/03_scsurvival_scaling.py>`
+# (jupytext: Jupyter opens it as a notebook); the download button at the top of the page gives
+# the executed notebook (`.ipynb`). From a checkout of the book (`make install` once):
+#
+# ```bash
+# .venv/bin/survlib run 03 --profile smoke   # tiny data: the CI check, exercises included
+# .venv/bin/survlib run 03 --profile book    # what this page shows, on a 2-core CPU
+# .venv/bin/survlib run 03 --profile paper   # paper scale: a GPU and real data where present
+# .venv/bin/survlib params 03                # the parameters; change one with -p NAME VALUE
+# ```
+#
+# The executed notebook lands in `book/executed/`. How long this build took and with which
+# parameters: the {ref}`run record <03_scsurvival_scaling-run-record>` at the end of the chapter, and the
+# {doc}`reproducibility report <run_report>` for every chapter of this build.
+# :::
+
 # %% tags=["parameters"]
 seed = 0  # seed of the simulated cohorts and of training
 cell_counts = "10000,20000,40000"  # total cells of the scaling sweep (comma-separated)

@@ -37,6 +37,25 @@
 #
 # **Prerequisites.** Chapter 1's conventions. No deep learning is needed here.
 
+# %% [markdown]
+# :::{admonition} Run it yourself
+# :class: tip
+# This chapter has one source file, {download}`04_slide_to_bag.py <../../notebooks/04_slide_to_bag.py>`
+# (jupytext: Jupyter opens it as a notebook); the download button at the top of the page gives
+# the executed notebook (`.ipynb`). From a checkout of the book (`make install` once):
+#
+# ```bash
+# .venv/bin/survlib run 04 --profile smoke   # tiny data: the CI check, exercises included
+# .venv/bin/survlib run 04 --profile book    # what this page shows, on a 2-core CPU
+# .venv/bin/survlib run 04 --profile paper   # paper scale: a GPU and real data where present
+# .venv/bin/survlib params 04                # the parameters; change one with -p NAME VALUE
+# ```
+#
+# The executed notebook lands in `book/executed/`. How long this build took and with which
+# parameters: the {ref}`run record <04_slide_to_bag-run-record>` at the end of the chapter, and the
+# {doc}`reproducibility report <run_report>` for every chapter of this build.
+# :::
+
 # %% tags=["parameters"]
 seed = 0  # seed of the synthetic slide (layout and textures)
 slide_size = 4096  # level-0 side of the synthetic slide in pixels (40x, 0.25 um per pixel)

@@ -40,6 +40,25 @@
 # chapter 4 (slides, tiles, heat maps) and chapter 5 (the simulated multimodal cohort, the MIL
 # and fusion baselines).
 
+# %% [markdown]
+# :::{admonition} Run it yourself
+# :class: tip
+# This chapter has one source file, {download}`06_amkd.py <../../notebooks/06_amkd.py>`
+# (jupytext: Jupyter opens it as a notebook); the download button at the top of the page gives
+# the executed notebook (`.ipynb`). From a checkout of the book (`make install` once):
+#
+# ```bash
+# .venv/bin/survlib run 06 --profile smoke   # tiny data: the CI check, exercises included
+# .venv/bin/survlib run 06 --profile book    # what this page shows, on a 2-core CPU
+# .venv/bin/survlib run 06 --profile paper   # paper scale: a GPU and real data where present
+# .venv/bin/survlib params 06                # the parameters; change one with -p NAME VALUE
+# ```
+#
+# The executed notebook lands in `book/executed/`. How long this build took and with which
+# parameters: the {ref}`run record <06_amkd-run-record>` at the end of the chapter, and the
+# {doc}`reproducibility report <run_report>` for every chapter of this build.
+# :::
+
 # %% tags=["parameters"]
 seed = 0  # master seed: cohort, splits and initialisations
 n_patients = 300  # patients of the simulated source cohort

@@ -221,6 +221,7 @@ def git_commit(root: Path | None = None) -> str:
 def _run_record_cell(record: dict[str, Any]) -> nbformat.NotebookNode:
     rows = "\n".join(f"| `{k}` | `{v!r}` |" for k, v in record["parameters"].items())
     text = (
+        f"({record['notebook']}-run-record)=\n"  # target of the chapter's "run it yourself" box
         "## Run record\n\n"
         f"Executed with the **{record['profile']}** profile by `survlib run` on "
         f"{record['executed_at']} (survlib {record['survlib_version']}, commit "
