@@ -534,3 +534,125 @@ pbmc.obs.groupby("cell_type", observed=True)[["attention", "hazard_score"]].mean
 #
 # The next chapter times the model from 10⁴ cells upward, streams cells from an h5ad file on
 # disk, and compares the authors' full-cohort training with the fast default.
+
+# %% [markdown]
+# ## Exercises
+#
+# Predict first, then open the solution. Every solution is code that runs with the chapter (the
+# smoke test executes it), and checks itself. The data are the chapter's *simulated* cohorts.
+#
+# ```{exercise}
+# :label: ex-02-share
+# **Implement the missing piece.** The simulator makes a patient's hazard grow with the share
+# of *higher*-risk cells and fall with the share of *lower*-risk cells. Compute, from
+# `adata.obs`, each patient's share of higher-risk cells minus share of lower-risk cells, and
+# its C-index against the patients' (simulated) survival. Is this oracle better or worse than
+# the simulator's own `true_risk`, and why?
+# ```
+#
+# ```{solution-start} ex-02-share
+# :class: dropdown
+# ```
+
+# %% tags=["hide-input"]
+groups = adata.obs.groupby("patient_id", observed=True)["risk_group"]
+share = (groups.apply(lambda g: (g == "higher").mean() - (g == "lower").mean())
+         .reindex(patients["patient_id"]).to_numpy())
+c_share = sv.concordance(share, patients["time"], patients["event"])
+c_truth = sv.concordance(patients["true_risk"], patients["time"], patients["event"])
+print(f"C-index: cell-share oracle {c_share:.3f}, simulator's true risk {c_truth:.3f}")
+assert c_share > 0.5  # the planted cells carry the survival signal
+# true_risk is the log-hazard itself (shares plus any covariate); the share is one step
+# removed, so it is usually a little worse; both are limited by the random survival times.
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-02-mixing
+# **Implement the missing piece.** Write the batch-mixing score from its definition in
+# `survlib.models.sc.batch_mixing` (the share of each cell's 15 nearest neighbours that come
+# from *another* batch, divided by the share expected if neighbours ignored batch) with a brute
+# force distance matrix, and check it against the library on the ZIG-VAE embedding.
+# ```
+#
+# ```{solution-start} ex-02-mixing
+# :class: dropdown
+# ```
+
+# %% tags=["hide-input"]
+from scipy.spatial.distance import cdist
+
+
+def mixing_score(embedding: np.ndarray, batch: np.ndarray, k: int = 15) -> float:
+    """Observed / expected share of other-batch neighbours among the k nearest (brute force)."""
+    d = cdist(embedding, embedding)
+    np.fill_diagonal(d, np.inf)
+    nearest = np.argsort(d, axis=1, kind="stable")[:, :k]
+    observed = (batch[nearest] != batch[:, None]).mean()
+    share = pd.Series(batch).value_counts(normalize=True)
+    expected = np.mean(1.0 - share[batch].to_numpy())
+    return float(observed / expected)
+
+
+batches = view.obs["batch"].astype(str).to_numpy()
+ours = mixing_score(np.asarray(view.obsm["X_zigvae"], dtype=float), batches)
+theirs = batch_mixing(view.obsm["X_zigvae"], batches)
+print(f"batch mixing: ours {ours:.4f}, survlib {theirs:.4f}")
+assert abs(ours - theirs) < 1e-9
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-02-noise
+# **Predict.** What batch-mixing score does an embedding of pure noise get? And one that puts
+# the two batches far apart? What does that tell you about judging a batch correction by its
+# mixing score alone?
+# ```
+#
+# ```{solution-start} ex-02-noise
+# :class: dropdown
+# ```
+
+# %% tags=["hide-input"]
+noise = np.random.default_rng(seed).normal(size=(len(batches), 10))
+apart = noise + 100.0 * (batches == batches[0])[:, None]
+mix_noise, mix_apart = batch_mixing(noise, batches), batch_mixing(apart, batches)
+print(f"noise: {mix_noise:.3f}; batches 100 sd apart: {mix_apart:.3f}")
+assert mix_noise > 0.85 and mix_apart < 0.05
+# Noise mixes perfectly and keeps no biology: a correction must mix batches *and* keep the
+# risk cells apart (the chapter's figures show both).
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-02-censoring
+# **Change a parameter and predict.** Simulate the cohort again with `censoring_rate=0.7`
+# instead of the default 0.3 (same seed). How does the censored share change? Does the C-index
+# of the simulator's true risk go up, down, or stay about the same?
+# ```
+#
+# ```{solution-start} ex-02-censoring
+# :class: dropdown
+# ```
+
+# %% tags=["hide-input"]
+rows = {}
+for rate in (0.3, 0.7):
+    cohort = simulate(walkthrough_setting, seed, censoring_rate=rate).uns["patients"]
+    rows[rate] = {"censored (%)": 100 * (1 - cohort["event"].mean()),
+                  "C-index of true risk": sv.concordance(cohort["true_risk"], cohort["time"],
+                                                         cohort["event"])}
+print(pd.DataFrame(rows).T.round(3))
+assert rows[0.7]["censored (%)"] > rows[0.3]["censored (%)"]
+# Random censoring removes comparable pairs but does not bias Harrell's C much: it stays in the
+# same range and only gets noisier (fewer pairs). Censoring that depends on risk would bias it.
+
+# %% [markdown]
+# ```{solution-end}
+# ```

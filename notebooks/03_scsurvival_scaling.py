@@ -231,3 +231,89 @@ table.round(3)
 
 # %%
 workdir.cleanup()
+
+# %% [markdown]
+# ## Exercises
+#
+# Predict first, then open the solution. Every solution is code that runs with the chapter (the
+# smoke test executes it), and checks itself where a check is sensible. Timings are this
+# machine's, measured on *simulated* cohorts.
+#
+# ```{exercise}
+# :label: ex-03-fit
+# **Implement the missing piece.** Fit the line $y = a + b\,x$ to the measured end-to-end
+# seconds by least squares yourself (the normal equations in numpy, no `polyfit`), with its
+# $R^2 = 1 - \sum (y - \hat y)^2 / \sum (y - \bar y)^2$, and check it against
+# `survlib.models.sc.linear_fit`.
+# ```
+#
+# ```{solution-start} ex-03-fit
+# :class: dropdown
+# ```
+
+# %% tags=["hide-input"]
+design = np.column_stack([np.ones_like(cells, dtype=float), cells.astype(float)])
+a, b = np.linalg.solve(design.T @ design, design.T @ total)
+fitted = a + b * cells
+r2 = 1 - ((total - fitted) ** 2).sum() / ((total - total.mean()) ** 2).sum()
+print(f"ours: intercept {a:.3f} s, slope {b * 1e5:.3f} s per 100k cells, R² {r2:.4f}")
+assert np.allclose([a, b, r2], [fit_time["intercept"], fit_time["slope"], fit_time["r2"]],
+                   rtol=1e-6, atol=1e-9)
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-03-extrapolate
+# **Predict.** Use the streaming-pass fit to predict how long those passes take for a million
+# cells on this machine. Why is it risky to extrapolate the *end-to-end* fit in the same way
+# from the smoke or book sizes?
+# ```
+#
+# ```{solution-start} ex-03-extrapolate
+# :class: dropdown
+# ```
+
+# %% tags=["hide-input"]
+million = fit_stream["intercept"] + fit_stream["slope"] * 1e6
+print(f"streaming passes, 10^6 cells: about {million:.0f} s predicted "
+      f"(measured up to {cells.max()} cells, R² {fit_stream['r2']:.3f})")
+assert np.isfinite(million)
+# The end-to-end time is dominated by the fixed training budget at these sizes: its slope is
+# estimated from small differences between noisy timings, and a 1000-fold extrapolation
+# multiplies that noise. Measure at the size you need (the `paper` profile does).
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-03-cells-per-step
+# **Change a parameter and predict.** The fast preset draws `patient_batch_size` patients and
+# at most `cells_per_patient` cells from each per training step; the authors' preset (both
+# `None`) uses every cell of the cohort in every fine-tuning step. For each cohort size of the
+# sweep, and for 10⁵ and 10⁶ cells, how many cells can one step touch under each preset?
+# ```
+#
+# ```{solution-start} ex-03-cells-per-step
+# :class: dropdown
+# ```
+
+# %% tags=["hide-input"]
+fast = PRESETS["fast"]
+ceiling = fast.patient_batch_size * fast.cells_per_patient
+sizes = [int(n) for n in cells] + [100_000, 1_000_000]
+per_step = pd.DataFrame({
+    "fast (at most)": [min(ceiling, n) for n in sizes],
+    "authors (every cell)": sizes,
+}, index=pd.Index(sizes, name="cells in cohort"))
+print(per_step)
+assert PRESETS["authors"].patient_batch_size is None and PRESETS["authors"].cells_per_patient is None
+assert per_step.loc[1_000_000, "fast (at most)"] == ceiling < 1_000_000
+# The fast step has a ceiling that does not depend on the cohort; the authors' step grows with
+# it, and so does the memory of its one backward pass through every cell.
+
+# %% [markdown]
+# ```{solution-end}
+# ```

@@ -484,3 +484,97 @@ gallery = wsi.plot_top_patches(
 
 # %%
 slide.close()
+
+# %% [markdown]
+# ## Exercises
+#
+# Predict first, then open the solution. Every solution is code that runs with the chapter (the
+# smoke test executes it), and checks itself. The slide is the chapter's *synthetic* slide.
+#
+# ```{exercise}
+# :label: ex-04-level
+# **Implement the missing piece.** Given the slide's objective power $M_0$ and its level
+# downsamples $d_L$, a patch of $p$ pixels at magnification $M$ covers $p\,M_0/M$ level-0 pixels;
+# it is read from the coarsest level with $d_L \le M_0/M$, as a square of $p\,(M_0/M)/d_L$
+# pixels. Write that choice yourself and check it against `survlib.wsi.tile_grid` at 40x, 20x,
+# 10x and 5x.
+# ```
+#
+# ```{solution-start} ex-04-level
+# :class: dropdown
+# ```
+
+# %% tags=["hide-input"]
+slide = wsi.Slide(synthetic.path)  # reopened: the chapter closed it above
+
+
+def read_plan(objective: float, downsamples: list[float], mag: float, p: int) -> tuple[int, int, int]:
+    """(read level, pixels read, level-0 footprint) of a p-pixel patch at magnification mag."""
+    target = objective / mag
+    level = max((i for i, d in enumerate(downsamples) if d <= target * (1 + 1e-3)),
+                key=lambda i: downsamples[i])
+    return level, round(p * target / downsamples[level]), round(p * target)
+
+
+for mag in (40.0, 20.0, 10.0, 5.0):
+    g = wsi.tile_grid(slide, magnification=mag, patch_size=256)
+    ours = read_plan(slide.objective_power, list(slide.level_downsamples), mag, 256)
+    print(f"{mag:g}x: level {ours[0]}, read {ours[1]} px, footprint {ours[2]} px")
+    assert ours == (g.level, g.read_size, g.size_level0)
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-04-iou
+# **Implement the missing piece.** Write the intersection over union of two boolean masks and
+# check it against `survlib.wsi.mask_iou` on the tissue mask and the planted tissue. What is the
+# IoU of the mask with itself, and with its complement?
+# ```
+#
+# ```{solution-start} ex-04-iou
+# :class: dropdown
+# ```
+
+# %% tags=["hide-input"]
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / (a | b).sum())
+
+
+assert iou(mask.mask, tissue_truth) == wsi.mask_iou(mask.mask, tissue_truth)
+assert iou(mask.mask, mask.mask) == 1.0 and iou(mask.mask, ~mask.mask) == 0.0
+print(f"IoU with the planted tissue {iou(mask.mask, tissue_truth):.3f}; with itself 1; "
+      "with its complement 0")
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-04-patch-size
+# **Change a parameter and predict.** Tile the slide at 20x with 512-pixel patches instead of
+# 256. How do the level-0 footprint and the number of tissue patches change? Then raise
+# `min_tissue` to 0.9 with 256-pixel patches: more or fewer patches?
+# ```
+#
+# ```{solution-start} ex-04-patch-size
+# :class: dropdown
+# ```
+
+# %% tags=["hide-input"]
+big = wsi.tile_grid(slide, magnification=20.0, patch_size=512, mask=mask, min_tissue=min_tissue)
+strict = wsi.tile_grid(slide, magnification=20.0, patch_size=256, mask=mask, min_tissue=0.9)
+print(f"256 px: {len(paper_grid)} patches of {paper_grid.size_level0} level-0 px; "
+      f"512 px: {len(big)} patches of {big.size_level0} px; "
+      f"256 px with min_tissue 0.9: {len(strict)}")
+assert big.size_level0 == 2 * paper_grid.size_level0
+assert len(big) < len(paper_grid)  # about a quarter: each patch covers four times the area
+assert len(strict) <= len(paper_grid)  # a stricter tissue threshold can only drop patches
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+
+# %%
+slide.close()

@@ -896,3 +896,103 @@ real_table
 # - Selecting the reported epoch on the test fold, as the released code does, adds
 #   {glue:text}`optimism_points_survpgc:.1f` C-index points to SurvPGC on this cohort; numbers
 #   produced that way should not be compared with honestly validated ones.
+
+# %% [markdown]
+# ## Exercises
+#
+# Predict first, then open the solution. Every solution is code that runs with the chapter (the
+# smoke test executes it), and checks itself. The cohorts are the chapter's *simulated* ones.
+#
+# ```{exercise}
+# :label: ex-05-nll
+# **Implement the missing piece.** Write the discrete-time negative log-likelihood of
+# SurvPath and SurvPGC in numpy: hazards $h_k = \sigma(z_k)$, survival
+# $S_k = \prod_{j\le k}(1-h_j)$ with $S_{-1} = 1$, a patient in bin $y$ contributing
+# $-\delta[\log S_{y-1} + \log h_y] - (1-\delta)\log S_y$, and the $\alpha$-weighted mean
+# $(1-\alpha)(\mathcal L_\text{unc} + \mathcal L_\text{cens}) + \alpha\,\mathcal L_\text{unc}$.
+# Check it against `survlib.survival.nll_discrete` for $\alpha = 0$ and $\alpha = 0.4$.
+# ```
+#
+# ```{solution-start} ex-05-nll
+# :class: dropdown
+# ```
+
+# %% tags=["hide-input"]
+def nll_numpy(z: np.ndarray, y: np.ndarray, delta: np.ndarray, alpha: float = 0.0) -> float:
+    h = 1 / (1 + np.exp(-z))
+    s = np.cumprod(1 - h, axis=1)
+    s_before = np.concatenate([np.ones((len(z), 1)), s], axis=1)[np.arange(len(z)), y]
+    unc = -delta * (np.log(s_before) + np.log(h[np.arange(len(z)), y]))
+    cens = -(1 - delta) * np.log(s[np.arange(len(z)), y])
+    return float(np.mean((1 - alpha) * (unc + cens) + alpha * unc))
+
+
+ex_rng = np.random.default_rng(seed)
+z = ex_rng.normal(size=(50, n_bins))
+y_bin, delta = ex_rng.integers(0, n_bins, 50), ex_rng.integers(0, 2, 50)
+for a in (0.0, 0.4):
+    ours = nll_numpy(z, y_bin, delta, a)
+    lib = float(sv.nll_discrete(torch.as_tensor(z), y_bin, delta, alpha=a))
+    print(f"alpha {a}: ours {ours:.6f}, survlib {lib:.6f}")
+    assert abs(ours - lib) < 1e-9
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-05-strength
+# **Change a parameter and predict.** Simulate the cohort again with `clinical_strength=0`
+# (everything else as in this chapter). What happens to the C-index of the clinical component
+# of the truth, and to the C-index of the true risk? Which rows of Table 1 would you expect to
+# move?
+# ```
+#
+# ```{solution-start} ex-05-strength
+# :class: dropdown
+# ```
+
+# %% tags=["hide-input"]
+no_clinic = simulate_multimodal_cohort(
+    n_patients, seed=seed, censoring_rate=censoring_rate, clinical_strength=0.0,
+    pathway_strength=pathway_strength, morphology_strength=morphology_strength,
+    n_genes=n_genes, n_pathways=n_pathways, pathways=pathway_source, d_patch=d_patch,
+    patches_per_patient=(min_patches, max_patches),
+)
+c_clin0 = sv.concordance(no_clinic.truth.components["clinical"], no_clinic.time, no_clinic.event)
+c_true0 = sv.concordance(no_clinic.truth.risk, no_clinic.time, no_clinic.event)
+print(pd.DataFrame({"this chapter": [component_c["clinical"], true_c],
+                    "clinical_strength = 0": [c_clin0, c_true0]},
+                   index=["clinical component", "true risk"]).round(3))
+assert c_clin0 < component_c["clinical"] and c_true0 < true_c
+# The clinical component no longer enters the log hazard: its C-index falls to chance and the
+# ceiling (true risk) drops. Clinic-only rows of Table 1 would fall to about 0.5; pathology and
+# pathway rows would keep their signal.
+
+# %% [markdown]
+# ```{solution-end}
+# ```
+#
+# ```{exercise}
+# :label: ex-05-templates
+# **Change a parameter and predict.** Build the clinical prompts with `n_templates=3` instead
+# of 1. How many distinct sentences does each field get, compared with one template? Which
+# template does every patient get with one?
+# ```
+#
+# ```{solution-start} ex-05-templates
+# :class: dropdown
+# ```
+
+# %% tags=["hide-input"]
+one = clinical_prompts(cohort.clinical, n_templates=1, seed=seed)
+three = clinical_prompts(cohort.clinical, n_templates=3, seed=seed)
+print(pd.DataFrame({"1 template": one.nunique(), "3 templates": three.nunique()}))
+assert (one.attrs["template_index"] == 0).all()
+assert (three.nunique() >= one.nunique()).all() and (three.nunique() > one.nunique()).any()
+# With one template a field's sentence is a function of its value; with three, each value can
+# be said three ways, so the encoder must learn that synonymous sentences mean the same thing.
+
+# %% [markdown]
+# ```{solution-end}
+# ```
