@@ -40,11 +40,15 @@
 # the executed notebook (`.ipynb`). From a checkout of the book (`make install` once):
 #
 # ```bash
-# .venv/bin/survlib run 03 --profile smoke   # tiny data: the CI check, exercises included
-# .venv/bin/survlib run 03 --profile book    # what this page shows, on a 2-core CPU
-# .venv/bin/survlib run 03 --profile paper   # paper scale: a GPU and real data where present
-# .venv/bin/survlib params 03                # the parameters; change one with -p NAME VALUE
+# .venv/bin/survlib run 03 --profile smoke
+# .venv/bin/survlib run 03 --profile book
+# .venv/bin/survlib run 03 --profile paper
+# .venv/bin/survlib params 03
 # ```
+#
+# `smoke` runs tiny data (the CI check, exercises included), `book` is what this page shows
+# (computed on a 2-core CPU), `paper` runs at paper scale (a GPU and real data where present);
+# `params` lists what `-p NAME VALUE` can change.
 #
 # The executed notebook lands in `book/executed/`. How long this build took and with which
 # parameters: the {ref}`run record <03_scsurvival_scaling-run-record>` at the end of the chapter, and the

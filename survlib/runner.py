@@ -527,7 +527,9 @@ def run_parallel(
     def work(stem: str) -> subprocess.CompletedProcess[str] | None:
         if failed and not keep_going:
             return None  # an earlier notebook failed: do not start this one
-        return subprocess.run(commands[stem], env=env, capture_output=True, text=True)
+        return subprocess.run(
+            commands[stem], env=env, capture_output=True, text=True, check=False
+        )
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(work, stem): stem for stem in order}

@@ -86,7 +86,7 @@ class _Ids(html.parser.HTMLParser):
                 self.ids.add(value)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def anchors_of(path: Path) -> frozenset[str]:
     parser = _Ids()
     parser.feed(path.read_text(encoding="utf-8", errors="replace"))
@@ -115,7 +115,7 @@ class PageReport:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -165,6 +165,8 @@ def _check_links(report: PageReport, hrefs: list[str], page_url: str, base: str,
 
 
 def _visit(context: Any, base: str, site: Path, rel: str, shots: Path) -> PageReport:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     report = PageReport(rel)
     page = context.new_page()
     page.on("console", lambda m: report.console_errors.append(m.text)
@@ -178,13 +180,20 @@ def _visit(context: Any, base: str, site: Path, rel: str, shots: Path) -> PageRe
     if response is None or response.status != 200:
         report.console_errors.append(f"HTTP {response.status if response else 'no response'}")
     page.wait_for_load_state("networkidle")
+    if page.url.split("#")[0] != page_url:  # a redirect page (the root index.html): follow it
+        page.wait_for_load_state("load")
+        page_url = page.url.split("#")[0]
+        report.page = f"{rel} -> {page_url.removeprefix(base + '/')}"
     report.math_elements = page.locator(".math").count()
     if report.math_elements:
         # MathJax 3 is loaded with `defer`: wait for it, then for its typesetting to finish
-        page.wait_for_function("() => window.MathJax && window.MathJax.startup && "
-                               "window.MathJax.startup.promise", timeout=30_000)
-        page.evaluate("() => window.MathJax.startup.promise")
-        report.mathjax_version = page.evaluate("() => window.MathJax.version || null")
+        try:
+            page.wait_for_function("() => window.MathJax && window.MathJax.startup && "
+                                   "window.MathJax.startup.promise", timeout=20_000)
+            page.evaluate("() => window.MathJax.startup.promise")
+            report.mathjax_version = page.evaluate("() => window.MathJax.version || null")
+        except PlaywrightTimeout as err:  # MathJax never started
+            report.console_errors.append(f"MathJax did not start: {str(err).splitlines()[0]}")
         report.math_rendered = page.locator(".math:has(mjx-container)").count()
     text = page.evaluate("() => document.body.innerText")
     report.raw_math = sorted({m.group(0) for m in RAW_MATH.finditer(text)})
@@ -236,7 +245,7 @@ def reports(site: Path, server: str) -> dict[str, PageReport]:
 
         def route(r: Any) -> None:
             url = r.request.url
-            if url.startswith(server) or url.startswith(("data:", "blob:", "about:")):
+            if url.startswith((server, "data:", "blob:", "about:")):
                 r.continue_()
             else:  # the network is "off": only the local site answers
                 blocked.setdefault(current[0], []).append(url)
