@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.survlib-installed
 PROFILE ?= book
 JB_FLAGS ?= -W -n --keep-going
 
-.PHONY: install book notebooks html test test-fast clean help browser-deps
+.PHONY: install book notebooks html test test-fast clean help
 
 help:
 	@echo "make book   - install, run every notebook (profile $(PROFILE)), build _build/html"
@@ -45,5 +45,6 @@ clean:
 
 # Headless Chromium for the browser test of the built site (tests/browser/test_site.py, run with
 # SURVLIB_SITE_DIR=_build/html). Debian's package: playwright's own browser download needs network.
+.PHONY: browser-deps
 browser-deps:
 	test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
