@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -523,13 +524,17 @@ def run_parallel(
     failed: list[str] = []
     status = 0
     start = time.perf_counter()
+    stop = threading.Event()  # set by the first failure unless keep_going
 
     def work(stem: str) -> subprocess.CompletedProcess[str] | None:
-        if failed and not keep_going:
+        if stop.is_set():
             return None  # an earlier notebook failed: do not start this one
-        return subprocess.run(
+        proc = subprocess.run(
             commands[stem], env=env, capture_output=True, text=True, check=False
         )
+        if proc.returncode != 0 and not keep_going:
+            stop.set()
+        return proc
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(work, stem): stem for stem in order}

@@ -157,7 +157,6 @@ wait = True  # wait for the other notebook
 # %%
 import os, time
 from pathlib import Path
-from survlib.book import glue
 if fail:
     raise RuntimeError("asked to fail")
 # rendezvous: each notebook announces itself, then waits for the other one. Run one after
@@ -168,21 +167,20 @@ deadline = time.time() + 60
 while wait and not (folder / "{other}.here").exists():
     assert time.time() < deadline, "the other notebook never started: not run in parallel"
     time.sleep(0.05)
-glue("omp", os.environ.get("OMP_NUM_THREADS", "unset"))
-glue("threads_seen", threads)
+(folder / "{me}.seen").write_text(f"{{os.environ.get('OMP_NUM_THREADS')}} {{threads}}")
 '''
 
 
 @pytest.fixture()
-def two_notebook_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A minimal book repository with two notebooks that only pass when run at the same time."""
+def three_notebook_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A minimal book: two notebooks that pass only when run at the same time, one that fails."""
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
     nbdir = tmp_path / "notebooks"
     (nbdir / "params").mkdir(parents=True)
-    for me, other in (("01_a", "02_b"), ("02_b", "01_a")):
+    for me, other in (("01_a", "02_b"), ("02_b", "01_a"), ("03_c", "03_c")):
         (nbdir / f"{me}.py").write_text(MEETING.format(me=me, other=other))
     for profile in runner.PROFILES:
-        (nbdir / "params" / f"{profile}.yaml").write_text("02_b: {fail: false}\n")
+        (nbdir / "params" / f"{profile}.yaml").write_text("03_c: {fail: true}\n")
     monkeypatch.setenv("SURVLIB_REPO", str(tmp_path))
     return tmp_path
 
@@ -197,43 +195,38 @@ def test_plan_jobs_never_oversubscribes() -> None:
         runner.plan_jobs(6, 0, cpus=2)
 
 
-def test_run_all_jobs_runs_notebooks_in_parallel_with_records(two_notebook_repo: Path) -> None:
-    code = runner.main_run(None, True, "smoke", [], None, keep_going=False, quiet=True, jobs=2)
-    assert code == 0
-    for stem in ("01_a", "02_b"):
-        out = two_notebook_repo / "book" / "executed" / f"{stem}.ipynb"
-        record = nbformat.read(out, as_version=4).metadata["survlib"]
-        assert record["profile"] == "smoke" and record["notebook"] == stem
-        assert "Run record" in nbformat.read(out, as_version=4).cells[-1].source
-        values = json.loads(out.with_suffix(".headlines.json").read_text())["values"]
-        threads = runner.plan_jobs(2, 2)[1]
-        assert values["omp"] == str(threads) and record["omp_num_threads"] == str(threads)
-        # the chapter's own `threads = 0` (all cores) was capped, and the record says so
-        assert values["threads_seen"] == threads == record["parameters"]["threads"]
-    assert not list((two_notebook_repo / "book" / "executed").glob("*.tmp"))
-
-
-def test_run_all_jobs_failure_exits_1_and_keeps_the_good_output(
-    two_notebook_repo: Path, capsys: pytest.CaptureFixture[str]
+def test_run_all_jobs_runs_in_parallel_with_records_and_atomic_failures(
+    three_notebook_repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    params = two_notebook_repo / "notebooks" / "params" / "smoke.yaml"
-    params.write_text("01_a: {wait: false}\n02_b: {fail: true}\n")
-    code = runner.main_run(None, True, "smoke", [], None, keep_going=True, quiet=True, jobs=2)
-    assert code == 1
-    executed = two_notebook_repo / "book" / "executed"
-    assert not (executed / "02_b.ipynb").exists()  # atomic: nothing half-written
-    assert (executed / "02_b.failed.ipynb").exists()
-    assert (executed / "01_a.ipynb").exists()  # --keep-going: the other chapter still ran
+    code = runner.main_run(None, True, "smoke", [], None, keep_going=True, quiet=True, jobs=3)
+    assert code == 1  # 03_c failed; --keep-going ran the others
+    executed = three_notebook_repo / "book" / "executed"
+    threads = runner.plan_jobs(3, 3)[1]
+    for stem in ("01_a", "02_b"):  # they met: both ran at the same time
+        nb = nbformat.read(executed / f"{stem}.ipynb", as_version=4)
+        record = nb.metadata["survlib"]
+        assert record["profile"] == "smoke" and record["notebook"] == stem
+        assert "Run record" in nb.cells[-1].source
+        assert (executed / f"{stem}.headlines.json").exists()
+        # the kernel saw the thread cap, and the chapter's own `threads = 0` (all cores) was
+        # capped too; the record says so
+        seen = (three_notebook_repo / f"{stem}.seen").read_text()
+        assert seen == f"{threads} {threads}"
+        assert record["omp_num_threads"] == str(threads)
+        assert record["parameters"]["threads"] == threads
+    assert not (executed / "03_c.ipynb").exists()  # atomic: nothing half-written
+    assert (executed / "03_c.failed.ipynb").exists()
+    assert not list(executed.glob(".*.tmp"))
     err = capsys.readouterr().err
-    assert "02_b failed" in err and "asked to fail" in err and "failed notebooks: 02_b" in err
+    assert "03_c failed" in err and "asked to fail" in err and "failed notebooks: 03_c" in err
 
 
 def test_run_all_jobs_checks_parameters_before_starting_workers(
-    two_notebook_repo: Path, capsys: pytest.CaptureFixture[str]
+    three_notebook_repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = runner.main_run(
         None, True, "smoke", [["fail", "maybe"]], None, keep_going=False, quiet=True, jobs=2
     )
     assert code == 2
     assert "expects true/false" in capsys.readouterr().err
-    assert not (two_notebook_repo / "book").exists()
+    assert not (three_notebook_repo / "book").exists()
