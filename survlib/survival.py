@@ -124,8 +124,11 @@ def cox_partial_likelihood(
     value does not depend on the batch size and its minimiser is the Cox estimate.
 
     Implementation: one sort by time, reverse cumulative sums for the risk sets and
-    ``index_add`` over the unique times for the tied groups (no loop over samples); the
-    exponentials are shifted by :math:`\max_i \eta_i` for numerical stability. Times are tied
+    ``index_add`` over the unique times for the tied groups (no loop over samples). The risk
+    sets are summed in log space (``logcumsumexp``) and Efron's correction is applied as
+    :math:`\log D_k + \log(1 - \tfrac{r}{m_k} E_k / D_k)`, so the loss and its gradient stay
+    finite however far apart the log hazards are (a spread beyond ~87 underflows float32
+    exponentials and made the old shifted-exponential form return NaN gradients). Times are tied
     when they are exactly equal.
 
     Args:
@@ -172,32 +175,33 @@ def cox_partial_likelihood(
 
     order = torch.argsort(t.detach(), stable=True)
     t_s, e_s, eta_s = t[order], e[order], eta[order]
-    shift = eta_s.detach().max()
-    w = torch.exp(eta_s - shift)
-    # risk-set sums: at sorted position i, sum_{j >= i} w_j
-    rev_cum = torch.flip(torch.cumsum(torch.flip(w, [0]), 0), [0])
+    # log risk-set sums: at sorted position i, log sum_{j >= i} exp(eta_j), a reverse
+    # log-cum-sum-exp (no exponential of a large or very negative eta is ever formed, so risk
+    # sets whose terms underflow in float32 still give finite values and gradients)
+    log_rev_cum = torch.flip(torch.logcumsumexp(torch.flip(eta_s, [0]), 0), [0])
     _, group, counts = torch.unique_consecutive(t_s, return_inverse=True, return_counts=True)
     first = torch.cumsum(counts, 0) - counts  # first sorted position of each unique time
-    risk_sum = rev_cum[first]  # D_k for every unique time
     ev_group = group[e_s]  # unique-time index of each event
-    d_ev = risk_sum[ev_group]
+    log_d_ev = log_rev_cum[first][ev_group]  # log D_k for every event
 
     if ties == "breslow":
-        log_den = torch.log(d_ev)
+        log_den = log_d_ev
     else:
         n_unique = counts.shape[0]
-        tied_sum = torch.zeros(n_unique, dtype=w.dtype, device=w.device).index_add(
-            0, ev_group, w[e_s]
-        )  # E_k
-        m = torch.zeros(n_unique, dtype=w.dtype, device=w.device).index_add(
-            0, ev_group, torch.ones_like(w[e_s])
+        # E_k / D_k = sum_{i in H_k} exp(eta_i - log D_k), each term in (0, 1]
+        ratio = torch.zeros(n_unique, dtype=eta_s.dtype, device=eta_s.device).index_add(
+            0, ev_group, torch.exp(eta_s[e_s] - log_d_ev)
+        )
+        m = torch.zeros(n_unique, dtype=eta_s.dtype, device=eta_s.device).index_add(
+            0, ev_group, torch.ones_like(log_d_ev)
         )  # m_k
         cum_events = torch.cumsum(e_s.long(), 0)  # events up to and including position i
         before = cum_events[first] - e_s[first].long()  # events before each unique time
-        rank = (cum_events[e_s] - 1 - before[ev_group]).to(w.dtype)  # r = 0 .. m_k - 1
-        log_den = torch.log(d_ev - rank / m[ev_group] * tied_sum[ev_group])
+        rank = (cum_events[e_s] - 1 - before[ev_group]).to(eta_s.dtype)  # r = 0 .. m_k - 1
+        # log(D_k - r/m_k E_k) = log D_k + log(1 - r/m_k * E_k/D_k); the argument is >= 1/m_k
+        log_den = log_d_ev + torch.log1p(-(rank / m[ev_group]) * ratio[ev_group])
 
-    log_lik = (eta_s[e_s] - shift - log_den).sum()
+    log_lik = (eta_s[e_s] - log_den).sum()
     return -log_lik / n_events
 
 

@@ -45,8 +45,11 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from survlib._core.finite import FiniteGuard, NonFiniteError
+
 __all__ = [
     "FitResult",
+    "NonFiniteError",
     "Split",
     "cross_validate",
     "cv_splits",
@@ -298,8 +301,12 @@ def fit(
         desc: label of the progress bar.
 
     Raises:
-        RuntimeError: a training or validation loss is NaN or infinite (names the epoch), or an
-            epoch has no batches.
+        NonFiniteError: (a ``RuntimeError``) a training loss, a gradient, a parameter after the
+            step or a validation loss is NaN or infinite; the message names the model, the stage
+            (``desc``), the epoch and batch, and the parameter. The weights are left as they
+            were before the offending step's update whenever the loss or a gradient is the
+            culprit.
+        RuntimeError: an epoch has no batches.
     """
     if int(max_epochs) < 1:
         raise ValueError(f"max_epochs must be >= 1, got {max_epochs}")
@@ -307,6 +314,10 @@ def fit(
         raise ValueError(f"patience must be >= 1 or None, got {patience}")
     start = _time.perf_counter()
     params = [p for g in optimizer.param_groups for p in g["params"]]
+    names = {id(p): n for n, p in model.named_parameters()}
+    guard = FiniteGuard(
+        model, desc, [(names.get(id(p), f"param[{i}]"), p) for i, p in enumerate(params)]
+    )
     rows: list[dict[str, float]] = []
     best_loss = math.inf
     best_epoch = 0
@@ -322,17 +333,16 @@ def fit(
             def closure(batch: Any = batch, batch_no: int = batch_no) -> torch.Tensor:
                 optimizer.zero_grad(set_to_none=True)
                 loss = loss_fn(model, batch)
-                if not torch.isfinite(loss.detach()).all():
-                    raise RuntimeError(
-                        f"fit ({desc}): training loss is {loss.detach().item()} at epoch {epoch}, "
-                        f"batch {batch_no}; check the inputs, the learning rate or the loss"
-                    )
+                where = f"epoch {epoch} batch {batch_no}"
+                guard.loss(loss, where)
                 loss.backward()
+                guard.gradients(where)
                 if grad_clip is not None:
                     torch.nn.utils.clip_grad_norm_(params, float(grad_clip))
                 return loss
 
             loss = optimizer.step(closure)
+            guard.parameters(f"epoch {epoch} batch {batch_no}")
             total += float(loss.detach().item())
             n_batches += 1
         if n_batches == 0:
@@ -345,7 +355,9 @@ def fit(
             with torch.no_grad():
                 v = float(val_loss(model))
             if not math.isfinite(v):
-                raise RuntimeError(f"fit ({desc}): validation loss is {v} at epoch {epoch}")
+                raise NonFiniteError(
+                    f"{guard.model}, stage {desc!r}, epoch {epoch}: the validation loss is {v}"
+                )
         rows.append({"epoch": epoch, "train_loss": train_loss, "val_loss": v})
 
         monitored = v if val_loss is not None else train_loss
@@ -706,7 +718,7 @@ def fit_discrete_model(
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     result = fit(model, optimizer, train_batches, objective, val_loss=score,
                  max_epochs=max_epochs, patience=patience, grad_clip=grad_clip,
-                 progress=progress, desc=type(model).__name__)
+                 progress=progress, desc="discrete-time NLL")
     model.eval()
     trace = pd.DataFrame(trace_rows) if trace_rows else None
     if trace is not None:

@@ -51,6 +51,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from survlib._core.finite import FiniteGuard, require_finite
 from survlib.survival import cox_partial_likelihood
 from survlib.train import pick_device, seed_everything
 
@@ -321,7 +322,10 @@ class AMICR(nn.Module):
         \eta_b &= f(r_b) + \gamma^\top c_b
 
     with one linear projector :math:`P_h` per head, a hazard network ``f`` (MLP) and optional
-    patient covariates :math:`c_b`.  Per cell, the attention is
+    patient covariates :math:`c_b`.  With ``hazard_clamp`` = :math:`c`, ``f``'s output is
+    clamped to :math:`[-c, c]` (the authors clamp it to :math:`[-10, 10]`): on a small cohort
+    trained with full-cohort steps and no validation split, the Cox likelihood otherwise keeps
+    pushing the training patients' log hazards apart without bound.  Per cell, the attention is
     :math:`a_i = \max_h \sigma(s_{ih})` and the attention-adjusted hazard score is
     :math:`f([\sigma(s_{ih})\, P_h z_i]_h)` (the hazard network applied to the cell's own
     attention-weighted embedding, no covariates).
@@ -337,9 +341,13 @@ class AMICR(nn.Module):
         dropout: float = 0.1,
         n_covariates: int = 0,
         pool_norm: bool = True,
+        hazard_clamp: float | None = None,
     ) -> None:
         super().__init__()
+        if hazard_clamp is not None and not (math.isfinite(hazard_clamp) and hazard_clamp > 0):
+            raise ValueError(f"hazard_clamp must be a positive number or None, got {hazard_clamp!r}")
         self.n_heads, self.proj_dim = n_heads, proj_dim
+        self.hazard_clamp = hazard_clamp
         self.attention = GatedMultiHeadAttention(n_in, n_heads, head_dim)
         self.projector = nn.Linear(n_in, n_heads * proj_dim)
         d = n_heads * proj_dim
@@ -372,7 +380,7 @@ class AMICR(nn.Module):
         logits = self.attention(z)
         w = masked_softmax(logits, mask)
         pooled = torch.einsum("bnh,bnhp->bhp", w, self.project(z)).flatten(1)
-        risk = self.hazard(pooled).squeeze(-1)
+        risk = self.hazard_without_covariates(pooled)
         if self.covariate is not None:
             if covariates is None:
                 raise ValueError("this model was set up with covariates: pass them")
@@ -380,8 +388,12 @@ class AMICR(nn.Module):
         return risk, w
 
     def hazard_without_covariates(self, pooled: Tensor) -> Tensor:
-        """The hazard network alone on pooled representations ``[B, H*proj_dim] -> [B]``."""
-        return self.hazard(pooled).squeeze(-1)
+        """The hazard network alone on pooled representations ``[B, H*proj_dim] -> [B]``
+        (clamped to ``[-hazard_clamp, hazard_clamp]`` when set)."""
+        out = self.hazard(pooled).squeeze(-1)
+        if self.hazard_clamp is not None:
+            out = out.clamp(-self.hazard_clamp, self.hazard_clamp)
+        return out
 
     def reference_hazard(self) -> Tensor:
         r""":math:`f(\bar r)`: the hazard of the average patient representation (the batch-norm
@@ -393,7 +405,7 @@ class AMICR(nn.Module):
             ref = self.norm.running_mean.detach().unsqueeze(0).to(p.dtype)
         was = self.training
         self.eval()
-        out = self.hazard(ref)[0, 0]
+        out = self.hazard_without_covariates(ref)[0]
         self.train(was)
         return out
 
@@ -428,7 +440,7 @@ class AMICR(nn.Module):
 
     def raw_cell_hazard(self, z: Tensor) -> Tensor:
         """:math:`f([P_h z_i]_h)` per cell, ``[N]`` (no reference subtracted)."""
-        return self.hazard(self.project(z).flatten(-2)).squeeze(-1)
+        return self.hazard_without_covariates(self.project(z).flatten(-2))
 
 
 def two_means_threshold(values: np.ndarray, max_points: int = 200_000, seed: int = 0) -> float:
@@ -783,6 +795,8 @@ class ScSurvivalConfig:
     hazard_hidden: int = 32
     hazard_dropout: float = 0.1
     pool_norm: bool = True
+    # clamp of the hazard network's output (None: none); the authors clamp to [-10, 10]
+    hazard_clamp: float | None = None
     # losses
     lambda_rec: float = 0.01
     lambda_entropy: float = 1.0
@@ -818,7 +832,8 @@ class ScSurvivalConfig:
 #: as passed by their ``scSurvivalRun``, 8 heads, 200 pretraining epochs, up to 500
 #: fine-tuning epochs that are each ONE full-cohort gradient step, lr 1e-3 with the encoder at
 #: 0.1x, AdamW weight decay 0.01, lambda_rec 0.01, lambda_entropy 1.0 on
-#: relu(entropy - 0.7), dropout 0.5 in the hazard network, patience 100 on the training loss).
+#: relu(entropy - 0.7), dropout 0.5 in the hazard network, its output clamped to [-10, 10],
+#: patience 100 on the training loss).
 #: ``"fast"`` (our default) trains on minibatches of patients with subsampled cells.
 PRESETS: dict[str, ScSurvivalConfig] = {
     "fast": ScSurvivalConfig(preset="fast"),
@@ -834,6 +849,7 @@ PRESETS: dict[str, ScSurvivalConfig] = {
         hazard_hidden=64,
         hazard_dropout=0.5,
         pool_norm=False,
+        hazard_clamp=10.0,
         lr=1e-3,
         finetune_head_lr_factor=1.0,
         pretrain_epochs=200,
@@ -1215,7 +1231,8 @@ class ScSurvival:
         self.stage_windows["pretrain"] = (t0, _time.perf_counter())
 
         self.amicr = AMICR(n_feat, cfg.n_heads, cfg.head_dim, cfg.proj_dim, cfg.hazard_hidden,
-                           cfg.hazard_dropout, 0 if cov_t is None else cov_t.shape[1], cfg.pool_norm).to(dev)
+                           cfg.hazard_dropout, 0 if cov_t is None else cov_t.shape[1], cfg.pool_norm,
+                           cfg.hazard_clamp).to(dev)
 
         # Frozen embeddings for the AMICR stage: cached (n_cells x n_latent floats) for an
         # in-memory AnnData, recomputed from streamed expression for a backed one.
@@ -1305,6 +1322,10 @@ class ScSurvival:
             if joint and isinstance(self.features, ZIGVAE):
                 groups_params.append({"params": list(self.features.parameters()), "lr": cfg.lr * cfg.encoder_lr_factor})
             opt = torch.optim.AdamW(groups_params, weight_decay=cfg.weight_decay)
+            watched = [("amicr." + n, p) for n, p in self.amicr.named_parameters()]
+            if joint and isinstance(self.features, ZIGVAE):
+                watched += [("vae." + n, p) for n, p in self.features.named_parameters()]
+            guard = FiniteGuard("ScSurvival", name, watched)
             self.amicr.train()
             self.features.train(joint)
             n_tr = train_pat.size
@@ -1321,16 +1342,20 @@ class ScSurvival:
                 pos += bs
                 opt.zero_grad(set_to_none=True)
                 loss, parts = batch_loss(pidx, joint)
+                guard.loss(loss, step)
                 loss.backward()
+                guard.gradients(step)
                 if cfg.grad_clip:
                     nn.utils.clip_grad_norm_([p for g in groups_params for p in g["params"]], cfg.grad_clip)
                 opt.step()
+                guard.parameters(step)
                 self.history[name].append(parts["loss"])
                 bar.set_postfix(cox=f"{parts['cox']:.3f}", ent=f"{parts['entropy']:.2f}")
                 if val_cells is not None:
                     if (step + 1) % cfg.eval_every and step + 1 != steps:
                         continue
                     monitored = val_loss(joint)
+                    guard.loss(monitored, f"{step} (validation loss)")
                     hist_val.append(monitored)
                     gain = best - monitored
                     since = 0 if gain > 1e-4 else since + cfg.eval_every
@@ -1430,6 +1455,7 @@ class ScSurvival:
         if total_steps <= 0:
             return
         opt = torch.optim.Adam(vae.parameters(), lr=cfg.pretrain_lr)
+        guard = FiniteGuard("ScSurvival", "pretrain", vae.named_parameters())
         dev = self.device
         block = int(cfg.stream_block_cells)
         starts = np.arange(0, n, block)
@@ -1450,9 +1476,12 @@ class ScSurvival:
                     x = x_all[torch.from_numpy(sel).to(dev)]
                     b = bcodes_t[torch.from_numpy(idx[sel])].to(dev) if bcodes_t is not None else None
                     loss = vae.loss(x, b, cfg.beta, cfg.tau).mean()
+                    guard.loss(loss, step)
                     opt.zero_grad(set_to_none=True)
                     loss.backward()
+                    guard.gradients(step)
                     opt.step()
+                    guard.parameters(step)
                     val = float(loss.detach())
                     running = val if running is None else 0.98 * running + 0.02 * val
                     step += 1
@@ -1559,6 +1588,7 @@ class ScSurvival:
             x = csr_to_dense_tensor(reader.read_slice(start, stop), dev)
             b = torch.from_numpy(bcodes[start:stop]).to(dev) if bcodes is not None else None
             z = self._embed(x, b)
+            require_finite(z, f"cell embeddings of cells {start}-{stop - 1}", "ScSurvival.predict_risk")
             scores = self.amicr.cell_scores(z, reference=self.cell_reference_)
             logits = scores["logits"]
             proj = self.amicr.project(z)  # [n, H, Pd]
@@ -1588,6 +1618,8 @@ class ScSurvival:
             table = _validate_cohort(adata, replace(setup, covariate_keys=setup.covariate_keys), need_survival=False)
             cov = torch.tensor(self.covariates.transform(table.loc[patients]), dtype=torch.float32, device=dev)
             risk = risk + self.amicr.covariate(cov).squeeze(-1)
+        require_finite(risk, "patient risks", "ScSurvival.predict_risk")
+        require_finite(hazard, "per-cell hazard scores", "ScSurvival.predict_risk")
         out = pd.DataFrame({"risk": risk.cpu().numpy(), "n_cells": np.bincount(codes, minlength=P)},
                            index=pd.Index(patients, name=setup.patient_key))
         if write:
@@ -1667,8 +1699,13 @@ class ScSurvival:
             self.predict_risk(adata, write=True)
         att = adata.obs["attention"].to_numpy(float)
         hz = adata.obs["hazard_score"].to_numpy(float)
+        where = "ScSurvival.identify_risk_cells"
+        require_finite(att, 'attention (obs["attention"])', where)
+        require_finite(hz, 'hazard scores (obs["hazard_score"])', where)
         if rule == "hazard" and smooth_neighbors > 1:
-            hz = neighbour_mean(np.asarray(adata.obsm[key]), hz, int(smooth_neighbors))
+            emb = np.asarray(adata.obsm[key])
+            require_finite(emb, f'cell embeddings (obsm["{key}"])', where)
+            hz = neighbour_mean(emb, hz, int(smooth_neighbors))
             adata.obs["hazard_score_smoothed"] = hz
         basis = att if rule == "authors" else np.abs(hz)
         thr = two_means_threshold(basis) if threshold is None else float(threshold)
