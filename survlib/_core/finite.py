@@ -68,42 +68,37 @@ class FiniteGuard:
                 "the inputs for NaN/inf)"
             )
 
-    def _first_bad(self, tensors: list[tuple[str, torch.Tensor]]) -> tuple[str, torch.Tensor] | None:
+    def _check(self, tensors: list[tuple[str, torch.Tensor]], step: Any, what: str, advice: str) -> None:
+        """Raise naming the first of ``tensors`` that holds NaN or infinity."""
         if not tensors:
-            return None
+            return
         # max-abs norms: NaN or inf exactly when a value is (a 2-norm overflows for large
-        # finite values)
+        # finite values); one host synchronisation for all of them
         norms = torch._foreach_norm([t.detach() for _, t in tensors], float("inf"))
         if bool(torch.isfinite(torch.stack([n.float() for n in norms])).all()):
-            return None
-        for (name, t), n in zip(tensors, norms):
-            if not bool(torch.isfinite(n)):
-                return name, t
-        return None  # pragma: no cover - unreachable
+            return
+        name, t = next((nt for nt, n in zip(tensors, norms) if not bool(torch.isfinite(n))))
+        n_bad = int((~torch.isfinite(t)).sum())
+        raise NonFiniteError(
+            f"{self._where(step)}: {what.format(name=repr(name))} has {n_bad} non-finite "
+            f"value(s) of {t.numel()}; {advice}"
+        )
 
     def gradients(self, step: Any) -> None:
         """Raise when a watched parameter's gradient holds NaN or infinity (after backward)."""
-        bad = self._first_bad([(n, p.grad) for n, p in self.named if p.grad is not None])
-        if bad is not None:
-            name, g = bad
-            n_bad = int((~torch.isfinite(g)).sum())
-            raise NonFiniteError(
-                f"{self._where(step)}: the gradient of parameter {name!r} has {n_bad} non-finite "
-                f"value(s) of {g.numel()} (the loss was finite); training stopped before the "
-                "optimiser step (try a smaller learning rate or gradient clipping)"
-            )
+        self._check(
+            [(n, p.grad) for n, p in self.named if p.grad is not None], step,
+            "the gradient of parameter {name}",
+            "the loss was finite; training stopped before the optimiser step (try a smaller "
+            "learning rate or gradient clipping)",
+        )
 
     def parameters(self, step: Any) -> None:
         """Raise when a watched parameter holds NaN or infinity (after the optimiser step)."""
-        bad = self._first_bad(self.named)
-        if bad is not None:
-            name, p = bad
-            n_bad = int((~torch.isfinite(p)).sum())
-            raise NonFiniteError(
-                f"{self._where(step)}: parameter {name!r} has {n_bad} non-finite value(s) of "
-                f"{p.numel()} after the optimiser step; training stopped (the learning rate is "
-                "probably too large)"
-            )
+        self._check(
+            self.named, step, "parameter {name}",
+            "after the optimiser step; training stopped (the learning rate is probably too large)",
+        )
 
 
 def require_finite(values: Any, name: str, context: str) -> None:
