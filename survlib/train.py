@@ -614,7 +614,9 @@ def fit_discrete_model(
     Each epoch shuffles the training patients (``np.random.default_rng([seed, epoch])``),
     batches ``batch_size`` of them with a fresh random subset of at most ``max_patches``
     patches per bag, and takes an Adam step on ``loss_fn`` (default: the discrete NLL
-    :func:`survlib.survival.nll_discrete` of ``predict_logits``). The *selection* set is
+    :func:`survlib.survival.nll_discrete` of ``predict_logits``; for a model with
+    ``separate_losses`` (late fusion of separate models), the sum of its members' own NLLs).
+    The *selection* set is
     scored after every epoch and :func:`fit` keeps the best weights:
 
     - ``select_on="validation"`` (honest, the default): ``split.val``, a part of the training
@@ -665,6 +667,8 @@ def fit_discrete_model(
     with_patches = _needs_patches(model)
 
     def default_loss(m: torch.nn.Module, batch: Any) -> torch.Tensor:
+        if hasattr(m, "separate_losses"):  # separate member models (late fusion): own losses
+            return torch.stack(list(m.separate_losses(batch, alpha=alpha).values())).sum()
         return sv.nll_discrete(predict_logits(m, batch), batch.bin_index, batch.event,
                                alpha=alpha)
 
