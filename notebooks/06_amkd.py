@@ -466,7 +466,7 @@ def ours_or_why(name, metric="C-index"):
 table2 = pd.DataFrame(
     [{"modality": mod, "method": name,
       "ours (simulated), C-index": ours_or_why(name),
-      "paper BRCA": b, "paper STAD": s, "paper HNSC": h, "paper CRAD": c}
+      "paper, real BRCA": b, "paper, real STAD": s, "paper, real HNSC": h, "paper, real CRAD": c}
      for name, (mod, b, s, h, c) in PAPER_TABLE2.items()]
     + [{"modality": "Teacher (training only)", "method": "AMKD teacher (multimodal)",
         "ours (simulated), C-index": cell("Teacher (multimodal)")},
@@ -547,17 +547,17 @@ PAPER_TABLE4 = {  # Xu et al. 2026, Table 4: trained on TCGA-HNSC, tested on CPT
     "MCAT": 0.522, "SurvPath": 0.539, "POMP": 0.545, "G-HANet": 0.540, "AMKD": 0.558,
 }
 table4 = pd.DataFrame(
-    [{"method": name, "ours: internal test": ours_or_why(name),
-      "ours: external site": ours_or_why(name, "C-index (external)"),
-      "paper: CPTAC-HNSC": f"{v:.3f}"} for name, v in PAPER_TABLE4.items()]
-    + [{"method": "AMKD teacher (multimodal)", "ours: internal test": cell("Teacher (multimodal)"),
-        "ours: external site": cell("Teacher (multimodal)", "C-index (external)")},
+    [{"method": name, "ours, simulated: internal test": ours_or_why(name),
+      "ours, simulated: external site": ours_or_why(name, "C-index (external)"),
+      "paper, real: CPTAC-HNSC": f"{v:.3f}"} for name, v in PAPER_TABLE4.items()]
+    + [{"method": "AMKD teacher (multimodal)", "ours, simulated: internal test": cell("Teacher (multimodal)"),
+        "ours, simulated: external site": cell("Teacher (multimodal)", "C-index (external)")},
        {"method": "student architecture, no teacher",
-        "ours: internal test": cell("Student, no teacher"),
-        "ours: external site": cell("Student, no teacher", "C-index (external)")},
+        "ours, simulated: internal test": cell("Student, no teacher"),
+        "ours, simulated: external site": cell("Student, no teacher", "C-index (external)")},
        {"method": "true risk (simulation ceiling)",
-        "ours: internal test": f"{ceilings.iloc[0, 0]:.3f}",
-        "ours: external site": f"{ceilings.iloc[0, 1]:.3f}"}]
+        "ours, simulated: internal test": f"{ceilings.iloc[0, 0]:.3f}",
+        "ours, simulated: external site": f"{ceilings.iloc[0, 1]:.3f}"}]
 ).fillna("")
 glue("external_drop_amkd", mean_c(AMKD_ROW) - mean_c(AMKD_ROW, "C-index (external)"))
 table4
@@ -594,9 +594,9 @@ ablations = {
 }
 base = mean_c(AMKD_ROW)
 table5 = pd.DataFrame(
-    [{"variant": k, "ours: C-index": cell(v),
-      "ours: change": f"{100 * (mean_c(v) - base) / base:+.1f} %" if cell(v) != "—" else "",
-      "paper: change (text of Sec. 3.4)": PAPER_TABLE5_DELTA.get(k, "")}
+    [{"variant": k, "ours, simulated: C-index": cell(v),
+      "ours, simulated: change": f"{100 * (mean_c(v) - base) / base:+.1f} %" if cell(v) != "—" else "",
+      "paper, real: change (text of Sec. 3.4)": PAPER_TABLE5_DELTA.get(k, "")}
      for k, v in ablations.items() if cell(v) != "—"])
 glue("delta_no_arr_pct", 100 * (mean_c("AMKD (alpha=1)") - base) / base)
 if cell("AMKD, L_ARR from the first step") != "—":
@@ -614,9 +614,10 @@ PAPER_TABLE6 = {  # Xu et al. 2026, Table 6: C-index per alpha (BRCA, STAD, HNSC
 }
 table6 = pd.DataFrame(
     [{"alpha": a, "ours (simulated)": cell(f"AMKD (alpha={a:g})"),
-      "ours: external": cell(f"AMKD (alpha={a:g})", "C-index (external)"),
-      "paper BRCA": v[0], "paper STAD": v[1], "paper HNSC": v[2], "paper CRAD": v[3],
-      "paper average": f"{v[4]:.3f}"} for a, v in PAPER_TABLE6.items()])
+      "ours, simulated: external": cell(f"AMKD (alpha={a:g})", "C-index (external)"),
+      "paper, real BRCA": v[0], "paper, real STAD": v[1], "paper, real HNSC": v[2],
+      "paper, real CRAD": v[3],
+      "paper, real average": f"{v[4]:.3f}"} for a, v in PAPER_TABLE6.items()])
 for a in PAPER_TABLE6:
     glue(f"cindex_alpha_{int(100 * a)}", mean_c(f"AMKD (alpha={a:g})"))
 table6
@@ -667,7 +668,7 @@ survpath = amkd.build_baseline("SurvPath", d_patch, cohort.pathways, width)
 table7 = pd.DataFrame([
     {"model": "AMKD student (ours, simulated features)", "parameters": count_parameters(ours),
      "GFLOPs": amkd.student_flops(ours, d_patch, flops_patches) / 1e9},
-    {"model": "AMKD student at the paper's scale (1024-d input)",
+    {"model": "AMKD student on 1024-d features, width d = 256",
      "parameters": count_parameters(paper_scale),
      "GFLOPs": amkd.student_flops(paper_scale, 1024, flops_patches) / 1e9},
     {"model": "AMKD teacher (training only, ours)",
@@ -675,8 +676,8 @@ table7 = pd.DataFrame([
     {"model": "SurvPath (ours, same width)", "parameters": count_parameters(survpath)},
     {"model": "MCAT (ours, same width)", "parameters": count_parameters(mcat)},
 ])
-table7["paper: size"] = ["", "803 K", "", "24.8 M (SurvPath)", "2.64 M (MCAT)"]
-table7["paper: FLOPs"] = ["", "1.69 G", "", "3.48 G", "1.08 G"]
+table7["paper, real: size"] = ["", "803 K", "", "24.8 M (SurvPath)", "2.64 M (MCAT)"]
+table7["paper, real: FLOPs"] = ["", "1.69 G", "", "3.48 G", "1.08 G"]
 
 
 def student_at(width_d: int) -> torch.nn.Module:
@@ -836,6 +837,38 @@ glue("planted_pathway_mean_rank", float(np.mean([rank[p] + 1 for p in truth_set]
 # is not importance: a pathway can be attended to because it is informative *about the
 # patches* rather than about survival; the simulation lets us check the paper's reading, which
 # TCGA cannot.
+#
+# **Figure 5: one heat map per pathway.** The paper paints, on one slide, the attention that a
+# single pathway gives to each patch (the two pathways with the highest attention and the one
+# with the lowest). The same on our synthetic slide, from the teacher's pathway → patch
+# attention of the first test patient's expression (the maps above averaged it over pathways):
+
+# %%
+per_pathway = t_out.attn_p2g[0].numpy()  # [pathways, tiles]
+fig5_pathways = [("highest", order[0]), ("second highest", order[1]), ("lowest", order[-1])]
+fig, axes = plt.subplots(1, 4, figsize=(16, 4.2))
+axes[0].imshow(thumb)
+axes[0].set_title("synthetic slide (simulated)")
+axes[0].set_axis_off()
+fig5_planted = {}
+for ax, (rank_name, p_idx) in zip(axes[1:], fig5_pathways):
+    sc_p = per_pathway[p_idx]
+    z = (sc_p - sc_p.mean()) / (sc_p.std() + 1e-12)
+    title = f"{rank_name}: {names[p_idx]}" + (" (planted)" if names[p_idx] in truth_set else "")
+    wsi.plot_heatmap(thumb, wsi.score_heatmap(z, coords, grid.size_level0, thumb.shape[:2],
+                                              thumb_ds), ax=ax, title=title, label="z-score")
+    ax.title.set_fontsize(8)
+    fig5_planted[rank_name] = float(planted[np.argsort(-sc_p)[:10]].mean())
+fig.tight_layout()
+glue("fig5_planted_top_highest", fig5_planted["highest"])
+glue("fig5_planted_top_lowest", fig5_planted["lowest"])
+
+# %% [markdown]
+# Among the ten patches the most-attended pathway looks at hardest,
+# {glue:text}`fig5_planted_top_highest:.0%` are planted prognostic tissue (necrosis or
+# lymphocytes), against {glue:text}`fig5_planted_top_lowest:.0%` for the least-attended
+# pathway and {glue:text}`planted_share:.0%` of all tiles. (Simulated slide and features; one
+# patient's expression.)
 #
 # ## Summary
 #
