@@ -54,6 +54,7 @@ umap_cells = 3000  # cells drawn for the UMAP figures
 pbmc_patients = 60  # pseudo-patients of the semi-synthetic PBMC cohort
 pbmc_cells = 120  # typical cells per pseudo-patient
 covariate_effect = 0.5  # simulated log-hazard per 10 years of age in the covariate section
+preset = "fast"  # ScSurvival preset of every model here: "fast" (ours) or "authors" (the paper profile)
 quick = False  # smoke runs only: shrink the training budgets (the book uses model.train() defaults)
 threads = 1  # torch CPU threads (0: torch's default); 1 avoids thread oversubscription on a shared CPU
 
@@ -63,6 +64,7 @@ from survlib.bench import limit_cpu_threads
 limit_cpu_threads(threads)  # before numpy, torch and numba start their thread pools
 import time
 import warnings
+from dataclasses import replace
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -71,6 +73,7 @@ import scanpy as sc
 
 from survlib import survival as sv
 from survlib.book import glue
+from survlib.runner import read_notebook, resolve_notebook, resolve_parameters
 from survlib.data.sc import semi_synthetic_pbmc_cohort, simulate_sc_cohort
 from survlib.models.sc import (
     PRESETS,
@@ -188,11 +191,45 @@ pd.DataFrame({"fast (default)": PRESETS["fast"].to_dict(), "authors": PRESETS["a
 ]
 
 # %% [markdown]
+# The training schedule: the authors' published defaults (their code, scSurvival v1.3; the
+# article states none), the `book` profile (preset `"fast"`) and the `paper` profile (preset
+# `"authors"`):
+
+# %%
+def _schedule(c) -> dict[str, str]:
+    pre = (f"{c.pretrain_epochs:g} epochs" if c.pretrain_steps is None
+           else f"{c.pretrain_steps} minibatches of {c.cell_batch_size} cells")
+    batch = "all patients, every cell" if c.patient_batch_size is None else (
+        f"{c.patient_batch_size} patients x {c.cells_per_patient} cells")
+    stop = "validation Cox loss" if c.validation_fraction > 0 else "smoothed training loss"
+    return {"ZIG-VAE pretraining": pre,
+            "AMICR on frozen embeddings (steps)": str(c.amicr_steps),
+            "joint fine-tuning (steps, max)": str(c.finetune_steps),
+            "one step": batch,
+            "patience / monitored": f"{c.patience} / {stop}",
+            "learning rate (encoder factor) / weight decay":
+                f"{c.lr:g} ({c.encoder_lr_factor:g}x) / AdamW {c.weight_decay:g}"}
+
+
+_profiles = {p: resolve_parameters(read_notebook(resolve_notebook("02_scsurvival")), "02_scsurvival", p,
+                                   None)[1]["preset"] for p in ("book", "paper")}
+pd.DataFrame({
+    "authors' published defaults": {
+        "ZIG-VAE pretraining": "200 epochs", "AMICR on frozen embeddings (steps)": "0 (none)",
+        "joint fine-tuning (steps, max)": "500 epochs, one full-cohort step each",
+        "one step": "all patients, every cell", "patience / monitored": "100 / training loss",
+        "learning rate (encoder factor) / weight decay": "0.001 (0.1x) / AdamW 0.01"},
+    **{f"`{p}` profile (preset {v!r})": _schedule(PRESETS[v]) for p, v in _profiles.items()},
+    f"this run (preset {preset!r}{', quick' if quick else ''})":
+        _schedule(replace(PRESETS[preset], **TRAIN)),
+})
+
+# %% [markdown]
 # ## Training: pretrain → AMICR → joint fine-tuning
 
 # %%
 ScSurvival.setup_anndata(adata, patient_key="patient_id", time_key="time", event_key="event", batch_key="batch")
-model = ScSurvival(adata)  # preset="fast"
+model = ScSurvival(adata, preset=preset)  # the book: preset="fast"
 model.train(seed=seed, progress=False, **TRAIN)
 risk = model.predict_risk(adata)  # also writes obsm["X_zigvae"], obs["attention"], obs["hazard_score"]
 val = risk.loc[model.validation_patients_ or list(risk.index)]  # all if none held out
@@ -304,7 +341,7 @@ for key in SETTINGS:
         run_seed = 100 + seed + k  # seeds never used while developing the model and the rule
         cohort = simulate(setting, run_seed, **options)
         ScSurvival.setup_anndata(cohort)
-        m = ScSurvival(cohort)
+        m = ScSurvival(cohort, preset=preset)
         m.train(seed=run_seed, progress=False, **TRAIN)
         authors_rule = m.identify_risk_cells(cohort, rule="authors").copy()
         unsmoothed = m.identify_risk_cells(cohort, smooth_neighbors=1, recompute=False).copy()
@@ -448,7 +485,7 @@ def run_mil(flavor):
         train = cohort_of(order[np.r_[split.train, split.val]])
         test = cohort_of(order[split.test])
         ScSurvival.setup_anndata(train)
-        m = ScSurvival(train, feature_flavor=flavor) if flavor == "pca" else ScSurvival(train)
+        m = ScSurvival(train, preset=preset, feature_flavor=flavor) if flavor == "pca" else ScSurvival(train, preset=preset)
         m.train(seed=run_seed, progress=False, **TRAIN)
         return {"cindex": c_index(m.predict_risk(test)["risk"])}
     return run_fold
@@ -488,7 +525,7 @@ results_table(baselines)
 cov_cohort = simulate_sc_cohort(n_patients, cells_per_patient, n_genes, walkthrough_setting, seed + 1,
                                 covariate_effect=covariate_effect)
 ScSurvival.setup_anndata(cov_cohort, covariate_keys=["age"])
-cov_model = ScSurvival(cov_cohort)
+cov_model = ScSurvival(cov_cohort, preset=preset)
 cov_model.train(seed=seed, progress=False, **TRAIN)
 glue("age_coef", float(cov_model.covariate_summary_.loc["age", "coef"]), fmt=".2f")
 glue("age_p", float(cov_model.covariate_summary_.loc["age", "p"]), fmt=".2g")
@@ -509,7 +546,7 @@ cov_model.covariate_summary_
 # %%
 pbmc = semi_synthetic_pbmc_cohort(pbmc_patients, pbmc_cells, risk_cell_type="CD14+ Monocyte", seed=seed)
 ScSurvival.setup_anndata(pbmc, batch_key=None)
-pbmc_model = ScSurvival(pbmc)
+pbmc_model = ScSurvival(pbmc, preset=preset)
 pbmc_model.train(seed=seed, progress=False, **TRAIN)
 pbmc_risk = pbmc_model.predict_risk(pbmc)
 pbmc_model.identify_risk_cells(pbmc)
