@@ -73,7 +73,6 @@ import scanpy as sc
 
 from survlib import survival as sv
 from survlib.book import glue
-from survlib.runner import read_notebook, resolve_notebook, resolve_parameters
 from survlib.data.sc import semi_synthetic_pbmc_cohort, simulate_sc_cohort
 from survlib.models.sc import (
     PRESETS,
@@ -84,6 +83,7 @@ from survlib.models.sc import (
 )
 from survlib.models.sc_baselines import CellTypeProportionCox, PseudobulkCox
 from survlib.plots import results_table
+from survlib.runner import read_notebook, resolve_notebook, resolve_parameters
 from survlib.train import cross_validate, pick_device, seed_everything, summarize
 
 warnings.filterwarnings("ignore", category=FutureWarning)

@@ -713,7 +713,7 @@ glue("student_params_paper_scale", int(table7.parameters[1]))
 glue("student_gflops", float(table7.GFLOPs[0]))
 glue("student_gflops_paper_scale", float(table7.GFLOPs[1]))
 glue("flops_patches", flops_patches)
-from IPython.display import display  # noqa: E402
+from IPython.display import display
 
 display(size_rows)
 table7.round(4).fillna("")

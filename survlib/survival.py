@@ -57,9 +57,9 @@ __all__ = [
     "make_time_bins",
     "median_split",
     "nll_discrete",
-    "survival_at_times",
     "paired_bootstrap_cindex",
     "released_td_auc",
+    "survival_at_times",
     "td_auc",
     "uno_concordance",
 ]
