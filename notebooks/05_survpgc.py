@@ -1069,6 +1069,9 @@ real_table
 # - All models share one recipe — bins and standardisation from the training patients,
 #   early stopping on a validation split, the test fold used once, td-AUC at real months — and
 #   one attribution routine that follows the training order.
-# - Selecting the reported epoch on the test fold, as the released code does, adds
-#   {glue:text}`optimism_points_survpgc:.1f` C-index points to SurvPGC on this cohort; numbers
-#   produced that way should not be compared with honestly validated ones.
+# - Selecting the reported epoch on the test fold — what the released training script does
+#   with the split files it ships (val = test); whether the paper's tables were made that way
+#   the released code cannot tell us — adds {glue:text}`optimism_points_survpgc:.1f` C-index
+#   points to SurvPGC on this simulated cohort; numbers produced that way should not be
+#   compared with honestly validated ones. The released AUC scores bin-edge survival under
+#   month labels (emulated exactly by `survlib.survival.released_td_auc`).
