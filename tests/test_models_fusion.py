@@ -342,13 +342,18 @@ def test_approach_a_members_train_separately(pathways: PathwayMembership) -> Non
     batch = make_batch()
     members = model.member_parameters()
     ids = {n: {id(p) for p in ps} for n, ps in members.items()}
-    assert not ids["pathology"] & ids["clinic"]
-    assert ids["pathology"] | ids["clinic"] == {id(p) for p in model.parameters()}
+    assert not ids["pathology"] & ids["clinic"] and not ids["fusion"] & (ids["pathology"] | ids["clinic"])
+    assert ids["pathology"] | ids["clinic"] | ids["fusion"] == {id(p) for p in model.parameters()}
     # the clinic member's loss sends no gradient to the pathology member (the converse:
     # the pathology model trained alone below matches its copy in the pair)
     model.separate_losses(batch)["clinic"].backward()
     assert all(p.grad is None for p in members["pathology"])
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in members["clinic"])
+    model.zero_grad(set_to_none=True)
+    # the fusion term reaches the two fusion weights only
+    model.separate_losses(batch)["fusion"].backward()
+    assert all(p.grad is None for p in members["pathology"] + members["clinic"])
+    assert members["fusion"][0].grad.abs().sum() > 0
     model.zero_grad(set_to_none=True)
     torch.manual_seed(0)
     joint = ClinicalLateFusion(D_PATCH, N_CLIN, K, d=16, dropout=0.0)
@@ -380,7 +385,12 @@ def test_approach_a_fuses_risks_by_survival_curves(pathways: PathwayMembership) 
     s_p = torch.cumprod(1 - torch.sigmoid(parts["pathology"]), 1)
     s_c = torch.cumprod(1 - torch.sigmoid(parts["clinic"]), 1)
     s_f = torch.cumprod(1 - torch.sigmoid(fused), 1)
-    torch.testing.assert_close(s_f, torch.sqrt(s_p * s_c), atol=1e-5, rtol=0)
+    torch.testing.assert_close(s_f, torch.sqrt(s_p * s_c), atol=1e-5, rtol=0)  # w = 1/2 each
+    with torch.no_grad():
+        model.head.raw_weight.copy_(torch.tensor([0.03, -0.12]))
+        w = torch.nn.functional.softplus(10 * torch.tensor([0.03, -0.12]))
+        s_w = torch.cumprod(1 - torch.sigmoid(predict_logits(model, batch)), 1)
+    torch.testing.assert_close(s_w, s_p ** w[0] * s_c ** w[1], atol=1e-5, rtol=0)
 
 
 def test_approach_c_clinical_token_attends_to_patches(pathways: PathwayMembership) -> None:
