@@ -714,8 +714,9 @@ table3
 #   followed by fusion of the output risk scores". Ours are two models that share nothing — a
 #   slide model (mean of encoded patches, linear hazard layer) and an MLP on the standardised
 #   covariates — each trained on its *own* discrete-time likelihood (no gradient crosses
-#   between them; tested), whose predictions are fused by averaging their cumulative hazards
-#   (the geometric mean of the two survival curves);
+#   between them; tested), whose predictions are fused by a weighted sum of their cumulative
+#   hazards, the two positive weights fitted to the members' detached outputs (what a Cox
+#   model on the two risk scores does; the weights reach neither member);
 # - **(b) mixed fusion**: the standardised covariates concatenated to the mean slide embedding
 #   (the released `MLPPC_concat`);
 # - **(c) intermediate fusion**: the covariates encoded by a two-layer SNN into *one* clinical
@@ -728,7 +729,10 @@ table3
 # one co-attention head of width $d/2$, then the same feed-forward, layer norm and means as
 # SurvPC); the released code has no model for approach a, so the two members and the fusion
 # rule are ours, and the two members share the epoch chosen by early stopping on the fused
-# validation loss where fully separate runs would each stop on their own.
+# validation loss where fully separate runs would each stop on their own. The fusion weights
+# are fitted on the training batches; a member that overfits them (here, typically the
+# clinical MLP) keeps more weight than its test accuracy deserves — the price of late fusion
+# without a held-out stacking step.
 #
 # ```{literalinclude} ../../survlib/models/fusion.py
 # :pyobject: ClinicalProjectionFusion.fused_parts
