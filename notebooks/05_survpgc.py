@@ -730,8 +730,8 @@ table3
 # SurvPC); the released code has no model for approach a, so the two members and the fusion
 # rule are ours, and the two members share the epoch chosen by early stopping on the fused
 # validation loss where fully separate runs would each stop on their own. The fusion weights
-# are fitted on the training batches; a member that overfits them (here, typically the
-# clinical MLP) keeps more weight than its test accuracy deserves — the price of late fusion
+# are fitted on the training batches, so a member that fits its training patients better than
+# it generalises keeps more weight than its test accuracy deserves — the price of late fusion
 # without a held-out stacking step.
 #
 # ```{literalinclude} ../../survlib/models/fusion.py
