@@ -969,7 +969,7 @@ for i in split_s.test:
 top50 = pd.DataFrame({
     f"{m} (simulated)": pd.Series(v).map(dict(enumerate(slides.patch_type_names)))
     .value_counts(normalize=True) for m, v in top_types.items()}).fillna(0.0).mul(100).round(1)
-top50.index.name = f"tissue type (% of top-{top_k_patches} patches)"
+top50.index.name = "tissue type (% of each map's top patches)"
 glue("top50_overlap", float(np.mean(overlap)))
 top50
 
