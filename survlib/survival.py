@@ -57,6 +57,8 @@ __all__ = [
     "make_time_bins",
     "median_split",
     "nll_discrete",
+    "paired_bootstrap_cindex",
+    "released_td_auc",
     "survival_at_times",
     "td_auc",
     "uno_concordance",
@@ -625,6 +627,50 @@ def concordance(risk: ArrayLike, time: ArrayLike, event: ArrayLike) -> float:
     return float(concordance_index_censored(e.astype(bool), t, r)[0])
 
 
+
+def paired_bootstrap_cindex(
+    risk_a: ArrayLike,
+    risk_b: ArrayLike,
+    time: ArrayLike,
+    event: ArrayLike,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict[str, float]:
+    r"""Paired bootstrap test of the difference of two models' C-index on the same patients.
+
+    The patients are resampled with replacement ``n_boot`` times (one seeded generator); on
+    each resample both risks are scored, :math:`\Delta^*_b = C_a^* - C_b^*`. Returns the
+    observed difference ``diff`` (on all patients), the percentile 95 % interval
+    ``ci_low``/``ci_high`` of :math:`\Delta^*`, and the two-sided bootstrap p-value
+    ``p = min(1, 2 min(P^*(\Delta^* \le 0), P^*(\Delta^* \ge 0)))``. Resamples without a
+    comparable pair are skipped (``n_valid`` says how many were kept).
+
+    SurvPGC compares SurvPGC with SurvPath this way fold by fold; its exact procedure (its
+    Supplementary Section 6) is not available to us, so this is the standard paired form.
+    """
+    t, e = validate_survival(_to_numpy(time), _to_numpy(event), name="paired_bootstrap_cindex")
+    ra, rb = _risk_array(risk_a, t.size, "risk_a"), _risk_array(risk_b, t.size, "risk_b")
+    if int(n_boot) < 1:
+        raise ValueError(f"n_boot must be >= 1, got {n_boot}")
+    rng = np.random.default_rng(seed)
+    diffs = []
+    for _ in range(int(n_boot)):
+        i = rng.integers(0, t.size, t.size)
+        if e[i].sum() == 0 or np.unique(t[i]).size < 2:
+            continue
+        try:
+            diffs.append(concordance(ra[i], t[i], e[i]) - concordance(rb[i], t[i], e[i]))
+        except (ValueError, ZeroDivisionError):  # no comparable pair in this resample
+            continue
+    d = np.asarray(diffs, dtype=np.float64)
+    out = {"diff": concordance(ra, t, e) - concordance(rb, t, e), "n_valid": float(d.size)}
+    if d.size == 0:
+        return {**out, "ci_low": float("nan"), "ci_high": float("nan"), "p": float("nan")}
+    p = min(1.0, 2.0 * min(np.mean(d <= 0), np.mean(d >= 0)))
+    return {**out, "ci_low": float(np.quantile(d, 0.025)), "ci_high": float(np.quantile(d, 0.975)),
+            "p": float(p)}
+
+
 def uno_concordance(
     risk: ArrayLike,
     time: ArrayLike,
@@ -710,6 +756,59 @@ def td_auc(
     scores, mean_auc = cumulative_dynamic_auc(_surv_struct(tt, te), _surv_struct(t, e), est, q[ok])
     aucs[ok] = scores
     return aucs, float(mean_auc)
+
+
+
+def released_td_auc(
+    logits: torch.Tensor | np.ndarray,
+    time: ArrayLike,
+    event: ArrayLike,
+    censor_time: ArrayLike,
+    censor_event: ArrayLike,
+    times: ArrayLike = DEFAULT_TIMES,
+    failed_value: float = float("nan"),
+) -> tuple[np.ndarray, float]:
+    r"""The time-dependent AUC exactly as SurvPGC's released code computes it (for comparison).
+
+    ``utils/core_utils.py::_calculate_metrics`` (Houjiaxin123/SurvPGC at dc46798) calls
+    ``cumulative_dynamic_auc(survival_train, survival_test, estimate=1 - S[:, 1:],
+    times=[12, 36, 60])`` where ``S`` is the discrete survival curve at the bin edges
+    (:func:`discrete_survival`, one column per bin). The horizons are 12, 36 and 60 months,
+    but patient :math:`i` is scored at horizon :math:`t_m` with :math:`1 - S_i(e_{m+1})`, its
+    survival at the right edge of bin :math:`m + 1` (with 4 quartile bins: the 2nd and 3rd
+    interior edges and the last edge), whatever months those edges are. ``survival_train``
+    (the censoring distribution) is the released ``_extract_survival_metadata``: the training,
+    validation and test outcomes concatenated — pass them as ``censor_time/censor_event``.
+
+    Args:
+        logits: ``[N, K]`` hazard logits; ``K - 1`` must equal ``len(times)`` (the released
+            code's shapes; with ``K = 4`` bins and three horizons).
+        time, event: test outcomes. censor_time, censor_event: the censoring reference.
+        times: the horizons (default 12, 36, 60 months).
+        failed_value: what is returned (every AUC and the mean) when scikit-survival refuses
+            the inputs (e.g. a horizon beyond the test follow-up). The released code catches
+            the error and records 0; the default here is NaN.
+
+    Returns:
+        ``(aucs, mean_auc)`` as :func:`td_auc`.
+    """
+    from sksurv.metrics import cumulative_dynamic_auc
+
+    surv = discrete_survival(logits)
+    q = np.asarray(times, dtype=np.float64).reshape(-1)
+    if surv.shape[1] - 1 != q.size:
+        raise ValueError(f"released_td_auc: the released code scores times with columns 1.. "
+                         f"of the survival curve, so it needs n_bins - 1 == len(times); got "
+                         f"n_bins={surv.shape[1]}, times={q.tolist()}")
+    t, e, tt, te = _validated(time, event, censor_time, censor_event)
+    if surv.shape[0] != t.size:
+        raise ValueError(f"released_td_auc: logits have {surv.shape[0]} rows, time has {t.size}")
+    try:
+        scores, mean_auc = cumulative_dynamic_auc(_surv_struct(tt, te), _surv_struct(t, e),
+                                                  1.0 - surv[:, 1:], q)
+    except ValueError:
+        return np.full(q.size, float(failed_value)), float(failed_value)
+    return np.asarray(scores, dtype=np.float64), float(mean_auc)
 
 
 def iauc(

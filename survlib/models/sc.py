@@ -326,9 +326,10 @@ class AMICR(nn.Module):
     clamped to :math:`[-c, c]` (the authors clamp it to :math:`[-10, 10]`): on a small cohort
     trained with full-cohort steps and no validation split, the Cox likelihood otherwise keeps
     pushing the training patients' log hazards apart without bound.  Per cell, the attention is
-    :math:`a_i = \max_h \sigma(s_{ih})` and the attention-adjusted hazard score is
-    :math:`f([\sigma(s_{ih})\, P_h z_i]_h)` (the hazard network applied to the cell's own
-    attention-weighted embedding, no covariates).
+    :math:`a_i = \max_h \sigma(s_{ih})`; the attention-adjusted hazard score comes in two
+    forms (:meth:`cell_scores`): ours, :math:`a_i\,(f([P_h z_i]_h) - \text{ref})`, and the
+    authors', :math:`f([\sigma(s_{ih})\, P_h z_i]_h)` (the hazard network applied to the
+    cell's per-head attention-gated embedding, no covariates).
     """
 
     def __init__(
@@ -409,7 +410,8 @@ class AMICR(nn.Module):
         self.train(was)
         return out
 
-    def cell_scores(self, z: Tensor, reference: float | Tensor | None = None) -> dict[str, Tensor]:
+    def cell_scores(self, z: Tensor, reference: float | Tensor | None = None,
+                    form: Literal["ours", "authors"] = "ours") -> dict[str, Tensor]:
         r"""Per-cell scores for embeddings ``z [N, D]``.
 
         Returns a dict with
@@ -421,26 +423,45 @@ class AMICR(nn.Module):
           likelihood leaves the level of ``f`` free, so some reference is needed;
           :class:`ScSurvival` passes the median over training cells (the *typical cell*); the
           default is :meth:`reference_hazard` (the average patient);
-        - ``hazard_score`` ``[N]``: the attention-adjusted hazard :math:`a_i \cdot`
-          ``cell_hazard``: near 0 for cells the model ignores, its sign saying whether an
-          attended cell pushes risk up or down.  (The authors apply ``f`` to the
-          attention-gated embedding :math:`[\sigma(s_{ih}) P_h z_i]_h`; for a linear ``f`` the
-          two agree up to the reference level.)
+        - ``hazard_score`` ``[N]``, by ``form``:
+
+          * ``"ours"`` (default): :math:`a_i \cdot` ``cell_hazard``, one attention (the largest
+            over heads) times the cell's log hazard ratio: near 0 for cells the model ignores,
+            its sign saying whether an attended cell pushes risk up or down;
+          * ``"authors"``: :math:`f([\sigma(s_{ih})\, P_h z_i]_h)` — each head's projection
+            gated by that head's own attention, then the hazard network, with no reference
+            subtracted (scSurvival's ``predict_cells`` "hazard_adj"; its sign is read against
+            0).
+
+          The two rank cells alike only when every head gives a cell the same attention and
+          ``f`` is linear (then the authors' form is :math:`a_i f([P_h z_i]_h)` plus
+          :math:`(1 - a_i)` times ``f``'s bias: equal up to the reference level); with
+          several heads (default 4) and an MLP ``f`` they differ.
         """
+        if form not in ("ours", "authors"):
+            raise ValueError(f"form must be 'ours' or 'authors', got {form!r}")
         logits = self.attention(z)
         attention = torch.sigmoid(logits).max(dim=-1).values
         ref = self.reference_hazard() if reference is None else reference
         cell_hazard = self.raw_cell_hazard(z) - ref
+        if form == "authors":
+            score = self.raw_cell_hazard(z, gates=torch.sigmoid(logits))
+        else:
+            score = attention * cell_hazard
         return {
             "logits": logits,
             "attention": attention,
-            "hazard_score": attention * cell_hazard,
+            "hazard_score": score,
             "cell_hazard": cell_hazard,
         }
 
-    def raw_cell_hazard(self, z: Tensor) -> Tensor:
-        """:math:`f([P_h z_i]_h)` per cell, ``[N]`` (no reference subtracted)."""
-        return self.hazard_without_covariates(self.project(z).flatten(-2))
+    def raw_cell_hazard(self, z: Tensor, gates: Tensor | None = None) -> Tensor:
+        """:math:`f([P_h z_i]_h)` per cell, ``[N]`` (no reference subtracted); with ``gates``
+        ``[N, H]``, :math:`f([g_{ih} P_h z_i]_h)` (each head's projection scaled by its gate)."""
+        proj = self.project(z)
+        if gates is not None:
+            proj = proj * gates.unsqueeze(-1)
+        return self.hazard_without_covariates(proj.flatten(-2))
 
 
 def two_means_threshold(values: np.ndarray, max_points: int = 200_000, seed: int = 0) -> float:
@@ -1665,8 +1686,9 @@ class ScSurvival:
         smooth_neighbors: int = 30,
         threshold: float | None = None,
         recompute: bool = True,
+        hazard_form: Literal["ours", "authors"] = "ours",
     ) -> pd.Series:
-        """Call risk-associated cells and write ``obs["predicted_risk_group"]`` / ``["predicted_risk_cell"]``.
+        r"""Call risk-associated cells and write ``obs["predicted_risk_group"]`` / ``["predicted_risk_cell"]``.
 
         Both rules use a 1-D 2-means split (the midpoint of the two cluster centres, computed
         on the cells of ``adata``) and the sign of the attention-adjusted hazard score
@@ -1684,6 +1706,11 @@ class ScSurvival:
           *attention* is at or above the 2-means threshold of the attention; higher / lower by
           the sign of the (unsmoothed) hazard score.
 
+        ``hazard_form`` picks the per-cell hazard score (:meth:`AMICR.cell_scores`):
+        ``"ours"`` (``obs["hazard_score"]``, attention x log hazard ratio) or ``"authors"``
+        (:math:`f([\sigma(s_{ih}) P_h z_i]_h)`, recomputed from the stored embedding and
+        written to ``obs["hazard_score_authors"]``).
+
         Other cells are ``"neutral"``; ``predicted_risk_cell`` = higher.  ``threshold``
         overrides the 2-means threshold.  With ``recompute`` (default) the per-cell scores are
         recomputed with this model first (so scores left by another model are never used).
@@ -1691,6 +1718,8 @@ class ScSurvival:
         """
         if rule not in ("hazard", "authors"):
             raise ValueError(f"rule must be 'hazard' or 'authors', got {rule!r}")
+        if hazard_form not in ("ours", "authors"):
+            raise ValueError(f"hazard_form must be 'ours' or 'authors', got {hazard_form!r}")
         if int(smooth_neighbors) < 1:
             raise ValueError(f"smooth_neighbors must be >= 1, got {smooth_neighbors}")
         adata = self.adata if adata is None else adata
@@ -1699,6 +1728,9 @@ class ScSurvival:
             self.predict_risk(adata, write=True)
         att = adata.obs["attention"].to_numpy(float)
         hz = adata.obs["hazard_score"].to_numpy(float)
+        if hazard_form == "authors":
+            hz = self._authors_hazard_scores(np.asarray(adata.obsm[key]))
+            adata.obs["hazard_score_authors"] = hz
         where = "ScSurvival.identify_risk_cells"
         require_finite(att, 'attention (obs["attention"])', where)
         require_finite(hz, 'hazard scores (obs["hazard_score"])', where)
@@ -1717,6 +1749,20 @@ class ScSurvival:
         adata.obs["predicted_risk_group"] = pd.Categorical(group, categories=["higher", "lower", "neutral"])
         adata.obs["predicted_risk_cell"] = group == "higher"
         return adata.obs["predicted_risk_group"]
+
+    def _authors_hazard_scores(self, latent: np.ndarray, chunk_size: int = 65536) -> np.ndarray:
+        """The authors' per-head hazard score :math:`f([\\sigma(s_{ih}) P_h z_i]_h)` of stored
+        cell embeddings ``[N, D]`` (see :meth:`AMICR.cell_scores`), float64 ``[N]``."""
+        dev = self.device or torch.device("cpu")
+        self.amicr.eval()
+        out = np.empty(latent.shape[0], dtype=np.float64)
+        with torch.no_grad():
+            for start in range(0, latent.shape[0], chunk_size):
+                z = torch.as_tensor(latent[start:start + chunk_size], dtype=torch.float32,
+                                    device=dev)
+                out[start:start + z.shape[0]] = self.amicr.cell_scores(
+                    z, form="authors")["hazard_score"].double().cpu().numpy()
+        return out
 
     def __repr__(self) -> str:
         c = self.config
