@@ -55,7 +55,7 @@ class SerialExecutor(cf.Executor):
         future.set_running_or_notify_cancel()
         try:
             future.set_result(fn(*args, **kwargs))
-        except Exception as err:  # stored, re-raised by future.result()
+        except Exception as err:  # noqa: BLE001 - stored, re-raised by future.result()
             future.set_exception(err)
         return future
 

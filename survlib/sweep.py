@@ -351,7 +351,11 @@ def _client_for(executor: Any, scheduler: str | None, workers: int | None, n_tas
     elif scheduler:
         from distributed import Client
 
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout="20s")
+        except OSError as err:
+            raise SweepError(f"cannot reach the Dask scheduler at --scheduler {scheduler!r}: "
+                             f"{err}") from err
         try:
             yield client
         finally:
@@ -410,6 +414,8 @@ def run_sweep(
         KeyboardInterrupt: re-raised after the pending points are cancelled; finished points
             are kept and a re-run resumes.
     """
+    if workers is not None and int(workers) < 1:
+        raise SweepError(f"workers must be >= 1, got {workers}")
     points_in = load_grid(grid)
     if name is None:
         name = Path(grid).stem if isinstance(grid, str | os.PathLike) else "sweep"
@@ -454,7 +460,7 @@ def _run_points(pool: Any, source: Path, profile: str, todo: list[SweepPoint],
     def finish(number: int, p: SweepPoint, future: Any) -> None:
         try:
             record = future.result()
-        except Exception as err:  # retried once already (or the worker died twice)
+        except Exception as err:  # noqa: BLE001 - retried once already (or the worker died twice)
             record = {"notebook": source.stem, "profile": profile, "overrides": p.overrides,
                       "parameters": p.parameters, "status": "failed",
                       "error": _error_text(err), "seconds": None}
@@ -504,10 +510,13 @@ def collect(points: Sequence[SweepPoint], stem: str, profile: str,
         else:
             try:
                 rec = json.loads((p.folder / POINT_FILE).read_text())
+            except (OSError, ValueError):
+                rec = {}
+            if rec.get("status") == "failed":
                 row.update(status="failed", seconds=float(rec.get("seconds") or math.nan),
                            error=str(rec.get("error", "")))
-            except (OSError, ValueError):
-                row.update(status="missing", seconds=math.nan, error="no output")
+            else:  # never ran, or its outputs were removed or do not match its parameters
+                row.update(status="missing", seconds=math.nan, error="no matching output")
         row["resumed"] = p.key in (resumed or set())
         for key, value in values.items():
             row[f"glued_{key}" if key in reserved else key] = value
@@ -565,7 +574,7 @@ def _plot_png(table: Any, headline: str, param: str, others: list[str]) -> bytes
         ax.plot(group[param], group[headline], marker="o", label=text)
     ax.set_xlabel(param)
     ax.set_ylabel(headline)
-    ax.set_title(f"{headline} against {param} ({len(ok)} runs)")
+    ax.set_title(f"{headline} against {param} ({len(ok)} successful runs)")
     if others and len(ok):
         ax.legend(fontsize=7)
     fig.tight_layout()
@@ -626,13 +635,13 @@ def write_outputs(table: Any, folder: Path, stem: str, profile: str,
     lines = [
         f"# Sweep {folder.name}: {stem}",
         "",
-        f"- notebook `{stem}`, profile **{profile}**, {len(points)} point(s): {n_ok} ok, "
-        f"{len(points) - n_ok} failed or missing, {n_resumed} done by an earlier invocation",
+        (f"- notebook `{stem}`, profile **{profile}**, {len(points)} point(s): {n_ok} ok, "
+         f"{len(points) - n_ok} failed or missing, {n_resumed} done by an earlier invocation"),
         f"- this invocation: {seconds:.1f} s of wall time",
-        f"- one row per point with every glued headline: `sweep.csv`"
+        "- one row per point with every glued headline: `sweep.csv`"
         + (", `sweep.parquet`" if "parquet" in files else ""),
-        "- each point's executed notebook and run record: `<point>/`; re-run the same "
-        "`survlib sweep` command to resume",
+        ("- each point's executed notebook and run record: `<point>/`; re-run the same "
+         "`survlib sweep` command to resume"),
         "",
     ]
     if "plot" in files:

@@ -1319,7 +1319,7 @@ def _encode_slide_task(
                                      patient_id=options["patient_id"], progress=False)
         write_features(out, feats)
         row["n_patches"] = len(feats)
-    except Exception as exc:  # recorded; the other slides go on
+    except Exception as exc:  # noqa: BLE001 - recorded; the other slides go on
         row.update(status="failed", error=f"{type(exc).__name__}: {exc}")
     row["seconds"] = time.perf_counter() - start
     return row
