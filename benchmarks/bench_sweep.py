@@ -8,10 +8,13 @@ sweep folders:
 - ``cluster``: on a ``LocalCluster`` of worker processes, one thread each (what
   ``survlib sweep`` starts without ``--scheduler``). The cluster's start-up is timed apart.
 
-Reported: wall times, the speed-up (serial / cluster sweep, and including the start-up), and
-whether both sweeps glued the same numbers (the largest absolute difference of a numeric
-headline: runs use one CPU thread on the cluster, the default number serially, so sums may
-differ in the last digits). On c free cores the speed-up is at most min(N, c)::
+Both use ``--threads`` CPU threads per run (default 1: Dask sets ``OMP_NUM_THREADS=1`` in its
+workers, and the serial kernels get the same through the environment), so the speed-up
+measures parallel runs, not thread oversubscription (``--threads 0`` leaves the serial runs at
+the libraries' default, as a plain ``survlib run`` does). Reported: wall times, the speed-up
+(serial / cluster sweep, and including the start-up), and whether both sweeps glued the same
+numbers (the largest absolute difference of a numeric headline). On c free cores the speed-up
+is at most min(N, c)::
 
     nice -n 10 .venv/bin/python benchmarks/bench_sweep.py --n 4        # -> benchmarks/results/
     .venv/bin/python benchmarks/bench_sweep.py --notebook 04 --n 8 --workers 4 --out /tmp/s.json
@@ -57,9 +60,16 @@ def _max_headline_difference(a: Any, b: Any, skip: set[str]) -> float:
     return worst
 
 
-def bench(notebook: str, n: int, workers: int | None, profile: str) -> dict[str, Any]:
+def bench(notebook: str, n: int, workers: int | None, profile: str, threads: int
+          ) -> dict[str, Any]:
     """Run the N-point sweep serially and on a local cluster; return the timings."""
+    from survlib.bench import THREAD_ENV_VARS
+
     grid = {"seed": list(range(n))}
+    if threads > 0:  # the serial kernels inherit this process's environment
+        for var in THREAD_ENV_VARS:
+            os.environ[var] = str(threads)
+    serial_threads = os.environ.get("OMP_NUM_THREADS")
     with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmp:
         t0 = time.perf_counter()
         serial = run_sweep(notebook, grid, profile=profile, name="serial", root=tmp,
@@ -82,6 +92,8 @@ def bench(notebook: str, n: int, workers: int | None, profile: str) -> dict[str,
     return {
         "notebook": notebook,
         "profile": profile,
+        "serial_omp_num_threads": serial_threads,
+        "cluster_omp_num_threads": "1 (Dask's worker default)",
         "n_runs": n,
         "workers": n_workers,
         "serial_seconds": serial_s,
@@ -104,20 +116,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None,
                         help="LocalCluster worker processes (default: the CPU cores)")
     parser.add_argument("--profile", default="smoke", choices=["smoke", "book", "paper"])
+    parser.add_argument("--threads", type=int, default=1,
+                        help="CPU threads per serial run (0: the libraries' default)")
     parser.add_argument("--out", type=Path, default=None, help="JSON path")
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error(f"--n must be >= 1, got {args.n}")
+    if args.threads < 0:
+        parser.error(f"--threads must be >= 0, got {args.threads}")
     info = machine_info(("survlib", "torch", "numpy", "distributed", "dask", "papermill"))
     info["available_cpus"] = available_cpus()
     started = _dt.datetime.now(_dt.UTC)
-    result = bench(args.notebook, args.n, args.workers, args.profile)
+    result = bench(args.notebook, args.n, args.workers, args.profile, args.threads)
     out = args.out or RESULTS_DIR / f"bench_sweep_{started:%Y%m%dT%H%M%SZ}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     payload = {"benchmark": "sweep", "started": started.isoformat(), "machine": info,
-               "load_average_after": list(os.getloadavg()),
-               "serial_omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-               "cluster_omp_num_threads": "1 (Dask's worker default)", **result}
+               "load_average_after": list(os.getloadavg()), **result}
     atomic_write_json(out, payload, allow_nan=True)
     print(f"serial {result['serial_seconds']:.1f} s; cluster {result['cluster_sweep_seconds']:.1f} s "
           f"(+ {result['cluster_startup_seconds']:.1f} s start-up) on {result['workers']} workers; "
