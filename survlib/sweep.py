@@ -416,6 +416,11 @@ def run_sweep(
     """
     if workers is not None and int(workers) < 1:
         raise SweepError(f"workers must be >= 1, got {workers}")
+    if resources and executor is None and not scheduler:
+        raise SweepError(f"--resources {resources} needs a cluster whose workers advertise them "
+                         "(--scheduler, e.g. dask-jobqueue workers started with --resources); "
+                         "the LocalCluster's workers advertise none, so the points would wait "
+                         "forever")
     points_in = load_grid(grid)
     if name is None:
         name = Path(grid).stem if isinstance(grid, str | os.PathLike) else "sweep"

@@ -124,6 +124,12 @@ def test_cli_bad_grid_exits_2_naming_the_problem(probe: Path, tmp_path: Path,
     assert cli_main(["sweep", str(probe), "--grid", str(grid), "--plot", "product:scale",
                      "--serial", "--out-dir", str(tmp_path)]) == 2
     assert "not a swept parameter" in capsys.readouterr().err
+    assert cli_main(["sweep", str(probe), "--grid", str(grid), "--resources", "GPU=1",
+                     "--out-dir", str(tmp_path)]) == 2
+    assert "advertise" in capsys.readouterr().err
+    assert cli_main(["sweep", str(probe), "--grid", str(grid), "--resources", "GPU",
+                     "--scheduler", "tcp://127.0.0.1:1", "--out-dir", str(tmp_path)]) == 2
+    assert "NAME=AMOUNT" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------------------------
