@@ -393,6 +393,22 @@ def fit(
 # --------------------------------------------------------------------------------------------
 
 
+def _cv_task(
+    run_fold: Callable[[Split, int], Mapping[str, float]], split: Split, seed: int
+) -> Mapping[str, float]:
+    """One fold x seed of :func:`cross_validate`, wherever it runs: seed, then ``run_fold``.
+
+    The task seeds the process's global generators itself, so its result does not depend on
+    what ran before it in that process; it holds :data:`survlib.parallel.PROCESS_LOCK` so that
+    threads of one process cannot interleave their use of those generators.
+    """
+    from survlib.parallel import PROCESS_LOCK
+
+    with PROCESS_LOCK:
+        seed_everything(int(seed))
+        return run_fold(split, int(seed))
+
+
 def cross_validate(
     run_fold: Callable[[Split, int], Mapping[str, float]],
     event: Sequence[int] | np.ndarray,
@@ -401,6 +417,7 @@ def cross_validate(
     val_fraction: float = 0.2,
     model: str = "model",
     progress: bool = True,
+    executor: Any = None,
 ) -> pd.DataFrame:
     """Run ``run_fold(split, seed) -> {metric: value}`` over every seed and fold.
 
@@ -408,28 +425,56 @@ def cross_validate(
     call :func:`seed_everything` is called with that seed, so a fold's result does not depend on
     which folds ran before it.
 
+    Args:
+        executor: where the fold x seed tasks run: ``None`` (serially, here), any
+            :class:`concurrent.futures.Executor` or a :class:`distributed.Client`. Each task
+            seeds itself, so the rows are identical whatever the executor (same seeds, same
+            CPU). For worker *processes* ``run_fold`` must be picklable (a module-level
+            function or a ``functools.partial`` of one; Dask also ships closures) and its side
+            effects on the caller's objects (e.g. ``discrete_cv_fold``'s ``store``) do not come
+            back. Threads of one process take turns (global RNGs), so parallelism comes from
+            processes: a Dask ``LocalCluster(processes=True, threads_per_worker=1)`` or a
+            ``ProcessPoolExecutor``.
+
     Returns:
-        Tidy rows ``model, fold, seed, metric, value`` (see :func:`tidy_results`).
+        Tidy rows ``model, fold, seed, metric, value`` (see :func:`tidy_results`), in seed then
+        fold order whatever the executor.
     """
+    from survlib import parallel
+
     seeds = list(seeds)
     if not seeds:
         raise ValueError("cross_validate: seeds is empty")
+    tasks = [(split, int(seed)) for seed in seeds
+             for split in cv_splits(event, n_folds=n_folds, val_fraction=val_fraction, seed=seed)]
     rows: list[dict[str, Any]] = []
-    bar = tqdm(total=len(seeds) * int(n_folds), desc=f"cv {model}", disable=not progress,
-               leave=False)
-    for seed in seeds:
-        for split in cv_splits(event, n_folds=n_folds, val_fraction=val_fraction, seed=seed):
-            seed_everything(int(seed))
-            metrics = run_fold(split, int(seed))
-            if not isinstance(metrics, Mapping) or not metrics:
-                raise ValueError(
-                    f"cross_validate: run_fold must return a non-empty dict metric -> value, got "
-                    f"{metrics!r} (fold {split.fold}, seed {seed})"
-                )
-            for metric, value in metrics.items():
-                rows.append({"model": model, "fold": split.fold, "seed": int(seed),
-                             "metric": str(metric), "value": float(value)})
-            bar.update(1)
+    bar = tqdm(total=len(tasks), desc=f"cv {model}", disable=not progress, leave=False)
+
+    def add(split: Split, seed: int, metrics: Any) -> None:
+        if not isinstance(metrics, Mapping) or not metrics:
+            raise ValueError(
+                f"cross_validate: run_fold must return a non-empty dict metric -> value, got "
+                f"{metrics!r} (fold {split.fold}, seed {seed})"
+            )
+        for metric, value in metrics.items():
+            rows.append({"model": model, "fold": split.fold, "seed": int(seed),
+                         "metric": str(metric), "value": float(value)})
+        bar.update(1)
+
+    if executor is None:
+        for split, seed in tasks:
+            add(split, seed, _cv_task(run_fold, split, seed))
+    else:
+        pool = parallel.check_executor(executor)
+        parallel.check_picklable(run_fold, pool, "run_fold")
+        futures = [parallel.submit(pool, _cv_task, run_fold, split, seed)
+                   for split, seed in tasks]
+        try:
+            for (split, seed), future in zip(tasks, futures):
+                add(split, seed, future.result())
+        except BaseException:
+            parallel.cancel(pool, futures)
+            raise
     bar.close()
     return tidy_results(rows)
 
