@@ -283,8 +283,9 @@ bin_table
 # %% [markdown]
 # The edges are quartiles of the *event* times, widened to cover every follow-up time. A
 # consequence that matters when comparing with the papers: the bin edges are not 12, 36 and
-# 60 months. SurvPGC's released code reports its "1-, 3- and 5-year AUC" at bin edges; here a
-# discrete model's survival curve is interpolated to the requested months
+# 60 months. SurvPGC's released code asks for its "1-, 3- and 5-year AUC" at 12, 36 and 60
+# months but scores each patient there with the survival at bin edges (chapter 5 emulates it);
+# here a discrete model's survival curve is interpolated to the requested months
 # (`TimeBins.predict_survival`), so a 60-month AUC is computed at 60 months.
 #
 # We train a one-hidden-layer MLP with this loss on the Desmedt cohort's 76 probes plus its

@@ -184,7 +184,11 @@ glue("mem_growth_pct", float(100 * (peak[-1] - peak[0]) / peak[0]), fmt=".1f")
 # The `"authors"` preset reproduces the published configuration: 200 VAE pretraining epochs,
 # then up to 500 fine-tuning epochs that are each one gradient step on the *whole* cohort (every
 # cell of every patient through the encoder, decoder and attention), patience 100 on the
-# training loss. The fast default pretrains for a fixed 2000 minibatches, then trains on 32
+# training loss, and the hazard network's output clamped to [−10, 10] as in the authors' code.
+# That clamp matters: with full-cohort steps and no held-out patients, the Cox likelihood keeps
+# pushing the training patients' log hazards apart without bound, until the float32
+# exponentials of the Cox risk sets underflow. The fast
+# default pretrains for a fixed 2000 minibatches, then trains on 32
 # patients × 128 sampled cells per step with early stopping on held-out patients. Both run on
 # the same simulated cohort, in memory (the full-cohort step needs all cells every step).
 

@@ -10,6 +10,8 @@ Modules (one obvious place for each thing):
 - :mod:`survlib.plots`     KM curves, heat maps, result tables
 - :mod:`survlib.book`      glue helpers used by the notebooks
 - :mod:`survlib.runner`    papermill runner behind ``survlib run``
+- :mod:`survlib.sweep`     parameter sweeps on Dask behind ``survlib sweep``
+- :mod:`survlib.parallel`  serial / ``concurrent.futures`` / Dask executors for independent tasks
 
 Conventions: ``event = 1`` means death observed; times are in months; higher risk = worse outcome.
 """

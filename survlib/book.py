@@ -72,3 +72,41 @@ def glue(name: str, value: Any, fmt: str | None = None, display: bool = False) -
 def headlines() -> dict[str, Any]:
     """The scalars glued so far in this kernel (a copy)."""
     return dict(_headlines)
+
+
+def schedule_table(
+    stem: str,
+    rows: dict[str, str | tuple[str, ...]],
+    paper: dict[str, str],
+    this_run: dict[str, Any] | None = None,
+) -> Any:
+    """A "training schedule" table of a chapter: the paper's protocol beside the parameter
+    values of the ``book`` and ``paper`` profiles (the notebook's defaults overridden by
+    ``notebooks/params/<profile>.yaml``) and, optionally, of the run being executed.
+
+    Args:
+        stem: the notebook's file stem (``"05_survpgc"``).
+        rows: row label -> the parameter name(s) that set it (several are joined by " / ").
+        paper: row label -> the paper's protocol, as text (say "not stated" where it is not).
+        this_run: parameter name -> value of the executing run (a column "this run").
+
+    Returns:
+        A :class:`pandas.DataFrame` indexed by the row labels.
+    """
+    import pandas as pd
+
+    from survlib.runner import read_notebook, resolve_notebook, resolve_parameters
+
+    nb = read_notebook(resolve_notebook(stem))
+    profiles = {p: resolve_parameters(nb, stem, p, None)[1] for p in ("book", "paper")}
+
+    def cell(values: dict[str, Any], names: str | tuple[str, ...]) -> str:
+        keys = (names,) if isinstance(names, str) else names
+        return " / ".join(f"{values[k]}" for k in keys)
+
+    table: dict[str, list[str]] = {"paper's protocol": [paper.get(r, "not stated") for r in rows]}
+    for p, values in profiles.items():
+        table[f"`{p}` profile"] = [cell(values, n) for n in rows.values()]
+    if this_run is not None:
+        table["this run"] = [cell(this_run, n) for n in rows.values()]
+    return pd.DataFrame(table, index=pd.Index(list(rows), name="schedule"))

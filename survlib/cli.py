@@ -1,4 +1,5 @@
-"""The ``survlib`` command line: ``survlib run``, ``survlib params``, ``survlib fetch``."""
+"""The ``survlib`` command line: ``survlib run``, ``survlib params``, ``survlib fetch``,
+``survlib sweep``."""
 
 from __future__ import annotations
 
@@ -38,6 +39,29 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("report", help="write book/executed/run_report.md from the run records")
 
+    sweep = sub.add_parser(
+        "sweep",
+        help="run a notebook once per point of a parameter grid, on a Dask cluster",
+        description="Run a notebook at every point of a grid (a mapping of lists: their "
+        "product; or a list of mappings), one Dask task per point, into sweeps/NAME/; "
+        "re-running resumes.",
+    )
+    sweep.add_argument("notebook", help="stem (01_survival_primer), number (01) or path")
+    sweep.add_argument("--grid", required=True, help="YAML file of the points")
+    sweep.add_argument("--profile", default="book", choices=["smoke", "book", "paper"])
+    sweep.add_argument("--scheduler", help="address of a running Dask scheduler "
+                       "(default: start a LocalCluster)")
+    sweep.add_argument("--workers", type=int, help="LocalCluster worker processes "
+                       "(default: the CPU cores)")
+    sweep.add_argument("--name", help="sweep folder under sweeps/ (default: the grid's stem)")
+    sweep.add_argument("--plot", metavar="HEADLINE:PARAM",
+                       help="plot a glued value against a swept parameter")
+    sweep.add_argument("--out-dir", help="root of the sweep folders (default: <repo>/sweeps)")
+    sweep.add_argument("--resources", nargs="+", metavar="NAME=AMOUNT",
+                       help="Dask resources each point needs, e.g. GPU=1")
+    sweep.add_argument("--serial", action="store_true", help="no Dask: run points here, in turn")
+    sweep.add_argument("-q", "--quiet", action="store_true", help="no per-point log lines")
+
     fetch = sub.add_parser("fetch", help="download a data_manifest.yaml entry into the cache")
     fetch.add_argument("name", nargs="?", help="entry name; omit to list the entries")
     fetch.add_argument("--manifest", help="another manifest file")
@@ -63,6 +87,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {err}", file=sys.stderr)
             return 2
         return 0
+    if args.command == "sweep":
+        from survlib.sweep import main_sweep
+
+        return main_sweep(
+            args.notebook, args.grid, args.profile, args.scheduler, args.workers, args.name,
+            args.plot, args.out_dir, args.resources, args.serial, args.quiet,
+        )
     if args.command == "report":
         from survlib.runner import write_run_report
 

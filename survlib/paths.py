@@ -35,8 +35,18 @@ def notebooks_dir() -> Path:
     return repo_root() / "notebooks"
 
 
+#: Environment variable naming another folder for the executed notebooks (``make test`` points
+#: it at ``_build/smoke/book/executed`` so the smoke run renders a book of its own without
+#: touching the book-profile outputs in ``book/executed``).
+EXECUTED_DIR_ENV = "SURVLIB_EXECUTED_DIR"
+
+
 def executed_dir() -> Path:
-    """The folder where papermill writes executed notebooks for the book (git-ignored)."""
+    """The folder where papermill writes executed notebooks for the book (git-ignored):
+    ``$SURVLIB_EXECUTED_DIR`` when set, else ``book/executed`` in the repository."""
+    env = os.environ.get(EXECUTED_DIR_ENV)
+    if env:
+        return Path(env).resolve()
     return repo_root() / "book" / "executed"
 
 

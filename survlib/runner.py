@@ -312,7 +312,9 @@ def run_notebook(
             )
         except Exception:
             if tmp_out.exists():
-                shutil.copyfile(tmp_out, out.with_suffix(".failed.ipynb"))
+                failed_tmp = out.parent / f".{out.stem}.failed.ipynb.tmp"
+                shutil.copyfile(tmp_out, failed_tmp)
+                os.replace(failed_tmp, out.with_suffix(".failed.ipynb"))
             raise
         finally:
             if old_env is None:
@@ -344,9 +346,15 @@ def run_notebook(
         headlines_tmp = Path(tmp) / "headlines.final.json"
         headlines_tmp.write_text(json.dumps({"run": record, "values": headlines}, indent=2))
         nb_tmp = out.parent / f".{out.name}.tmp"
-        nbformat.write(executed, nb_tmp)
-        os.replace(nb_tmp, out)
-        shutil.copyfile(headlines_tmp, headlines_path)
+        hl_tmp = out.parent / f".{headlines_path.name}.tmp"
+        try:  # both files atomically (the record last: a reader trusts it only when complete)
+            nbformat.write(executed, nb_tmp)
+            shutil.copyfile(headlines_tmp, hl_tmp)
+            os.replace(nb_tmp, out)
+            os.replace(hl_tmp, headlines_path)
+        finally:
+            for leftover in (nb_tmp, hl_tmp):
+                leftover.unlink(missing_ok=True)
     failed = out.with_suffix(".failed.ipynb")
     if failed.exists():
         failed.unlink()

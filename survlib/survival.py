@@ -57,6 +57,8 @@ __all__ = [
     "make_time_bins",
     "median_split",
     "nll_discrete",
+    "paired_bootstrap_cindex",
+    "released_td_auc",
     "survival_at_times",
     "td_auc",
     "uno_concordance",
@@ -124,8 +126,11 @@ def cox_partial_likelihood(
     value does not depend on the batch size and its minimiser is the Cox estimate.
 
     Implementation: one sort by time, reverse cumulative sums for the risk sets and
-    ``index_add`` over the unique times for the tied groups (no loop over samples); the
-    exponentials are shifted by :math:`\max_i \eta_i` for numerical stability. Times are tied
+    ``index_add`` over the unique times for the tied groups (no loop over samples). The risk
+    sets are summed in log space (``logcumsumexp``) and Efron's correction is applied as
+    :math:`\log D_k + \log(1 - \tfrac{r}{m_k} E_k / D_k)`, so the loss and its gradient stay
+    finite however far apart the log hazards are (a spread beyond ~87 underflows float32
+    exponentials and made the old shifted-exponential form return NaN gradients). Times are tied
     when they are exactly equal.
 
     Args:
@@ -172,32 +177,33 @@ def cox_partial_likelihood(
 
     order = torch.argsort(t.detach(), stable=True)
     t_s, e_s, eta_s = t[order], e[order], eta[order]
-    shift = eta_s.detach().max()
-    w = torch.exp(eta_s - shift)
-    # risk-set sums: at sorted position i, sum_{j >= i} w_j
-    rev_cum = torch.flip(torch.cumsum(torch.flip(w, [0]), 0), [0])
+    # log risk-set sums: at sorted position i, log sum_{j >= i} exp(eta_j), a reverse
+    # log-cum-sum-exp (no exponential of a large or very negative eta is ever formed, so risk
+    # sets whose terms underflow in float32 still give finite values and gradients)
+    log_rev_cum = torch.flip(torch.logcumsumexp(torch.flip(eta_s, [0]), 0), [0])
     _, group, counts = torch.unique_consecutive(t_s, return_inverse=True, return_counts=True)
     first = torch.cumsum(counts, 0) - counts  # first sorted position of each unique time
-    risk_sum = rev_cum[first]  # D_k for every unique time
     ev_group = group[e_s]  # unique-time index of each event
-    d_ev = risk_sum[ev_group]
+    log_d_ev = log_rev_cum[first][ev_group]  # log D_k for every event
 
     if ties == "breslow":
-        log_den = torch.log(d_ev)
+        log_den = log_d_ev
     else:
         n_unique = counts.shape[0]
-        tied_sum = torch.zeros(n_unique, dtype=w.dtype, device=w.device).index_add(
-            0, ev_group, w[e_s]
-        )  # E_k
-        m = torch.zeros(n_unique, dtype=w.dtype, device=w.device).index_add(
-            0, ev_group, torch.ones_like(w[e_s])
+        # E_k / D_k = sum_{i in H_k} exp(eta_i - log D_k), each term in (0, 1]
+        ratio = torch.zeros(n_unique, dtype=eta_s.dtype, device=eta_s.device).index_add(
+            0, ev_group, torch.exp(eta_s[e_s] - log_d_ev)
+        )
+        m = torch.zeros(n_unique, dtype=eta_s.dtype, device=eta_s.device).index_add(
+            0, ev_group, torch.ones_like(log_d_ev)
         )  # m_k
         cum_events = torch.cumsum(e_s.long(), 0)  # events up to and including position i
         before = cum_events[first] - e_s[first].long()  # events before each unique time
-        rank = (cum_events[e_s] - 1 - before[ev_group]).to(w.dtype)  # r = 0 .. m_k - 1
-        log_den = torch.log(d_ev - rank / m[ev_group] * tied_sum[ev_group])
+        rank = (cum_events[e_s] - 1 - before[ev_group]).to(eta_s.dtype)  # r = 0 .. m_k - 1
+        # log(D_k - r/m_k E_k) = log D_k + log(1 - r/m_k * E_k/D_k); the argument is >= 1/m_k
+        log_den = log_d_ev + torch.log1p(-(rank / m[ev_group]) * ratio[ev_group])
 
-    log_lik = (eta_s[e_s] - shift - log_den).sum()
+    log_lik = (eta_s[e_s] - log_den).sum()
     return -log_lik / n_events
 
 
@@ -621,6 +627,50 @@ def concordance(risk: ArrayLike, time: ArrayLike, event: ArrayLike) -> float:
     return float(concordance_index_censored(e.astype(bool), t, r)[0])
 
 
+
+def paired_bootstrap_cindex(
+    risk_a: ArrayLike,
+    risk_b: ArrayLike,
+    time: ArrayLike,
+    event: ArrayLike,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict[str, float]:
+    r"""Paired bootstrap test of the difference of two models' C-index on the same patients.
+
+    The patients are resampled with replacement ``n_boot`` times (one seeded generator); on
+    each resample both risks are scored, :math:`\Delta^*_b = C_a^* - C_b^*`. Returns the
+    observed difference ``diff`` (on all patients), the percentile 95 % interval
+    ``ci_low``/``ci_high`` of :math:`\Delta^*`, and the two-sided bootstrap p-value
+    ``p = min(1, 2 min(P^*(\Delta^* \le 0), P^*(\Delta^* \ge 0)))``. Resamples without a
+    comparable pair are skipped (``n_valid`` says how many were kept).
+
+    SurvPGC compares SurvPGC with SurvPath this way fold by fold; its exact procedure (its
+    Supplementary Section 6) is not available to us, so this is the standard paired form.
+    """
+    t, e = validate_survival(_to_numpy(time), _to_numpy(event), name="paired_bootstrap_cindex")
+    ra, rb = _risk_array(risk_a, t.size, "risk_a"), _risk_array(risk_b, t.size, "risk_b")
+    if int(n_boot) < 1:
+        raise ValueError(f"n_boot must be >= 1, got {n_boot}")
+    rng = np.random.default_rng(seed)
+    diffs = []
+    for _ in range(int(n_boot)):
+        i = rng.integers(0, t.size, t.size)
+        if e[i].sum() == 0 or np.unique(t[i]).size < 2:
+            continue
+        try:
+            diffs.append(concordance(ra[i], t[i], e[i]) - concordance(rb[i], t[i], e[i]))
+        except (ValueError, ZeroDivisionError):  # no comparable pair in this resample
+            continue
+    d = np.asarray(diffs, dtype=np.float64)
+    out = {"diff": concordance(ra, t, e) - concordance(rb, t, e), "n_valid": float(d.size)}
+    if d.size == 0:
+        return {**out, "ci_low": float("nan"), "ci_high": float("nan"), "p": float("nan")}
+    p = min(1.0, 2.0 * min(np.mean(d <= 0), np.mean(d >= 0)))
+    return {**out, "ci_low": float(np.quantile(d, 0.025)), "ci_high": float(np.quantile(d, 0.975)),
+            "p": float(p)}
+
+
 def uno_concordance(
     risk: ArrayLike,
     time: ArrayLike,
@@ -706,6 +756,59 @@ def td_auc(
     scores, mean_auc = cumulative_dynamic_auc(_surv_struct(tt, te), _surv_struct(t, e), est, q[ok])
     aucs[ok] = scores
     return aucs, float(mean_auc)
+
+
+
+def released_td_auc(
+    logits: torch.Tensor | np.ndarray,
+    time: ArrayLike,
+    event: ArrayLike,
+    censor_time: ArrayLike,
+    censor_event: ArrayLike,
+    times: ArrayLike = DEFAULT_TIMES,
+    failed_value: float = float("nan"),
+) -> tuple[np.ndarray, float]:
+    r"""The time-dependent AUC exactly as SurvPGC's released code computes it (for comparison).
+
+    ``utils/core_utils.py::_calculate_metrics`` (Houjiaxin123/SurvPGC at dc46798) calls
+    ``cumulative_dynamic_auc(survival_train, survival_test, estimate=1 - S[:, 1:],
+    times=[12, 36, 60])`` where ``S`` is the discrete survival curve at the bin edges
+    (:func:`discrete_survival`, one column per bin). The horizons are 12, 36 and 60 months,
+    but patient :math:`i` is scored at horizon :math:`t_m` with :math:`1 - S_i(e_{m+1})`, its
+    survival at the right edge of bin :math:`m + 1` (with 4 quartile bins: the 2nd and 3rd
+    interior edges and the last edge), whatever months those edges are. ``survival_train``
+    (the censoring distribution) is the released ``_extract_survival_metadata``: the training,
+    validation and test outcomes concatenated — pass them as ``censor_time/censor_event``.
+
+    Args:
+        logits: ``[N, K]`` hazard logits; ``K - 1`` must equal ``len(times)`` (the released
+            code's shapes; with ``K = 4`` bins and three horizons).
+        time, event: test outcomes. censor_time, censor_event: the censoring reference.
+        times: the horizons (default 12, 36, 60 months).
+        failed_value: what is returned (every AUC and the mean) when scikit-survival refuses
+            the inputs (e.g. a horizon beyond the test follow-up). The released code catches
+            the error and records 0; the default here is NaN.
+
+    Returns:
+        ``(aucs, mean_auc)`` as :func:`td_auc`.
+    """
+    from sksurv.metrics import cumulative_dynamic_auc
+
+    surv = discrete_survival(logits)
+    q = np.asarray(times, dtype=np.float64).reshape(-1)
+    if surv.shape[1] - 1 != q.size:
+        raise ValueError(f"released_td_auc: the released code scores times with columns 1.. "
+                         f"of the survival curve, so it needs n_bins - 1 == len(times); got "
+                         f"n_bins={surv.shape[1]}, times={q.tolist()}")
+    t, e, tt, te = _validated(time, event, censor_time, censor_event)
+    if surv.shape[0] != t.size:
+        raise ValueError(f"released_td_auc: logits have {surv.shape[0]} rows, time has {t.size}")
+    try:
+        scores, mean_auc = cumulative_dynamic_auc(_surv_struct(tt, te), _surv_struct(t, e),
+                                                  1.0 - surv[:, 1:], q)
+    except ValueError:
+        return np.full(q.size, float(failed_value)), float(failed_value)
+    return np.asarray(scores, dtype=np.float64), float(mean_auc)
 
 
 def iauc(

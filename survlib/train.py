@@ -45,8 +45,11 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from survlib._core.finite import FiniteGuard, NonFiniteError
+
 __all__ = [
     "FitResult",
+    "NonFiniteError",
     "Split",
     "cross_validate",
     "cv_splits",
@@ -298,8 +301,12 @@ def fit(
         desc: label of the progress bar.
 
     Raises:
-        RuntimeError: a training or validation loss is NaN or infinite (names the epoch), or an
-            epoch has no batches.
+        NonFiniteError: (a ``RuntimeError``) a training loss, a gradient, a parameter after the
+            step or a validation loss is NaN or infinite; the message names the model, the stage
+            (``desc``), the epoch and batch, and the parameter. The weights are left as they
+            were before the offending step's update whenever the loss or a gradient is the
+            culprit.
+        RuntimeError: an epoch has no batches.
     """
     if int(max_epochs) < 1:
         raise ValueError(f"max_epochs must be >= 1, got {max_epochs}")
@@ -307,6 +314,10 @@ def fit(
         raise ValueError(f"patience must be >= 1 or None, got {patience}")
     start = _time.perf_counter()
     params = [p for g in optimizer.param_groups for p in g["params"]]
+    names = {id(p): n for n, p in model.named_parameters()}
+    guard = FiniteGuard(
+        model, desc, [(names.get(id(p), f"param[{i}]"), p) for i, p in enumerate(params)]
+    )
     rows: list[dict[str, float]] = []
     best_loss = math.inf
     best_epoch = 0
@@ -322,17 +333,16 @@ def fit(
             def closure(batch: Any = batch, batch_no: int = batch_no) -> torch.Tensor:
                 optimizer.zero_grad(set_to_none=True)
                 loss = loss_fn(model, batch)
-                if not torch.isfinite(loss.detach()).all():
-                    raise RuntimeError(
-                        f"fit ({desc}): training loss is {loss.detach().item()} at epoch {epoch}, "
-                        f"batch {batch_no}; check the inputs, the learning rate or the loss"
-                    )
+                where = f"epoch {epoch} batch {batch_no}"
+                guard.loss(loss, where)
                 loss.backward()
+                guard.gradients(where)
                 if grad_clip is not None:
                     torch.nn.utils.clip_grad_norm_(params, float(grad_clip))
                 return loss
 
             loss = optimizer.step(closure)
+            guard.parameters(f"epoch {epoch} batch {batch_no}")
             total += float(loss.detach().item())
             n_batches += 1
         if n_batches == 0:
@@ -345,7 +355,9 @@ def fit(
             with torch.no_grad():
                 v = float(val_loss(model))
             if not math.isfinite(v):
-                raise RuntimeError(f"fit ({desc}): validation loss is {v} at epoch {epoch}")
+                raise NonFiniteError(
+                    f"{guard.model}, stage {desc!r}, epoch {epoch}: the validation loss is {v}"
+                )
         rows.append({"epoch": epoch, "train_loss": train_loss, "val_loss": v})
 
         monitored = v if val_loss is not None else train_loss
@@ -381,6 +393,22 @@ def fit(
 # --------------------------------------------------------------------------------------------
 
 
+def _cv_task(
+    run_fold: Callable[[Split, int], Mapping[str, float]], split: Split, seed: int
+) -> Mapping[str, float]:
+    """One fold x seed of :func:`cross_validate`, wherever it runs: seed, then ``run_fold``.
+
+    The task seeds the process's global generators itself, so its result does not depend on
+    what ran before it in that process; it holds :data:`survlib.parallel.PROCESS_LOCK` so that
+    threads of one process cannot interleave their use of those generators.
+    """
+    from survlib.parallel import PROCESS_LOCK
+
+    with PROCESS_LOCK:
+        seed_everything(int(seed))
+        return run_fold(split, int(seed))
+
+
 def cross_validate(
     run_fold: Callable[[Split, int], Mapping[str, float]],
     event: Sequence[int] | np.ndarray,
@@ -389,6 +417,7 @@ def cross_validate(
     val_fraction: float = 0.2,
     model: str = "model",
     progress: bool = True,
+    executor: Any = None,
 ) -> pd.DataFrame:
     """Run ``run_fold(split, seed) -> {metric: value}`` over every seed and fold.
 
@@ -396,28 +425,56 @@ def cross_validate(
     call :func:`seed_everything` is called with that seed, so a fold's result does not depend on
     which folds ran before it.
 
+    Args:
+        executor: where the fold x seed tasks run: ``None`` (serially, here), any
+            :class:`concurrent.futures.Executor` or a :class:`distributed.Client`. Each task
+            seeds itself, so the rows are identical whatever the executor (same seeds, same
+            CPU). For worker *processes* ``run_fold`` must be picklable (a module-level
+            function or a ``functools.partial`` of one; Dask also ships closures) and its side
+            effects on the caller's objects (e.g. ``discrete_cv_fold``'s ``store``) do not come
+            back. Threads of one process take turns (global RNGs), so parallelism comes from
+            processes: a Dask ``LocalCluster(processes=True, threads_per_worker=1)`` or a
+            ``ProcessPoolExecutor``.
+
     Returns:
-        Tidy rows ``model, fold, seed, metric, value`` (see :func:`tidy_results`).
+        Tidy rows ``model, fold, seed, metric, value`` (see :func:`tidy_results`), in seed then
+        fold order whatever the executor.
     """
+    from survlib import parallel
+
     seeds = list(seeds)
     if not seeds:
         raise ValueError("cross_validate: seeds is empty")
+    tasks = [(split, int(seed)) for seed in seeds
+             for split in cv_splits(event, n_folds=n_folds, val_fraction=val_fraction, seed=seed)]
     rows: list[dict[str, Any]] = []
-    bar = tqdm(total=len(seeds) * int(n_folds), desc=f"cv {model}", disable=not progress,
-               leave=False)
-    for seed in seeds:
-        for split in cv_splits(event, n_folds=n_folds, val_fraction=val_fraction, seed=seed):
-            seed_everything(int(seed))
-            metrics = run_fold(split, int(seed))
-            if not isinstance(metrics, Mapping) or not metrics:
-                raise ValueError(
-                    f"cross_validate: run_fold must return a non-empty dict metric -> value, got "
-                    f"{metrics!r} (fold {split.fold}, seed {seed})"
-                )
-            for metric, value in metrics.items():
-                rows.append({"model": model, "fold": split.fold, "seed": int(seed),
-                             "metric": str(metric), "value": float(value)})
-            bar.update(1)
+    bar = tqdm(total=len(tasks), desc=f"cv {model}", disable=not progress, leave=False)
+
+    def add(split: Split, seed: int, metrics: Any) -> None:
+        if not isinstance(metrics, Mapping) or not metrics:
+            raise ValueError(
+                f"cross_validate: run_fold must return a non-empty dict metric -> value, got "
+                f"{metrics!r} (fold {split.fold}, seed {seed})"
+            )
+        for metric, value in metrics.items():
+            rows.append({"model": model, "fold": split.fold, "seed": int(seed),
+                         "metric": str(metric), "value": float(value)})
+        bar.update(1)
+
+    if executor is None:
+        for split, seed in tasks:
+            add(split, seed, _cv_task(run_fold, split, seed))
+    else:
+        pool = parallel.check_executor(executor)
+        parallel.check_picklable(run_fold, pool, "run_fold")
+        futures = [parallel.submit(pool, _cv_task, run_fold, split, seed)
+                   for split, seed in tasks]
+        try:
+            for (split, seed), future in zip(tasks, futures):
+                add(split, seed, future.result())
+        except BaseException:
+            parallel.cancel(pool, futures)
+            raise
     bar.close()
     return tidy_results(rows)
 
@@ -477,8 +534,9 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
 # available here as explicit options so the chapter can measure them:
 #   * its "validation" loader is the test fold: the epoch it reports (best of epochs 10-20 by
 #     C-index) is chosen on the test patients  -> ``select_on="test"``;
-#   * its "1-, 3- and 5-year AUC" is evaluated at the quartile bin edges, not at 12/36/60
-#     months                                    -> ``auc_at="bin_edges"``.
+#   * its "1-, 3- and 5-year AUC" is taken at 12/36/60 months but scores each patient with
+#     1 - S at the *bin-edge* columns of its survival curve (S after bins 2, 3, 4), whatever
+#     months those edges are                    -> ``auc_at="released"``.
 
 
 @dataclass
@@ -572,16 +630,20 @@ def _discrete_metrics(
                 out["IBS"] = sv.integrated_brier(surv, t_te, e_te, t_tr, e_tr, q)
             except ValueError:
                 out["IBS"] = float("nan")
-        elif auc_at == "bin_edges":
-            # the released code's "1/3/5-year" AUC: at the interior quartile edges
-            edges = data.bins.edges[1:-1]
-            surv = sv.discrete_survival(logits)[:, : edges.size]
-            aucs, mean_auc = sv.td_auc(surv, t_te, e_te, t_tr, e_tr, edges)
-            for k, a in enumerate(aucs, start=1):
-                out[f"AUC edge {k}"] = float(a)
-            out["iAUC (bin edges)"] = float(mean_auc)
+        elif auc_at == "released":
+            # the released code's "1/3/5-year" AUC (survival.released_td_auc): horizons 12/36/60,
+            # scores 1 - S at the bin-edge columns 1.., censoring reference = its train + val +
+            # test loaders with val == test (here: the training fold, then the test fold twice)
+            q = np.asarray(times, dtype=np.float64)
+            ref = np.concatenate([np.asarray(split.train), np.asarray(split.val, dtype=np.int64),
+                                  indices, indices])
+            aucs, mean_auc = sv.released_td_auc(logits, t_te, e_te, data.time[ref],
+                                                data.event[ref], q)
+            for t, a in zip(q, aucs):
+                out[f"AUC {t:g}m (released)"] = float(a)
+            out["iAUC (released)"] = float(mean_auc)
         else:
-            raise ValueError(f"auc_at must be 'months' or 'bin_edges', got {auc_at!r}")
+            raise ValueError(f"auc_at must be 'months' or 'released', got {auc_at!r}")
     return out
 
 
@@ -614,7 +676,9 @@ def fit_discrete_model(
     Each epoch shuffles the training patients (``np.random.default_rng([seed, epoch])``),
     batches ``batch_size`` of them with a fresh random subset of at most ``max_patches``
     patches per bag, and takes an Adam step on ``loss_fn`` (default: the discrete NLL
-    :func:`survlib.survival.nll_discrete` of ``predict_logits``). The *selection* set is
+    :func:`survlib.survival.nll_discrete` of ``predict_logits``; for a model with
+    ``separate_losses`` (late fusion of separate models), the sum of its members' own NLLs).
+    The *selection* set is
     scored after every epoch and :func:`fit` keeps the best weights:
 
     - ``select_on="validation"`` (honest, the default): ``split.val``, a part of the training
@@ -665,6 +729,8 @@ def fit_discrete_model(
     with_patches = _needs_patches(model)
 
     def default_loss(m: torch.nn.Module, batch: Any) -> torch.Tensor:
+        if hasattr(m, "separate_losses"):  # separate member models (late fusion): own losses
+            return torch.stack(list(m.separate_losses(batch, alpha=alpha).values())).sum()
         return sv.nll_discrete(predict_logits(m, batch), batch.bin_index, batch.event,
                                alpha=alpha)
 
@@ -695,7 +761,7 @@ def fit_discrete_model(
         if track_test:
             test_logits = predict_discrete_logits(m, data, split.test,
                                                   max_patches=eval_max_patches, device=dev)
-            for auc_at in ("months", "bin_edges"):
+            for auc_at in ("months", "released"):
                 row.update({f"test {k}": v for k, v in _discrete_metrics(
                     test_logits, data, split, np.asarray(split.test), times, auc_at).items()})
         trace_rows.append(row)
@@ -706,7 +772,7 @@ def fit_discrete_model(
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     result = fit(model, optimizer, train_batches, objective, val_loss=score,
                  max_epochs=max_epochs, patience=patience, grad_clip=grad_clip,
-                 progress=progress, desc=type(model).__name__)
+                 progress=progress, desc="discrete-time NLL")
     model.eval()
     trace = pd.DataFrame(trace_rows) if trace_rows else None
     if trace is not None:
@@ -731,8 +797,10 @@ def evaluate_discrete_model(
       *at* those months (:meth:`~survlib.survival.TimeBins.predict_survival`), ``"iAUC"``
       their KM-weighted mean and ``"IBS"`` the integrated Brier score over the same months
       (NaN for a time outside the test fold's follow-up);
-    - ``auc_at="bin_edges"``: the released code's version, at the interior quartile edges
-      ("AUC edge 1..3", "iAUC (bin edges)"), for comparison only.
+    - ``auc_at="released"``: the released SurvPGC code's version
+      (:func:`survlib.survival.released_td_auc`: horizons 12/36/60 months, each patient scored
+      with 1 - S at the bin-edge columns 1.. of its curve; ``"AUC 12m (released)"`` ...,
+      ``"iAUC (released)"``), for comparison only.
 
     Censoring weights come from the training patients (``fitted.split.train``).
     """
@@ -751,7 +819,7 @@ def protocol_comparison(fitted: DiscreteFit, min_epoch: int = 1) -> dict[str, fl
 
     Returns:
         ``C-index``, ``iAUC`` (12/36/60 months) and ``IBS`` at the honest epoch; ``C-index
-        (test-selected)``, ``iAUC (test-selected, bin edges)`` and ``iAUC (test-selected)`` at
+        (test-selected)``, ``iAUC (test-selected, released)`` and ``iAUC (test-selected)`` at
         the authors' epoch; ``optimism`` = C-index (test-selected) - C-index; the two epochs.
     """
     if fitted.trace is None or fitted.selected_on != "validation":
@@ -770,7 +838,7 @@ def protocol_comparison(fitted: DiscreteFit, min_epoch: int = 1) -> dict[str, fl
         "IBS": float(honest["test IBS"]),
         "C-index (test-selected)": float(leaky["test C-index"]),
         "iAUC (test-selected)": float(leaky["test iAUC"]),
-        "iAUC (test-selected, bin edges)": float(leaky["test iAUC (bin edges)"]),
+        "iAUC (test-selected, released)": float(leaky["test iAUC (released)"]),
         "optimism": float(leaky["test C-index"] - honest["test C-index"]),
         "honest epoch": float(honest["epoch"]),
         "test-selected epoch": float(leaky["epoch"]),

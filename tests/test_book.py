@@ -27,3 +27,26 @@ def test_glue_records_scalars_as_python_values(tmp_path: Path, monkeypatch) -> N
 def test_glue_rejects_names_markdown_cannot_reference() -> None:
     with pytest.raises(ValueError, match="letters, digits and underscores"):
         book.glue("c-index", 0.5)
+
+
+def test_schedule_table_reads_the_profiles(monkeypatch) -> None:
+    """Each profile column is the notebook's default overridden by that profile's YAML."""
+
+    import yaml
+
+    from survlib.book import schedule_table
+    from survlib.runner import notebook_parameters
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.setenv("SURVLIB_REPO", str(root))
+    defaults = notebook_parameters(root / "notebooks" / "05_survpgc.py")
+    paper = yaml.safe_load((root / "notebooks" / "params" / "paper.yaml").read_text())["05_survpgc"]
+    book = yaml.safe_load((root / "notebooks" / "params" / "book.yaml").read_text())["05_survpgc"] or {}
+    t = schedule_table("05_survpgc", {"folds": "n_folds", "epochs / patience": ("max_epochs", "patience")},
+                       paper={"folds": "5-fold CV"}, this_run={"n_folds": 7, "max_epochs": 1, "patience": 2})
+    assert list(t.index) == ["folds", "epochs / patience"]
+    assert t.loc["folds", "paper's protocol"] == "5-fold CV"
+    assert t.loc["epochs / patience", "paper's protocol"] == "not stated"
+    assert t.loc["folds", "`paper` profile"] == str(paper.get("n_folds", defaults["n_folds"]))
+    assert t.loc["folds", "`book` profile"] == str(book.get("n_folds", defaults["n_folds"]))
+    assert t.loc["epochs / patience", "this run"] == "1 / 2"

@@ -474,3 +474,32 @@ def test_concat_cohorts_keeps_order_and_source_statistics(small_cohort) -> None:
     assert np.allclose(fold.patch_mean, ref.patch_mean)
     with pytest.raises(ValueError, match="share patient ids"):
         concat_cohorts(src, src)
+
+
+def test_arr_readings_behaviour_against_section_2_5() -> None:
+    """The four sign patterns of L_ARR: the trained one is loss_arr; their slopes at a small and
+    a large L_KD say whether they pull the student toward the teacher (positive slope:
+    minimising lowers L_KD) or push it away."""
+    from survlib.models.distill import ARR_READINGS, arr_readings, loss_arr
+
+    grid = torch.tensor([0.05, 0.5, 3.0], dtype=torch.float64)
+    for r in (0.5, 2.0):
+        got = arr_readings(grid, r)
+        assert set(got) == set(ARR_READINGS)
+        trained = torch.stack([loss_arr(g, r, 1.0) for g in grid])
+        # (loss_arr divides by L_t + eps: equal up to r * eps)
+        torch.testing.assert_close(got["-[a + r b] (trained)"], trained, atol=1e-5, rtol=0)
+        x = grid.clone().requires_grad_(True)
+        slope = {k: torch.autograd.grad(arr_readings(x, r)[k].sum(), x)[0]
+                 for k in ARR_READINGS}
+        # trained: pushes away near 0, pulls back at large gaps (one interior minimum)
+        assert slope["-[a + r b] (trained)"][0] < 0 < slope["-[a + r b] (trained)"][2]
+        # literal: pulls toward the teacher near 0, pushes away at large gaps
+        assert slope["a + r b (literal)"][0] > 0 > slope["a + r b (literal)"][2]
+        assert (slope["-a + r b"] < 0).all()  # always away
+        assert (slope["a - r b"] > 0).all()  # always toward: no interior minimiser
+    # the literal reading's push-away term grows with r (a worse student is pushed harder)
+    x = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
+    s_small = torch.autograd.grad(arr_readings(x, 0.5)["a + r b (literal)"], x)[0]
+    s_large = torch.autograd.grad(arr_readings(x, 2.0)["a + r b (literal)"], x)[0]
+    assert s_large < s_small < 0

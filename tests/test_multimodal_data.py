@@ -265,8 +265,9 @@ def test_fit_and_evaluate_discrete_model_and_protocols() -> None:
     metrics = evaluate_discrete_model(fitted)
     assert {"C-index", "AUC 12m", "AUC 36m", "AUC 60m", "iAUC", "IBS"} <= set(metrics)
     assert metrics["C-index"] > 0.6
-    edges = evaluate_discrete_model(fitted, auc_at="bin_edges")
-    assert {"AUC edge 1", "AUC edge 2", "AUC edge 3", "iAUC (bin edges)"} <= set(edges)
+    rel = evaluate_discrete_model(fitted, auc_at="released")
+    assert {"AUC 12m (released)", "AUC 36m (released)", "AUC 60m (released)",
+            "iAUC (released)"} <= set(rel)
     # the honest epoch's tracked test C-index is what evaluating the kept weights gives
     best = fitted.trace.set_index("epoch").loc[fitted.result.best_epoch, "test C-index"]
     assert best == pytest.approx(metrics["C-index"])

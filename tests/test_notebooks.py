@@ -8,12 +8,14 @@ what the chapter demonstrates (a planted signal is recovered, ours matches lifel
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 import yaml
 
 from survlib import runner
+from survlib.paths import EXECUTED_DIR_ENV, executed_dir
 
 EXPECTATIONS = yaml.safe_load((Path(__file__).parent / "notebook_expectations.yaml").read_text())
 NOTEBOOKS = [p.stem for p in runner.list_notebooks()]
@@ -29,8 +31,11 @@ def test_every_notebook_has_expectations() -> None:
 @pytest.mark.notebook
 @pytest.mark.parametrize("stem", NOTEBOOKS)
 def test_notebook_runs_with_smoke_profile(stem: str, tmp_path: Path) -> None:
+    # `make test` sets SURVLIB_EXECUTED_DIR so that these smoke outputs are rendered into a
+    # book afterwards (jupyter-book build -W): a chapter that breaks the build fails CI
+    out_dir = executed_dir() if os.environ.get(EXECUTED_DIR_ENV) else tmp_path
     result = runner.run_notebook(
-        stem, profile="smoke", output=tmp_path / f"{stem}.ipynb", progress=False
+        stem, profile="smoke", output=out_dir / f"{stem}.ipynb", progress=False
     )
     values = json.loads(result.headlines.read_text())["values"]
     failures = []

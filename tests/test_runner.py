@@ -182,6 +182,8 @@ def three_notebook_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     for profile in runner.PROFILES:
         (nbdir / "params" / f"{profile}.yaml").write_text("03_c: {fail: true}\n")
     monkeypatch.setenv("SURVLIB_REPO", str(tmp_path))
+    # `make test` points executed outputs at the smoke book; these belong in the tmp repo
+    monkeypatch.delenv("SURVLIB_EXECUTED_DIR", raising=False)
     return tmp_path
 
 

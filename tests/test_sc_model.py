@@ -388,3 +388,60 @@ def test_benchmark_run_reports_every_stage(tmp_path):
     assert all(v["seconds"] >= 0 and v["peak_rss_mb"] > 0 for v in res["stages"].values())
     assert res["cells_per_second"] > 0 and res["device"] == "cpu"
     assert not list(tmp_path.glob("*.h5ad"))  # the temporary cohort file is removed
+
+
+def test_authors_per_head_hazard_score_equals_hand_computation():
+    """form="authors": f([sigmoid(s_ih) P_h z_i]_h), every step written out from the weights."""
+    torch.manual_seed(0)
+    net = AMICR(6, n_heads=4, head_dim=5, proj_dim=3, n_hidden=7, dropout=0.0)
+    net.norm.running_mean.normal_()  # non-trivial batch-norm statistics
+    net.norm.running_var.uniform_(0.5, 2.0)
+    net.eval()
+    z = torch.randn(11, 6)
+    with torch.no_grad():
+        got = net.cell_scores(z, form="authors")
+        ours = net.cell_scores(z)
+        att = net.attention
+        g = torch.tanh(z @ att.V.weight.T) * torch.sigmoid(z @ att.U.weight.T)  # [N, H * hd]
+        s = (g.view(11, 4, 5) * att.w).sum(-1)  # s_ih
+        gated = torch.sigmoid(s).unsqueeze(-1) * (z @ net.projector.weight.T
+                                                  + net.projector.bias).view(11, 4, 3)
+        bn = net.norm
+        x = (gated.reshape(11, 12) - bn.running_mean) / torch.sqrt(bn.running_var + bn.eps)
+        x = x * bn.weight + bn.bias
+        lin1, lin2 = net.hazard[1], net.hazard[4]
+        hand = (torch.relu(x @ lin1.weight.T + lin1.bias) @ lin2.weight.T + lin2.bias)[:, 0]
+    torch.testing.assert_close(got["hazard_score"], hand, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(got["attention"], torch.sigmoid(s).max(-1).values)
+    # with four heads and an MLP f the two forms are different scores
+    assert not torch.allclose(got["hazard_score"], ours["hazard_score"], atol=1e-3)
+    with pytest.raises(ValueError, match="form"):
+        net.cell_scores(z, form="vibes")
+
+
+def test_per_head_form_reduces_to_ours_for_one_head_and_linear_f():
+    """One head and a linear f: f(a P z) = a f(P z) + (1 - a) f(0), the docstring's claim."""
+    torch.manual_seed(1)
+    net = AMICR(6, n_heads=1, head_dim=5, proj_dim=3, n_hidden=0, dropout=0.0).eval()
+    z = torch.randn(9, 6)
+    with torch.no_grad():
+        authors = net.cell_scores(z, form="authors")["hazard_score"]
+        a = net.cell_scores(z)["attention"]
+        f0 = net.hazard(torch.zeros(1, 3))[0, 0]
+        ours = net.cell_scores(z, reference=f0)["hazard_score"]  # a * (f(Pz) - f(0))
+    torch.testing.assert_close(authors, ours + f0, atol=1e-5, rtol=1e-5)
+    assert torch.allclose(a, torch.sigmoid(net.attention(z))[:, 0])
+
+
+def test_identify_risk_cells_with_the_authors_hazard_form(trained):
+    model, adata = trained
+    model.identify_risk_cells(adata, hazard_form="authors", smooth_neighbors=1)
+    hz = adata.obs["hazard_score_authors"].to_numpy()
+    z = torch.tensor(adata.obsm["X_zigvae"][:40])
+    with torch.no_grad():
+        ref = model.amicr.cell_scores(z, form="authors")["hazard_score"].numpy()
+    np.testing.assert_allclose(hz[:40], ref, rtol=1e-5, atol=1e-6)
+    groups = adata.obs["predicted_risk_group"].to_numpy()
+    assert (hz[groups == "higher"] > 0).all() and (hz[groups == "lower"] <= 0).all()
+    with pytest.raises(ValueError, match="hazard_form"):
+        model.identify_risk_cells(adata, hazard_form="vibes")

@@ -78,7 +78,10 @@ def predict_logits(model: nn.Module, batch: SurvivalBatch) -> torch.Tensor:
 
 def discrete_loss(model: nn.Module, batch: SurvivalBatch, alpha: float = 0.0) -> torch.Tensor:
     """Discrete-time NLL of the model's logits on ``batch``; a ``loss_fn`` for
-    :func:`survlib.train.fit`."""
+    :func:`survlib.train.fit`. A model made of separate members (``separate_losses``, e.g.
+    :class:`~survlib.models.fusion.ClinicalLateFusion`) gets the sum of its members' own NLLs."""
+    if hasattr(model, "separate_losses"):
+        return torch.stack(list(model.separate_losses(batch, alpha=alpha).values())).sum()
     return nll_discrete(predict_logits(model, batch), batch.bin_index, batch.event, alpha=alpha)
 
 

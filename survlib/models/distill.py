@@ -118,6 +118,8 @@ __all__ = [
     "cox_batches",
     "fit_student",
     "fit_teacher",
+    "ARR_READINGS",
+    "arr_readings",
     "loss_arr",
     "loss_ge",
     "loss_kd",
@@ -354,6 +356,47 @@ def arr_minimiser(ratio: float) -> float:
     if ratio < 0:
         raise ValueError(f"arr_minimiser: ratio must be >= 0, got {ratio}")
     return math.inf if ratio == 0 else math.log1p(2.0 / ratio)
+
+
+
+#: The candidate sign patterns of the extracted :math:`L_{ARR}` (see :func:`arr_readings`).
+ARR_READINGS: dict[str, str] = {
+    "-[a + r b] (trained)": "-log(2σ-1) - r log(2-2σ)",
+    "a + r b (literal)": "log(2σ-1) + r log(2-2σ)",
+    "-a + r b": "-log(2σ-1) + r log(2-2σ)",
+    "a - r b": "log(2σ-1) - r log(2-2σ)",
+}
+
+
+def arr_readings(l_kd: torch.Tensor | float, ratio: float,
+                 eps: float = ARR_EPS) -> dict[str, torch.Tensor]:
+    r"""Every sign pattern of the extracted :math:`L_{ARR}`, as functions of :math:`L_{KD}`.
+
+    With :math:`a = \log(2\sigma(L_{KD}) - 1 + \varepsilon)` (increasing in :math:`L_{KD}`,
+    steepest near 0) and :math:`b = \log(2 - 2\sigma(L_{KD}) + \varepsilon)` (decreasing):
+
+    * ``"-[a + r b] (trained)"`` — :func:`loss_arr`: a barrier near 0 (pushes the student
+      *away* from the teacher when :math:`L_{KD}` is small) plus a pull weighted by
+      :math:`r`; one minimiser :math:`\log(1 + 2/r)`. Fits the second sentence of Sec. 2.5,
+      not the first; needs a lost bracket.
+    * ``"a + r b (literal)"`` — the printed signs: ``a`` pulls :math:`L_{KD}` to 0 (the first
+      sentence) but ``r b`` pushes away *more* when the student is worse (against the second);
+      minimised only at the :math:`\varepsilon` clamps.
+    * ``"-a + r b"`` — both terms push the student away from the teacher, always.
+    * ``"a - r b"`` — both terms pull toward the teacher (satisfies both sentences) but the
+      printed ``+`` must then be a ``-``, and it has no interior minimiser: it only adds
+      distillation (:math:`L_{KD} \to 0`), with nothing "reduced".
+
+    Returns:
+        ``{name: tensor}`` (the names of :data:`ARR_READINGS`), elementwise in ``l_kd``.
+    """
+    x = torch.as_tensor(l_kd, dtype=torch.float64)
+    sig = torch.sigmoid(x)
+    a = torch.log(2.0 * sig - 1.0 + eps)
+    b = torch.log(2.0 - 2.0 * sig + eps)
+    r = float(ratio)
+    return {"-[a + r b] (trained)": -a - r * b, "a + r b (literal)": a + r * b,
+            "-a + r b": -a + r * b, "a - r b": a - r * b}
 
 
 def amkd_objective(

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from survlib._core.finite import FiniteGuard
 from survlib.survival import cox_partial_likelihood
 
 
@@ -58,15 +59,20 @@ def fit_cox_lbfgs(
     opt = torch.optim.LBFGS(params, lr=1.0, max_iter=max_iter, tolerance_grad=tol,
                             tolerance_change=tol, line_search_fn="strong_wolfe")
 
+    guard = FiniteGuard(model, "lbfgs", model.named_parameters())
+
     def closure() -> torch.Tensor:
         opt.zero_grad()
         loss = cox_partial_likelihood(model(x_t), time, event, ties=ties)
         if l2 > 0:
             loss = loss + 0.5 * l2 * sum((p**2).sum() for p in params)
+        guard.loss(loss, "line search")
         loss.backward()
+        guard.gradients("line search")
         return loss
 
     opt.step(closure)
+    guard.parameters("end")
     return model
 
 

@@ -51,6 +51,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from survlib._core.finite import FiniteGuard, require_finite
 from survlib.survival import cox_partial_likelihood
 from survlib.train import pick_device, seed_everything
 
@@ -321,10 +322,14 @@ class AMICR(nn.Module):
         \eta_b &= f(r_b) + \gamma^\top c_b
 
     with one linear projector :math:`P_h` per head, a hazard network ``f`` (MLP) and optional
-    patient covariates :math:`c_b`.  Per cell, the attention is
-    :math:`a_i = \max_h \sigma(s_{ih})` and the attention-adjusted hazard score is
-    :math:`f([\sigma(s_{ih})\, P_h z_i]_h)` (the hazard network applied to the cell's own
-    attention-weighted embedding, no covariates).
+    patient covariates :math:`c_b`.  With ``hazard_clamp`` = :math:`c`, ``f``'s output is
+    clamped to :math:`[-c, c]` (the authors clamp it to :math:`[-10, 10]`): on a small cohort
+    trained with full-cohort steps and no validation split, the Cox likelihood otherwise keeps
+    pushing the training patients' log hazards apart without bound.  Per cell, the attention is
+    :math:`a_i = \max_h \sigma(s_{ih})`; the attention-adjusted hazard score comes in two
+    forms (:meth:`cell_scores`): ours, :math:`a_i\,(f([P_h z_i]_h) - \text{ref})`, and the
+    authors', :math:`f([\sigma(s_{ih})\, P_h z_i]_h)` (the hazard network applied to the
+    cell's per-head attention-gated embedding, no covariates).
     """
 
     def __init__(
@@ -337,9 +342,13 @@ class AMICR(nn.Module):
         dropout: float = 0.1,
         n_covariates: int = 0,
         pool_norm: bool = True,
+        hazard_clamp: float | None = None,
     ) -> None:
         super().__init__()
+        if hazard_clamp is not None and not (math.isfinite(hazard_clamp) and hazard_clamp > 0):
+            raise ValueError(f"hazard_clamp must be a positive number or None, got {hazard_clamp!r}")
         self.n_heads, self.proj_dim = n_heads, proj_dim
+        self.hazard_clamp = hazard_clamp
         self.attention = GatedMultiHeadAttention(n_in, n_heads, head_dim)
         self.projector = nn.Linear(n_in, n_heads * proj_dim)
         d = n_heads * proj_dim
@@ -372,7 +381,7 @@ class AMICR(nn.Module):
         logits = self.attention(z)
         w = masked_softmax(logits, mask)
         pooled = torch.einsum("bnh,bnhp->bhp", w, self.project(z)).flatten(1)
-        risk = self.hazard(pooled).squeeze(-1)
+        risk = self.hazard_without_covariates(pooled)
         if self.covariate is not None:
             if covariates is None:
                 raise ValueError("this model was set up with covariates: pass them")
@@ -380,8 +389,12 @@ class AMICR(nn.Module):
         return risk, w
 
     def hazard_without_covariates(self, pooled: Tensor) -> Tensor:
-        """The hazard network alone on pooled representations ``[B, H*proj_dim] -> [B]``."""
-        return self.hazard(pooled).squeeze(-1)
+        """The hazard network alone on pooled representations ``[B, H*proj_dim] -> [B]``
+        (clamped to ``[-hazard_clamp, hazard_clamp]`` when set)."""
+        out = self.hazard(pooled).squeeze(-1)
+        if self.hazard_clamp is not None:
+            out = out.clamp(-self.hazard_clamp, self.hazard_clamp)
+        return out
 
     def reference_hazard(self) -> Tensor:
         r""":math:`f(\bar r)`: the hazard of the average patient representation (the batch-norm
@@ -393,11 +406,12 @@ class AMICR(nn.Module):
             ref = self.norm.running_mean.detach().unsqueeze(0).to(p.dtype)
         was = self.training
         self.eval()
-        out = self.hazard(ref)[0, 0]
+        out = self.hazard_without_covariates(ref)[0]
         self.train(was)
         return out
 
-    def cell_scores(self, z: Tensor, reference: float | Tensor | None = None) -> dict[str, Tensor]:
+    def cell_scores(self, z: Tensor, reference: float | Tensor | None = None,
+                    form: Literal["ours", "authors"] = "ours") -> dict[str, Tensor]:
         r"""Per-cell scores for embeddings ``z [N, D]``.
 
         Returns a dict with
@@ -409,26 +423,45 @@ class AMICR(nn.Module):
           likelihood leaves the level of ``f`` free, so some reference is needed;
           :class:`ScSurvival` passes the median over training cells (the *typical cell*); the
           default is :meth:`reference_hazard` (the average patient);
-        - ``hazard_score`` ``[N]``: the attention-adjusted hazard :math:`a_i \cdot`
-          ``cell_hazard``: near 0 for cells the model ignores, its sign saying whether an
-          attended cell pushes risk up or down.  (The authors apply ``f`` to the
-          attention-gated embedding :math:`[\sigma(s_{ih}) P_h z_i]_h`; for a linear ``f`` the
-          two agree up to the reference level.)
+        - ``hazard_score`` ``[N]``, by ``form``:
+
+          * ``"ours"`` (default): :math:`a_i \cdot` ``cell_hazard``, one attention (the largest
+            over heads) times the cell's log hazard ratio: near 0 for cells the model ignores,
+            its sign saying whether an attended cell pushes risk up or down;
+          * ``"authors"``: :math:`f([\sigma(s_{ih})\, P_h z_i]_h)` — each head's projection
+            gated by that head's own attention, then the hazard network, with no reference
+            subtracted (scSurvival's ``predict_cells`` "hazard_adj"; its sign is read against
+            0).
+
+          The two rank cells alike only when every head gives a cell the same attention and
+          ``f`` is linear (then the authors' form is :math:`a_i f([P_h z_i]_h)` plus
+          :math:`(1 - a_i)` times ``f``'s bias: equal up to the reference level); with
+          several heads (default 4) and an MLP ``f`` they differ.
         """
+        if form not in ("ours", "authors"):
+            raise ValueError(f"form must be 'ours' or 'authors', got {form!r}")
         logits = self.attention(z)
         attention = torch.sigmoid(logits).max(dim=-1).values
         ref = self.reference_hazard() if reference is None else reference
         cell_hazard = self.raw_cell_hazard(z) - ref
+        if form == "authors":
+            score = self.raw_cell_hazard(z, gates=torch.sigmoid(logits))
+        else:
+            score = attention * cell_hazard
         return {
             "logits": logits,
             "attention": attention,
-            "hazard_score": attention * cell_hazard,
+            "hazard_score": score,
             "cell_hazard": cell_hazard,
         }
 
-    def raw_cell_hazard(self, z: Tensor) -> Tensor:
-        """:math:`f([P_h z_i]_h)` per cell, ``[N]`` (no reference subtracted)."""
-        return self.hazard(self.project(z).flatten(-2)).squeeze(-1)
+    def raw_cell_hazard(self, z: Tensor, gates: Tensor | None = None) -> Tensor:
+        """:math:`f([P_h z_i]_h)` per cell, ``[N]`` (no reference subtracted); with ``gates``
+        ``[N, H]``, :math:`f([g_{ih} P_h z_i]_h)` (each head's projection scaled by its gate)."""
+        proj = self.project(z)
+        if gates is not None:
+            proj = proj * gates.unsqueeze(-1)
+        return self.hazard_without_covariates(proj.flatten(-2))
 
 
 def two_means_threshold(values: np.ndarray, max_points: int = 200_000, seed: int = 0) -> float:
@@ -783,6 +816,8 @@ class ScSurvivalConfig:
     hazard_hidden: int = 32
     hazard_dropout: float = 0.1
     pool_norm: bool = True
+    # clamp of the hazard network's output (None: none); the authors clamp to [-10, 10]
+    hazard_clamp: float | None = None
     # losses
     lambda_rec: float = 0.01
     lambda_entropy: float = 1.0
@@ -818,7 +853,8 @@ class ScSurvivalConfig:
 #: as passed by their ``scSurvivalRun``, 8 heads, 200 pretraining epochs, up to 500
 #: fine-tuning epochs that are each ONE full-cohort gradient step, lr 1e-3 with the encoder at
 #: 0.1x, AdamW weight decay 0.01, lambda_rec 0.01, lambda_entropy 1.0 on
-#: relu(entropy - 0.7), dropout 0.5 in the hazard network, patience 100 on the training loss).
+#: relu(entropy - 0.7), dropout 0.5 in the hazard network, its output clamped to [-10, 10],
+#: patience 100 on the training loss).
 #: ``"fast"`` (our default) trains on minibatches of patients with subsampled cells.
 PRESETS: dict[str, ScSurvivalConfig] = {
     "fast": ScSurvivalConfig(preset="fast"),
@@ -834,6 +870,7 @@ PRESETS: dict[str, ScSurvivalConfig] = {
         hazard_hidden=64,
         hazard_dropout=0.5,
         pool_norm=False,
+        hazard_clamp=10.0,
         lr=1e-3,
         finetune_head_lr_factor=1.0,
         pretrain_epochs=200,
@@ -1215,7 +1252,8 @@ class ScSurvival:
         self.stage_windows["pretrain"] = (t0, _time.perf_counter())
 
         self.amicr = AMICR(n_feat, cfg.n_heads, cfg.head_dim, cfg.proj_dim, cfg.hazard_hidden,
-                           cfg.hazard_dropout, 0 if cov_t is None else cov_t.shape[1], cfg.pool_norm).to(dev)
+                           cfg.hazard_dropout, 0 if cov_t is None else cov_t.shape[1], cfg.pool_norm,
+                           cfg.hazard_clamp).to(dev)
 
         # Frozen embeddings for the AMICR stage: cached (n_cells x n_latent floats) for an
         # in-memory AnnData, recomputed from streamed expression for a backed one.
@@ -1305,6 +1343,10 @@ class ScSurvival:
             if joint and isinstance(self.features, ZIGVAE):
                 groups_params.append({"params": list(self.features.parameters()), "lr": cfg.lr * cfg.encoder_lr_factor})
             opt = torch.optim.AdamW(groups_params, weight_decay=cfg.weight_decay)
+            watched = [("amicr." + n, p) for n, p in self.amicr.named_parameters()]
+            if joint and isinstance(self.features, ZIGVAE):
+                watched += [("vae." + n, p) for n, p in self.features.named_parameters()]
+            guard = FiniteGuard("ScSurvival", name, watched)
             self.amicr.train()
             self.features.train(joint)
             n_tr = train_pat.size
@@ -1321,16 +1363,20 @@ class ScSurvival:
                 pos += bs
                 opt.zero_grad(set_to_none=True)
                 loss, parts = batch_loss(pidx, joint)
+                guard.loss(loss, step)
                 loss.backward()
+                guard.gradients(step)
                 if cfg.grad_clip:
                     nn.utils.clip_grad_norm_([p for g in groups_params for p in g["params"]], cfg.grad_clip)
                 opt.step()
+                guard.parameters(step)
                 self.history[name].append(parts["loss"])
                 bar.set_postfix(cox=f"{parts['cox']:.3f}", ent=f"{parts['entropy']:.2f}")
                 if val_cells is not None:
                     if (step + 1) % cfg.eval_every and step + 1 != steps:
                         continue
                     monitored = val_loss(joint)
+                    guard.loss(monitored, f"{step} (validation loss)")
                     hist_val.append(monitored)
                     gain = best - monitored
                     since = 0 if gain > 1e-4 else since + cfg.eval_every
@@ -1430,6 +1476,7 @@ class ScSurvival:
         if total_steps <= 0:
             return
         opt = torch.optim.Adam(vae.parameters(), lr=cfg.pretrain_lr)
+        guard = FiniteGuard("ScSurvival", "pretrain", vae.named_parameters())
         dev = self.device
         block = int(cfg.stream_block_cells)
         starts = np.arange(0, n, block)
@@ -1450,9 +1497,12 @@ class ScSurvival:
                     x = x_all[torch.from_numpy(sel).to(dev)]
                     b = bcodes_t[torch.from_numpy(idx[sel])].to(dev) if bcodes_t is not None else None
                     loss = vae.loss(x, b, cfg.beta, cfg.tau).mean()
+                    guard.loss(loss, step)
                     opt.zero_grad(set_to_none=True)
                     loss.backward()
+                    guard.gradients(step)
                     opt.step()
+                    guard.parameters(step)
                     val = float(loss.detach())
                     running = val if running is None else 0.98 * running + 0.02 * val
                     step += 1
@@ -1559,6 +1609,7 @@ class ScSurvival:
             x = csr_to_dense_tensor(reader.read_slice(start, stop), dev)
             b = torch.from_numpy(bcodes[start:stop]).to(dev) if bcodes is not None else None
             z = self._embed(x, b)
+            require_finite(z, f"cell embeddings of cells {start}-{stop - 1}", "ScSurvival.predict_risk")
             scores = self.amicr.cell_scores(z, reference=self.cell_reference_)
             logits = scores["logits"]
             proj = self.amicr.project(z)  # [n, H, Pd]
@@ -1588,6 +1639,8 @@ class ScSurvival:
             table = _validate_cohort(adata, replace(setup, covariate_keys=setup.covariate_keys), need_survival=False)
             cov = torch.tensor(self.covariates.transform(table.loc[patients]), dtype=torch.float32, device=dev)
             risk = risk + self.amicr.covariate(cov).squeeze(-1)
+        require_finite(risk, "patient risks", "ScSurvival.predict_risk")
+        require_finite(hazard, "per-cell hazard scores", "ScSurvival.predict_risk")
         out = pd.DataFrame({"risk": risk.cpu().numpy(), "n_cells": np.bincount(codes, minlength=P)},
                            index=pd.Index(patients, name=setup.patient_key))
         if write:
@@ -1633,8 +1686,9 @@ class ScSurvival:
         smooth_neighbors: int = 30,
         threshold: float | None = None,
         recompute: bool = True,
+        hazard_form: Literal["ours", "authors"] = "ours",
     ) -> pd.Series:
-        """Call risk-associated cells and write ``obs["predicted_risk_group"]`` / ``["predicted_risk_cell"]``.
+        r"""Call risk-associated cells and write ``obs["predicted_risk_group"]`` / ``["predicted_risk_cell"]``.
 
         Both rules use a 1-D 2-means split (the midpoint of the two cluster centres, computed
         on the cells of ``adata``) and the sign of the attention-adjusted hazard score
@@ -1652,6 +1706,11 @@ class ScSurvival:
           *attention* is at or above the 2-means threshold of the attention; higher / lower by
           the sign of the (unsmoothed) hazard score.
 
+        ``hazard_form`` picks the per-cell hazard score (:meth:`AMICR.cell_scores`):
+        ``"ours"`` (``obs["hazard_score"]``, attention x log hazard ratio) or ``"authors"``
+        (:math:`f([\sigma(s_{ih}) P_h z_i]_h)`, recomputed from the stored embedding and
+        written to ``obs["hazard_score_authors"]``).
+
         Other cells are ``"neutral"``; ``predicted_risk_cell`` = higher.  ``threshold``
         overrides the 2-means threshold.  With ``recompute`` (default) the per-cell scores are
         recomputed with this model first (so scores left by another model are never used).
@@ -1659,6 +1718,8 @@ class ScSurvival:
         """
         if rule not in ("hazard", "authors"):
             raise ValueError(f"rule must be 'hazard' or 'authors', got {rule!r}")
+        if hazard_form not in ("ours", "authors"):
+            raise ValueError(f"hazard_form must be 'ours' or 'authors', got {hazard_form!r}")
         if int(smooth_neighbors) < 1:
             raise ValueError(f"smooth_neighbors must be >= 1, got {smooth_neighbors}")
         adata = self.adata if adata is None else adata
@@ -1667,8 +1728,16 @@ class ScSurvival:
             self.predict_risk(adata, write=True)
         att = adata.obs["attention"].to_numpy(float)
         hz = adata.obs["hazard_score"].to_numpy(float)
+        if hazard_form == "authors":
+            hz = self._authors_hazard_scores(np.asarray(adata.obsm[key]))
+            adata.obs["hazard_score_authors"] = hz
+        where = "ScSurvival.identify_risk_cells"
+        require_finite(att, 'attention (obs["attention"])', where)
+        require_finite(hz, 'hazard scores (obs["hazard_score"])', where)
         if rule == "hazard" and smooth_neighbors > 1:
-            hz = neighbour_mean(np.asarray(adata.obsm[key]), hz, int(smooth_neighbors))
+            emb = np.asarray(adata.obsm[key])
+            require_finite(emb, f'cell embeddings (obsm["{key}"])', where)
+            hz = neighbour_mean(emb, hz, int(smooth_neighbors))
             adata.obs["hazard_score_smoothed"] = hz
         basis = att if rule == "authors" else np.abs(hz)
         thr = two_means_threshold(basis) if threshold is None else float(threshold)
@@ -1680,6 +1749,20 @@ class ScSurvival:
         adata.obs["predicted_risk_group"] = pd.Categorical(group, categories=["higher", "lower", "neutral"])
         adata.obs["predicted_risk_cell"] = group == "higher"
         return adata.obs["predicted_risk_group"]
+
+    def _authors_hazard_scores(self, latent: np.ndarray, chunk_size: int = 65536) -> np.ndarray:
+        """The authors' per-head hazard score :math:`f([\\sigma(s_{ih}) P_h z_i]_h)` of stored
+        cell embeddings ``[N, D]`` (see :meth:`AMICR.cell_scores`), float64 ``[N]``."""
+        dev = self.device or torch.device("cpu")
+        self.amicr.eval()
+        out = np.empty(latent.shape[0], dtype=np.float64)
+        with torch.no_grad():
+            for start in range(0, latent.shape[0], chunk_size):
+                z = torch.as_tensor(latent[start:start + chunk_size], dtype=torch.float32,
+                                    device=dev)
+                out[start:start + z.shape[0]] = self.amicr.cell_scores(
+                    z, form="authors")["hazard_score"].double().cpu().numpy()
+        return out
 
     def __repr__(self) -> str:
         c = self.config
