@@ -452,8 +452,9 @@ ax.spines[["top", "right"]].set_visible(False)
 # Predict first, then open the solution. Every solution is code that runs with the chapter (the
 # smoke test executes it), and checks itself.
 #
-# ```{exercise}
+# ```{exercise} 1.1 Kaplan–Meier by hand
 # :label: ex-01-km
+# :nonumber:
 # **Implement the missing piece.** Write the Kaplan–Meier estimator
 # $\hat S(t) = \prod_{t_k \le t} (1 - d_k / n_k)$ yourself in numpy ($d_k$ events and $n_k$
 # patients at risk at the $k$-th distinct event time) and check it against lifelines'
@@ -486,8 +487,9 @@ print(f"ours = lifelines at all {len(km_t)} event times; S(60 months) = "
 # ```{solution-end}
 # ```
 #
-# ```{exercise}
+# ```{exercise} 1.2 flipping the risk score
 # :label: ex-01-flip
+# :nonumber:
 # **Change a parameter and predict.** Multiply the held-out risk scores `eta_te` by $-1$. What
 # happens to Harrell's C-index, and why is the answer exact rather than approximate?
 # ```
@@ -508,8 +510,9 @@ print(f"C = {c_plus:.3f}; with the sign flipped C = {c_minus:.3f} = 1 - {c_plus:
 # ```{solution-end}
 # ```
 #
-# ```{exercise}
+# ```{exercise} 1.3 Harrell's C by hand
 # :label: ex-01-harrell
+# :nonumber:
 # **Implement the missing piece.** Write Harrell's C-index from its definition: over all pairs
 # where the patient with the shorter time had the event, the share in which that patient has
 # the higher risk (ties in risk count one half). Check it against `survlib.survival.concordance`
@@ -538,8 +541,9 @@ assert abs(c_ours - c_plus) < 5e-3
 # ```{solution-end}
 # ```
 #
-# ```{exercise}
+# ```{exercise} 1.4 twice as many time bins
 # :label: ex-01-bins
+# :nonumber:
 # **Change a parameter and predict.** The discrete-time model uses `n_bins` quantile bins of the
 # *event* times. Double `n_bins`: how many events fall in each bin, roughly, and what happens to
 # the number of patients (events *and* censored) per bin?

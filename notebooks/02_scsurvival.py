@@ -633,8 +633,9 @@ glue("summary_ranking", "all rank patients above chance and below the planted tr
 # Predict first, then open the solution. Every solution is code that runs with the chapter (the
 # smoke test executes it), and checks itself. The data are the chapter's *simulated* cohorts.
 #
-# ```{exercise}
+# ```{exercise} 2.1 the cell-share oracle
 # :label: ex-02-share
+# :nonumber:
 # **Implement the missing piece.** The simulator makes a patient's hazard grow with the share
 # of *higher*-risk cells and fall with the share of *lower*-risk cells. Compute, from
 # `adata.obs`, each patient's share of higher-risk cells minus share of lower-risk cells, and
@@ -661,8 +662,9 @@ assert c_share > 0.5  # the planted cells carry the survival signal
 # ```{solution-end}
 # ```
 #
-# ```{exercise}
+# ```{exercise} 2.2 batch mixing by hand
 # :label: ex-02-mixing
+# :nonumber:
 # **Implement the missing piece.** Write the batch-mixing score from its definition in
 # `survlib.models.sc.batch_mixing` (the share of each cell's 15 nearest neighbours that come
 # from *another* batch, divided by the share expected if neighbours ignored batch) with a brute
@@ -698,8 +700,9 @@ assert abs(ours - theirs) < 1e-9
 # ```{solution-end}
 # ```
 #
-# ```{exercise}
+# ```{exercise} 2.3 mixing scores of noise
 # :label: ex-02-noise
+# :nonumber:
 # **Predict.** What batch-mixing score does an embedding of pure noise get? And one that puts
 # the two batches far apart? What does that tell you about judging a batch correction by its
 # mixing score alone?
@@ -722,8 +725,9 @@ assert mix_noise > 0.85 and mix_apart < 0.05
 # ```{solution-end}
 # ```
 #
-# ```{exercise}
+# ```{exercise} 2.4 heavier censoring
 # :label: ex-02-censoring
+# :nonumber:
 # **Change a parameter and predict.** Simulate the cohort again with `censoring_rate=0.7`
 # instead of the default 0.3 (same seed). How does the censored share change? Does the C-index
 # of the simulator's true risk go up, down, or stay about the same?

@@ -247,8 +247,9 @@ workdir.cleanup()
 # smoke test executes it), and checks itself where a check is sensible. Timings are this
 # machine's, measured on *simulated* cohorts.
 #
-# ```{exercise}
+# ```{exercise} 3.1 the linear fit by hand
 # :label: ex-03-fit
+# :nonumber:
 # **Implement the missing piece.** Fit the line $y = a + b\,x$ to the measured end-to-end
 # seconds by least squares yourself (the normal equations in numpy, no `polyfit`), with its
 # $R^2 = 1 - \sum (y - \hat y)^2 / \sum (y - \bar y)^2$, and check it against
@@ -272,8 +273,9 @@ assert np.allclose([a, b, r2], [fit_time["intercept"], fit_time["slope"], fit_ti
 # ```{solution-end}
 # ```
 #
-# ```{exercise}
+# ```{exercise} 3.2 a million cells
 # :label: ex-03-extrapolate
+# :nonumber:
 # **Predict.** Use the streaming-pass fit to predict how long those passes take for a million
 # cells on this machine. Why is it risky to extrapolate the *end-to-end* fit in the same way
 # from the smoke or book sizes?
@@ -296,8 +298,9 @@ assert np.isfinite(million)
 # ```{solution-end}
 # ```
 #
-# ```{exercise}
+# ```{exercise} 3.3 cells touched per step
 # :label: ex-03-cells-per-step
+# :nonumber:
 # **Change a parameter and predict.** The fast preset draws `patient_batch_size` patients and
 # at most `cells_per_patient` cells from each per training step; the authors' preset (both
 # `None`) uses every cell of the cohort in every fine-tuning step. For each cohort size of the

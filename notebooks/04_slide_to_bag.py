@@ -495,8 +495,9 @@ slide.close()
 # Predict first, then open the solution. Every solution is code that runs with the chapter (the
 # smoke test executes it), and checks itself. The slide is the chapter's *synthetic* slide.
 #
-# ```{exercise}
+# ```{exercise} 4.1 choosing the read level
 # :label: ex-04-level
+# :nonumber:
 # **Implement the missing piece.** Given the slide's objective power $M_0$ and its level
 # downsamples $d_L$, a patch of $p$ pixels at magnification $M$ covers $p\,M_0/M$ level-0 pixels;
 # it is read from the coarsest level with $d_L \le M_0/M$, as a square of $p\,(M_0/M)/d_L$
@@ -530,8 +531,9 @@ for mag in (40.0, 20.0, 10.0, 5.0):
 # ```{solution-end}
 # ```
 #
-# ```{exercise}
+# ```{exercise} 4.2 intersection over union
 # :label: ex-04-iou
+# :nonumber:
 # **Implement the missing piece.** Write the intersection over union of two boolean masks and
 # check it against `survlib.wsi.mask_iou` on the tissue mask and the planted tissue. What is the
 # IoU of the mask with itself, and with its complement?
@@ -555,8 +557,9 @@ print(f"IoU with the planted tissue {iou(mask.mask, tissue_truth):.3f}; with its
 # ```{solution-end}
 # ```
 #
-# ```{exercise}
+# ```{exercise} 4.3 bigger patches, stricter tissue
 # :label: ex-04-patch-size
+# :nonumber:
 # **Change a parameter and predict.** Tile the slide at 20x with 512-pixel patches instead of
 # 256. How do the level-0 footprint and the number of tissue patches change? Then raise
 # `min_tissue` to 0.9 with 256-pixel patches: more or fewer patches?

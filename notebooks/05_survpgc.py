@@ -1117,8 +1117,9 @@ real_table
 # Predict first, then open the solution. Every solution is code that runs with the chapter (the
 # smoke test executes it), and checks itself. The cohorts are the chapter's *simulated* ones.
 #
-# ```{exercise}
+# ```{exercise} 5.1 the discrete-time likelihood by hand
 # :label: ex-05-nll
+# :nonumber:
 # **Implement the missing piece.** Write the discrete-time negative log-likelihood of
 # SurvPath and SurvPGC in numpy: hazards $h_k = \sigma(z_k)$, survival
 # $S_k = \prod_{j\le k}(1-h_j)$ with $S_{-1} = 1$, a patient in bin $y$ contributing
@@ -1154,8 +1155,9 @@ for a in (0.0, 0.4):
 # ```{solution-end}
 # ```
 #
-# ```{exercise}
+# ```{exercise} 5.2 no clinical signal
 # :label: ex-05-strength
+# :nonumber:
 # **Change a parameter and predict.** Simulate the cohort again with `clinical_strength=0`
 # (everything else as in this chapter). What happens to the C-index of the clinical component
 # of the truth, and to the C-index of the true risk? Which rows of Table 1 would you expect to
@@ -1187,8 +1189,9 @@ assert c_clin0 < component_c["clinical"] and c_true0 < true_c
 # ```{solution-end}
 # ```
 #
-# ```{exercise}
+# ```{exercise} 5.3 three templates per field
 # :label: ex-05-templates
+# :nonumber:
 # **Change a parameter and predict.** Build the clinical prompts with `n_templates=3` instead
 # of 1. How many distinct sentences does each field get, compared with one template? Which
 # template does every patient get with one?

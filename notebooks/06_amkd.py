@@ -923,8 +923,9 @@ glue("runtime_seconds", time.perf_counter() - t_start, fmt=".0f")
 # Predict first, then open the solution. Every solution is code that runs with the chapter (the
 # smoke test executes it), and checks itself. The cohorts are the chapter's *simulated* ones.
 #
-# ```{exercise}
+# ```{exercise} 6.1 the distillation loss by hand
 # :label: ex-06-kd
+# :nonumber:
 # **Implement the missing piece.** Write the distillation loss $L_{KD}$ in numpy: each output
 # unit defines Bernoulli probabilities $q^t = \sigma(L^t/\tau)$ and $q^s = \sigma(L^s/\tau)$,
 # and $L_{KD}$ is the teacher-first KL divergence
@@ -958,8 +959,9 @@ print("numpy L_KD = survlib's for Cox and discrete outputs at tau 1 and 2; zero 
 # ```{solution-end}
 # ```
 #
-# ```{exercise}
+# ```{exercise} 6.2 a hotter temperature
 # :label: ex-06-tau
+# :nonumber:
 # **Change a parameter and predict.** Raise the temperature `tau_kd` from 1 to 10. Does $L_{KD}$
 # between the same student and teacher outputs grow or shrink, and what does that do to the
 # weight of distillation in the student's objective?
@@ -982,8 +984,9 @@ assert by_tau[10.0] < by_tau[2.0] < by_tau[1.0]
 # ```{solution-end}
 # ```
 #
-# ```{exercise}
+# ```{exercise} 6.3 a stronger site shift
 # :label: ex-06-shift
+# :nonumber:
 # **Change a parameter and predict.** The external site differs from the source by a simulated
 # shift (`shift_scale`). Simulate the pair again with `shift_scale` 0 and 2 (same seed, smaller
 # cohorts to keep it quick) and compare the mean patch feature of each site. Which gap is
