@@ -123,7 +123,9 @@ def _parameters_cell(nb: nbformat.NotebookNode, source: str) -> nbformat.Noteboo
     )
 
 
-def notebook_parameters(nb_or_path: nbformat.NotebookNode | str | Path) -> dict[str, Scalar]:
+def notebook_parameters(
+    nb_or_path: nbformat.NotebookNode | str | Path, source: str | None = None
+) -> dict[str, Scalar]:
     """The parameter names and default values of a notebook's ``parameters`` cell.
 
     The cell must hold simple assignments of literal scalars (``n_epochs = 20``); anything
@@ -133,7 +135,7 @@ def notebook_parameters(nb_or_path: nbformat.NotebookNode | str | Path) -> dict[
         source = str(nb_or_path)
         nb = read_notebook(resolve_notebook(nb_or_path))
     else:
-        source, nb = "notebook", nb_or_path
+        source, nb = source or "notebook", nb_or_path
     cell = _parameters_cell(nb, source)
     params: dict[str, Scalar] = {}
     for node in ast.parse(cell.source).body:
@@ -210,7 +212,7 @@ def resolve_parameters(
         ``(injected, full)``: the values papermill injects (profile + overrides) and the
         complete parameter set the notebook runs with (defaults included).
     """
-    defaults = notebook_parameters(nb)
+    defaults = notebook_parameters(nb, source=stem)
     injected: dict[str, Any] = {}
     for origin, values in (
         (f"profile {profile!r} (notebooks/params/{profile}.yaml)", load_profile(profile, stem)),

@@ -335,6 +335,12 @@ class TimeBins:
             raise ValueError(f"n_bins must be >= 1, got {self.n_bins}")
         t, e = validate_survival(_to_numpy(time), _to_numpy(event), name="make_time_bins")
         event_times = t[e == 1]
+        n_distinct = np.unique(event_times).size
+        if int(self.n_bins) > n_distinct:
+            raise ValueError(
+                f"make_time_bins: n_bins={self.n_bins} but only {n_distinct} distinct event "
+                "times; each bin needs at least one event: use fewer bins"
+            )
         try:
             _, edges = pd.qcut(event_times, q=int(self.n_bins), retbins=True, labels=False)
         except ValueError as err:
