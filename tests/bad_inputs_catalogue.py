@@ -1039,3 +1039,34 @@ def classify(c: Case, ctx: Ctx) -> dict[str, Any]:
                 "silently accepted", "type": "returned", "message": repr(result)[:160]}
     return {"id": c.id, "cls": c.cls, "verdict": "silently accepted", "type": "returned",
             "message": repr(result)[:160]}
+
+
+def assert_handled(c: Case, ctx: Ctx) -> None:
+    """The test behind every ``tests/test_bad_input_*.py`` case: a clear error of an expected
+    type whose message names the problem (every keyword), or the defined correct result; for
+    the CLI, exit code 2, one ``error:`` line naming the problem and no traceback."""
+    import pytest
+
+    if c.cls == "cli":
+        res = c.run(ctx)
+        assert "Traceback" not in res.stderr, res.stderr
+        assert res.rc == 2, (res.rc, res.stderr)
+        assert res.stderr.startswith("error:") or "error:" in res.stderr, res.stderr
+        for k in c.keywords:
+            assert k in res.stderr.lower(), (k, res.stderr)
+        return
+    if c.correct is not None:
+        assert c.correct(c.run(ctx))
+        return
+    with pytest.raises(Exception) as info:  # noqa: PT011 - the type is checked just below
+        c.run(ctx)
+    err = info.value
+    names = [k.__name__ for k in type(err).__mro__]
+    assert any(e in names for e in c.exc), f"{type(err).__name__} not one of {c.exc}: {err}"
+    msg = (str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)).lower()
+    missing = [k for k in c.keywords if k not in msg]
+    assert not missing, f"message lacks {missing}: {msg}"
+
+
+def cases_of(cls: str) -> list[Case]:
+    return [c for c in CASES if c.cls == cls]
