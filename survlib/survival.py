@@ -269,8 +269,7 @@ def nll_discrete(
     y_raw = _as_tensor(bin_index, logits, "bin_index").reshape(-1)
     e_raw = _as_tensor(event, logits, "event").reshape(-1)
     if y_raw.shape[0] == n == e_raw.shape[0] and n:
-        check_bin_indices(y_raw, k, "nll_discrete")
-        check_time_event_tensors(torch.zeros((), device=logits.device), e_raw, "nll_discrete")
+        check_bin_indices(y_raw, k, "nll_discrete", event=e_raw)
     y = y_raw.long()
     e = e_raw.to(logits.dtype)
     if y.shape[0] != n or e.shape[0] != n:

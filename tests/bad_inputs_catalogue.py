@@ -232,7 +232,12 @@ class Ctx:
         )
         return path
 
+    #: run ``survlib.cli.main`` in this process (fast; the tests) instead of a subprocess
+    inprocess = False
+
     def cli(self, *argv: str, env: dict[str, str] | None = None, timeout: float = 120) -> CliResult:
+        if self.inprocess:
+            return _cli_inprocess(list(argv), env or {}, self.root)
         full_env = {**os.environ, **(env or {})}
         proc = subprocess.run([sys.executable, "-m", "survlib", *argv], capture_output=True,
                               text=True, cwd=self.root, env=full_env, timeout=timeout)
@@ -240,6 +245,39 @@ class Ctx:
 
 
 # ======================================================================= helpers
+
+
+def _cli_inprocess(argv: list[str], env: dict[str, str], cwd: Path) -> CliResult:
+    """``survlib ARGV`` through :func:`survlib.cli.main` here, with ``env`` set meanwhile."""
+    import contextlib
+    import io
+    import traceback
+
+    from survlib.cli import main
+
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    err, out = io.StringIO(), io.StringIO()
+    old_cwd = os.getcwd()
+    try:
+        os.chdir(cwd)
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+            try:
+                rc = main(argv)
+            except SystemExit as exc:
+                rc = exc.code if isinstance(exc.code, int) else 1
+            except Exception:  # noqa: BLE001 - a traceback is what the CLI must never print
+                traceback.print_exc()
+                rc = 1
+    finally:
+        os.chdir(old_cwd)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return CliResult(int(rc), err.getvalue(), out.getvalue())
+
 
 
 def _t(x: Any) -> Any:

@@ -10,7 +10,9 @@ from tests.bad_inputs_catalogue import Ctx, assert_handled, cases_of
 
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory: pytest.TempPathFactory) -> Ctx:
-    return Ctx(tmp_path_factory.mktemp("bad_cli"))
+    c = Ctx(tmp_path_factory.mktemp("bad_cli"))
+    c.inprocess = True  # survlib.cli.main in this process: the same code path, no start-up
+    return c
 
 
 @pytest.mark.parametrize("case", cases_of("cli"), ids=lambda c: c.name)

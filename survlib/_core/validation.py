@@ -210,57 +210,78 @@ def validate_survival(
     return t, e
 
 
-def check_time_event_tensors(time: Any, event: Any, where: str) -> None:
-    """Cheap check of a loss's ``time``/``event`` tensors: one device sync when valid.
-
-    ``time`` must be finite and ``>= 0``; ``event`` exactly 0 or 1 (bool accepted). Only when
-    the combined test fails is the message built (naming the rows and values).
-    """
+def _event_ok(event: Any) -> Any:
+    """0-d bool tensor: every event is exactly 0 or 1 (``e (e - 1) = 0``; NaN and inf fail)."""
     import torch
 
-    ok = torch.isfinite(time).all() & (time >= 0).all() if time.is_floating_point() else (
-        (time >= 0).all()
-    )
-    if event.dtype != torch.bool:
-        ok = ok & ((event == 0) | (event == 1)).all()
+    if event.dtype == torch.bool:
+        return torch.ones((), dtype=torch.bool, device=event.device)
+    return ~(event * (event - 1)).any()
+
+
+def _time_ok(time: Any) -> Any:
+    """0-d bool tensor: every time is finite and >= 0 (NaN propagates through ``aminmax``)."""
+    import torch
+
+    lo, hi = torch.aminmax(time.detach())
+    return (lo >= 0) & (hi < math.inf) if time.is_floating_point() else lo >= 0
+
+
+def check_time_event_tensors(time: Any, event: Any, where: str) -> None:
+    """Cheap check of a loss's ``time``/``event`` tensors: a few tensor ops and one device
+    sync when valid (no per-element Python).
+
+    ``time`` must be finite and ``>= 0``; ``event`` exactly 0 or 1 (bool accepted). Only when
+    the combined test fails is the message built (naming the rows and values). ``time=None``
+    checks the events only.
+    """
+    ok = _event_ok(event.detach())
+    if time is not None and time.numel():
+        ok = ok & _time_ok(time)
     if bool(ok):
         return
-    t = time.detach().cpu().double().numpy()
-    bad = np.flatnonzero(~np.isfinite(t))
-    if bad.size:
-        raise ValueError(f"{where}: time has NaN or infinite values at rows {_first(bad)}; "
-                         "expected finite months >= 0")
-    bad = np.flatnonzero(t < 0)
-    if bad.size:
-        raise ValueError(f"{where}: time has negative values at rows {_first(bad)}: "
-                         f"{_values(t, bad)}; expected months >= 0")
+    if time is not None:
+        t = time.detach().cpu().double().numpy()
+        bad = np.flatnonzero(~np.isfinite(t))
+        if bad.size:
+            raise ValueError(f"{where}: time has NaN or infinite values at rows {_first(bad)}; "
+                             "expected finite months >= 0")
+        bad = np.flatnonzero(t < 0)
+        if bad.size:
+            raise ValueError(f"{where}: time has negative values at rows {_first(bad)}: "
+                             f"{_values(t, bad)}; expected months >= 0")
     e = event.detach().cpu().double().numpy()
     bad = np.flatnonzero(~np.isin(e, (0.0, 1.0)))
     raise ValueError(f"{where}: event must be 0/1 (1 = death observed); bad values at rows "
                      f"{_first(bad)}: {_values(e, bad)}")
 
 
-def check_bin_indices(bin_index: Any, n_bins: int, where: str) -> None:
-    """``bin_index`` (a tensor) integral and in ``[0, n_bins - 1]``; one sync when valid."""
+def check_bin_indices(bin_index: Any, n_bins: int, where: str, event: Any = None) -> None:
+    """``bin_index`` (a tensor) integral and in ``[0, n_bins - 1]``; with ``event``, the events
+    are checked too (0/1), in the same single device sync."""
     import torch
 
-    if bin_index.is_floating_point():
-        ok = (torch.isfinite(bin_index) & (bin_index == torch.round(bin_index))).all()
-    else:
-        ok = torch.ones((), dtype=torch.bool, device=bin_index.device)
     if bin_index.dtype == torch.bool:
         raise ValueError(f"{where}: bin_index must hold integer bins, got booleans")
-    ok = ok & (bin_index >= 0).all() & (bin_index <= n_bins - 1).all()
+    y = bin_index.detach()
+    lo, hi = torch.aminmax(y)
+    ok = (lo >= 0) & (hi <= n_bins - 1)
+    if y.is_floating_point():
+        ok = ok & (y == torch.round(y)).all()
+    if event is not None:
+        ok = ok & _event_ok(event.detach())
     if bool(ok):
         return
-    y = bin_index.detach().cpu().double().numpy()
-    bad = np.flatnonzero(~np.isfinite(y) | (y != np.round(y)))
+    yn = y.cpu().double().numpy()
+    bad = np.flatnonzero(~np.isfinite(yn) | (yn != np.round(yn)))
     if bad.size:
         raise ValueError(f"{where}: bin_index must be whole numbers (bins 0..{n_bins - 1}); "
-                         f"non-integral values at rows {_first(bad)}: {_values(y, bad)}")
-    bad = np.flatnonzero((y < 0) | (y > n_bins - 1))
-    raise ValueError(f"{where}: bin_index must lie in [0, {n_bins - 1}] for {n_bins} bins; "
-                     f"out-of-range values at rows {_first(bad)}: {_values(y, bad)}")
+                         f"non-integral values at rows {_first(bad)}: {_values(yn, bad)}")
+    bad = np.flatnonzero((yn < 0) | (yn > n_bins - 1))
+    if bad.size:
+        raise ValueError(f"{where}: bin_index must lie in [0, {n_bins - 1}] for {n_bins} bins; "
+                         f"out-of-range values at rows {_first(bad)}: {_values(yn, bad)}")
+    check_time_event_tensors(None, event, where)
 
 
 def check_probabilities(p: np.ndarray, name: str) -> np.ndarray:
