@@ -16,8 +16,12 @@ Templates. :data:`TEMPLATES` holds, per field, a canonical sentence followed by 
 edition, tumour subtype, race; a few for the fields of the bundled breast-cancer cohort).
 With ``n_templates = N_t`` the first ``N_t`` templates of a field are in play and each patient
 gets one of them, drawn at random (seeded) per patient and field — the paper's Table 5
-experiment (``N_t = 1`` uses the canonical sentence for everyone). A missing value ("not
-reported", NaN) always gives "The <field> is not reported.". The paper generated its
+experiment (``N_t = 1`` uses the canonical sentence for everyone). A missing value always gives
+"The <field> is not reported.": missing means None, NaN, ``pd.NA`` (e.g. in an ``Int64`` or
+``string`` column), ``pd.NaT`` or a string such as ``""``, ``"nan"``, ``"<NA>"``, ``"null"``,
+``"not reported"``, ``"--"`` (the rule of :func:`survlib._core.validation.is_missing`). Ages
+must be numbers of years in [0, 130] and tumour sizes numbers of cm >= 0; anything else is a
+``ValueError`` naming the field, the patient (row) and the value. The paper generated its
 paraphrases with GPT-4o mini and lists them in its Supplementary Table 8, which is not
 available here; the sentences below were written for this book in the same spirit.
 
