@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -1103,7 +1103,7 @@ def assert_handled(c: Case, ctx: Ctx) -> None:
     if c.correct is not None:
         assert c.correct(c.run(ctx))
         return
-    with pytest.raises(Exception) as info:  # noqa: PT011 - the type is checked just below
+    with pytest.raises(Exception) as info:
         c.run(ctx)
     err = info.value
     names = [k.__name__ for k in type(err).__mro__]

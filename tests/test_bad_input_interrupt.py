@@ -90,7 +90,7 @@ class _StallingHandler(http.server.BaseHTTPRequestHandler):
 
     sent = threading.Event()
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("Content-Length", str(10_000_000))
         self.end_headers()
