@@ -1037,6 +1037,13 @@ def _write(ctx: Ctx, name: str, text: str) -> Path:
 VERDICTS = ("silently accepted", "unclear", "traceback", "clear error", "handled correctly")
 
 
+def _safe_repr(x: Any) -> str:
+    try:
+        return repr(x)[:160]
+    except Exception as err:  # noqa: BLE001 - a broken object's repr is itself a finding
+        return f"<{type(x).__name__} whose repr fails: {type(err).__name__}>"
+
+
 def classify(c: Case, ctx: Ctx) -> dict[str, Any]:
     """Run one case and say how survlib answered it."""
     import traceback
@@ -1081,9 +1088,9 @@ def classify(c: Case, ctx: Ctx) -> dict[str, Any]:
         except Exception:  # noqa: BLE001
             ok = False
         return {"id": c.id, "cls": c.cls, "verdict": "handled correctly" if ok else
-                "silently accepted", "type": "returned", "message": repr(result)[:160]}
+                "silently accepted", "type": "returned", "message": _safe_repr(result)}
     return {"id": c.id, "cls": c.cls, "verdict": "silently accepted", "type": "returned",
-            "message": repr(result)[:160]}
+            "message": _safe_repr(result)}
 
 
 def assert_handled(c: Case, ctx: Ctx) -> None:
@@ -1115,3 +1122,49 @@ def assert_handled(c: Case, ctx: Ctx) -> None:
 
 def cases_of(cls: str) -> list[Case]:
     return [c for c in CASES if c.cls == cls]
+
+# ======================================================================= multimodal features
+
+
+def _mm(ctx: Ctx, expression: Any = None, bags: Any = None) -> Any:
+    from survlib.data.multimodal import MultimodalCohort
+
+    n = 6
+    ids = [f"p{i}" for i in range(n)]
+    clinical = pd.DataFrame({"time": np.arange(1.0, n + 1), "event": [1, 0] * 3}, index=ids)
+    expr = pd.DataFrame(np.ones((n, 4)), index=ids, columns=list("abcd"))
+    if expression is not None:
+        expr = expression(expr)
+    bag_list = [np.ones((3, 5), np.float32) for _ in range(n)]
+    if bags is not None:
+        bag_list = bags(bag_list)
+    return MultimodalCohort(clinical=clinical, expression=expr, bags=bag_list)
+
+
+def _set(frame: pd.DataFrame, value: Any) -> pd.DataFrame:
+    frame = frame.astype(object if isinstance(value, str) else float)
+    frame.iloc[2, 1] = value
+    return frame
+
+
+def _bag(bags: list, i: int, new: Any) -> list:
+    bags = list(bags)
+    bags[i] = new
+    return bags
+
+
+for _v in (np.nan, np.inf, "high"):
+    case("features", f"cohort expression {_v!r}", keywords=("expression",))(
+        lambda ctx, v=_v: _mm(ctx, expression=lambda e, v=v: _set(e, v)))
+case("features", "cohort patch bag with NaN", keywords=("bags[1]", "nan"))(
+    lambda ctx: _mm(ctx, bags=lambda b: _bag(b, 1, np.array([[np.nan] * 5] * 3))))
+case("features", "cohort patch bag with inf", keywords=("bags[2]", "infinite"))(
+    lambda ctx: _mm(ctx, bags=lambda b: _bag(b, 2, np.full((3, 5), np.inf))))
+case("features", "cohort patch bag 1-D", keywords=("bags[0]", "2-d"))(
+    lambda ctx: _mm(ctx, bags=lambda b: _bag(b, 0, np.ones(5))))
+case("features", "cohort patch bags of different widths", keywords=("bags[3]", "shape"))(
+    lambda ctx: _mm(ctx, bags=lambda b: _bag(b, 3, np.ones((3, 7)))))
+case("features", "cohort empty patch bag", keywords=("no patches",))(
+    lambda ctx: _mm(ctx, bags=lambda b: _bag(b, 4, np.ones((0, 5)))))
+case("features", "cohort expression 3 rows for 6 patients", keywords=("expression",))(
+    lambda ctx: _mm(ctx, expression=lambda e: e.iloc[:3]))
