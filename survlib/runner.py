@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import datetime as _dt
 import json
+import math
 import os
 import platform
 import shutil
@@ -196,7 +197,7 @@ def _coerce(name: str, value: Any, default: Scalar) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise TypeError(f"Parameter {name} expects a number, got {value!r}")
         value = float(value)
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise ValueError(f"Parameter {name} must be a finite number, got {value!r}")
     elif isinstance(default, str) and not isinstance(value, str):
         value = str(value)

@@ -44,7 +44,6 @@ from survlib._core.validation import (
     align_by_index,
     check_bin_indices,
     check_finite_number,
-    check_probabilities,
     check_survival_curves,
     check_time_event_tensors,
     validate_survival,
