@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+from collections.abc import Callable
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,6 +70,37 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _expected_failures_exit_2(command: Callable[..., int]) -> Callable[..., int]:
+    """Every command: an expected failure (bad input, missing or unwritable file, no data)
+    prints one ``error: ...`` line to stderr and exits 2, without a traceback; an interrupted
+    command (Ctrl-C, SIGTERM) exits 130 after its clean-up ran. Bugs still show a traceback.
+    """
+    from survlib._core.signals import Terminated
+
+    @functools.wraps(command)
+    def wrapper(*args: object, **kwargs: object) -> int:
+        try:
+            return command(*args, **kwargs)
+        except (KeyboardInterrupt, Terminated):
+            print("error: interrupted; temporary files were removed and earlier outputs kept",
+                  file=sys.stderr)
+            return 130
+        except (ValueError, TypeError, KeyError, OSError, RuntimeError) as err:
+            if isinstance(err, RuntimeError) and not _is_survlib_error(err):
+                raise
+            message = err.args[0] if isinstance(err, KeyError) and err.args else err
+            print(f"error: {message}", file=sys.stderr)
+            return 2
+
+    return wrapper
+
+
+def _is_survlib_error(err: BaseException) -> bool:
+    """An error class defined by survlib (e.g. DataUnavailableError) is an expected failure."""
+    return type(err).__module__.startswith("survlib")
+
+
+@_expected_failures_exit_2
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "run":
@@ -109,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             print(fetch(args.name, manifest=args.manifest))
         except (KeyError, DataUnavailableError, RuntimeError, ValueError) as err:
             print(f"error: {err}", file=sys.stderr)
-            return 1
+            return 2
         return 0
     return 2  # pragma: no cover
 

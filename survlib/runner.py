@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import datetime as _dt
 import json
+import math
 import os
 import platform
 import shutil
@@ -48,6 +49,34 @@ class UnknownParameterError(ValueError):
 
 class NotebookNotFoundError(FileNotFoundError):
     """No notebook source matches the requested name."""
+
+
+class OutputPathError(ValueError):
+    """The executed notebook cannot be written where ``-o``/``output`` says."""
+
+
+def check_output_path(out: Path) -> None:
+    """Refuse, before anything runs, an output that is a folder or in a folder we cannot write.
+
+    Raises:
+        OutputPathError: naming the path and the reason.
+    """
+    if out.is_dir():
+        raise OutputPathError(f"output {out} is a directory; give a file path such as {out / 'out.ipynb'}")
+    if out.suffix != ".ipynb":
+        raise OutputPathError(f"output {out} must end in .ipynb (an executed notebook)")
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".survlib-write-test-", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputPathError(
+            f"output {out}: cannot write in {parent} ({exc.strerror or exc}); choose a writable path"
+        ) from exc
+    if out.exists() and not os.access(out, os.W_OK):
+        raise OutputPathError(f"output {out} exists and is read-only; choose another path")
 
 
 @dataclass(frozen=True)
@@ -97,7 +126,9 @@ def _parameters_cell(nb: nbformat.NotebookNode, source: str) -> nbformat.Noteboo
     )
 
 
-def notebook_parameters(nb_or_path: nbformat.NotebookNode | str | Path) -> dict[str, Scalar]:
+def notebook_parameters(
+    nb_or_path: nbformat.NotebookNode | str | Path, source: str | None = None
+) -> dict[str, Scalar]:
     """The parameter names and default values of a notebook's ``parameters`` cell.
 
     The cell must hold simple assignments of literal scalars (``n_epochs = 20``); anything
@@ -107,7 +138,7 @@ def notebook_parameters(nb_or_path: nbformat.NotebookNode | str | Path) -> dict[
         source = str(nb_or_path)
         nb = read_notebook(resolve_notebook(nb_or_path))
     else:
-        source, nb = "notebook", nb_or_path
+        source, nb = source or "notebook", nb_or_path
     cell = _parameters_cell(nb, source)
     params: dict[str, Scalar] = {}
     for node in ast.parse(cell.source).body:
@@ -168,6 +199,8 @@ def _coerce(name: str, value: Any, default: Scalar) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise TypeError(f"Parameter {name} expects a number, got {value!r}")
         value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"Parameter {name} must be a finite number, got {value!r}")
     elif isinstance(default, str) and not isinstance(value, str):
         value = str(value)
     return value
@@ -182,7 +215,7 @@ def resolve_parameters(
         ``(injected, full)``: the values papermill injects (profile + overrides) and the
         complete parameter set the notebook runs with (defaults included).
     """
-    defaults = notebook_parameters(nb)
+    defaults = notebook_parameters(nb, source=stem)
     injected: dict[str, Any] = {}
     for origin, values in (
         (f"profile {profile!r} (notebooks/params/{profile}.yaml)", load_profile(profile, stem)),
@@ -291,11 +324,14 @@ def run_notebook(
     injected, full = resolve_parameters(nb, stem, profile, overrides)
     out = Path(output) if output is not None else executed_dir() / f"{stem}.ipynb"
     out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
+    check_output_path(out)
     headlines_path = out.with_suffix(".headlines.json")
 
+    from survlib._core.signals import sigterm_raises
+
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix=f"survlib-{stem}-") as tmp:
+    # SIGTERM unwinds the run (kernel shut down, temporary folder removed, output untouched)
+    with sigterm_raises(), tempfile.TemporaryDirectory(prefix=f"survlib-{stem}-") as tmp:
         tmp_out = Path(tmp) / f"{stem}.ipynb"
         tmp_headlines = Path(tmp) / "headlines.json"
         old_env = os.environ.get(HEADLINES_ENV)
@@ -590,8 +626,21 @@ def write_run_report(folder: Path | None = None) -> Path:
     if not records:
         lines.append("No chapter has been executed yet: run `survlib run --all`.")
     for path in records:
-        data = json.loads(path.read_text())
-        run, values = data.get("run", {}), data.get("values", {})
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(
+                f"{path}: not a readable run record ({exc}); delete it or re-run the chapter"
+            ) from exc
+        run = data.get("run", {}) if isinstance(data, dict) else None
+        values = data.get("values", {}) if isinstance(data, dict) else None
+        if not isinstance(run, dict) or not isinstance(values, dict):
+            raise ValueError(
+                f"{path}: a run record must be a JSON object with 'run' and 'values' objects; "
+                "delete it or re-run the chapter"
+            )
+        if not isinstance(run.get("seconds", 0.0), int | float):
+            raise ValueError(f"{path}: 'run.seconds' must be a number, got {run.get('seconds')!r}")
         changed = ", ".join(f"`{k}={v!r}`" for k, v in run.get("overrides", {}).items())
         changed = changed or "none"
         lines += [

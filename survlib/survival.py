@@ -40,7 +40,14 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from survlib.data.validation import validate_survival
+from survlib._core.validation import (
+    align_by_index,
+    check_bin_indices,
+    check_finite_number,
+    check_survival_curves,
+    check_time_event_tensors,
+    validate_survival,
+)
 
 __all__ = [
     "DEFAULT_TIMES",
@@ -167,6 +174,7 @@ def cox_partial_likelihood(
             f"cox_partial_likelihood: log_hz has {eta.shape[0]} values, time {t.shape[0]}, "
             f"event {e.shape[0]}; they must match"
         )
+    check_time_event_tensors(t, e, "cox_partial_likelihood")
     e = e != 0
     n_events = int(e.sum().item())
     if n_events == 0:
@@ -263,8 +271,12 @@ def nll_discrete(
     if not 0.0 <= float(alpha) <= 1.0:
         raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
     n, k = logits.shape
-    y = _as_tensor(bin_index, logits, "bin_index").reshape(-1).long()
-    e = _as_tensor(event, logits, "event").reshape(-1).to(logits.dtype)
+    y_raw = _as_tensor(bin_index, logits, "bin_index").reshape(-1)
+    e_raw = _as_tensor(event, logits, "event").reshape(-1)
+    if y_raw.shape[0] == n == e_raw.shape[0] and n:
+        check_bin_indices(y_raw, k, "nll_discrete", event=e_raw)
+    y = y_raw.long()
+    e = e_raw.to(logits.dtype)
     if y.shape[0] != n or e.shape[0] != n:
         raise ValueError(
             f"nll_discrete: logits has {n} rows, bin_index {y.shape[0]}, event {e.shape[0]}"
@@ -327,6 +339,12 @@ class TimeBins:
             raise ValueError(f"n_bins must be >= 1, got {self.n_bins}")
         t, e = validate_survival(_to_numpy(time), _to_numpy(event), name="make_time_bins")
         event_times = t[e == 1]
+        n_distinct = np.unique(event_times).size
+        if int(self.n_bins) > n_distinct:
+            raise ValueError(
+                f"make_time_bins: n_bins={self.n_bins} but only {n_distinct} distinct event "
+                "times; each bin needs at least one event: use fewer bins"
+            )
         try:
             _, edges = pd.qcut(event_times, q=int(self.n_bins), retbins=True, labels=False)
         except ValueError as err:
@@ -398,6 +416,18 @@ def _to_numpy(x: ArrayLike) -> np.ndarray:
     return np.asarray(x)
 
 
+def _pandas_or_numpy(x: ArrayLike) -> ArrayLike:
+    """pandas objects unchanged (their index is checked), tensors as NumPy."""
+    return x if isinstance(x, pd.Series | pd.DataFrame) else _to_numpy(x)
+
+
+def _float_array(x: ArrayLike, name: str) -> np.ndarray:
+    try:
+        return np.asarray(_to_numpy(x), dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be numeric, could not convert: {err}") from err
+
+
 def discrete_survival(logits: torch.Tensor | np.ndarray) -> np.ndarray:
     r"""Survival at the right edge of each bin: :math:`S_k = \prod_{j \le k} (1 - \sigma(z_j))`.
 
@@ -458,7 +488,8 @@ def survival_at_times(
     if x.size == 0 or np.any(np.diff(x) <= 0):
         raise ValueError("curve_times must be non-empty and strictly increasing")
     if not np.all(np.isfinite(q)) or np.any(q < 0):
-        raise ValueError("times must be finite and non-negative")
+        raise ValueError(f"survival_at_times: times must be finite and non-negative, got {q.tolist()[:8]}")
+    check_survival_curves(s2, "survival_at_times: curve_surv")
     if method == "step":
         idx = np.searchsorted(x, q, side="right") - 1  # last curve point <= t
         padded = np.concatenate([np.ones((s2.shape[0], 1)), s2], axis=1)
@@ -528,7 +559,7 @@ def breslow_survival(
 
 
 def _risk_array(risk: ArrayLike, n: int, name: str = "risk") -> np.ndarray:
-    r = np.asarray(_to_numpy(risk), dtype=np.float64)
+    r = _float_array(risk, name)
     if r.ndim == 2 and r.shape[1] == 1:
         r = r[:, 0]
     if r.ndim != 1 or r.size != n:
@@ -601,9 +632,10 @@ def _valid_times(
 def _validated(
     time: ArrayLike, event: ArrayLike, train_time: ArrayLike, train_event: ArrayLike
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    t, e = validate_survival(_to_numpy(time), _to_numpy(event), name="test survival data")
+    t, e = validate_survival(_pandas_or_numpy(time), _pandas_or_numpy(event), name="test survival data")
     tt, te = validate_survival(
-        _to_numpy(train_time), _to_numpy(train_event), name="training survival data"
+        _pandas_or_numpy(train_time), _pandas_or_numpy(train_event),
+        name="training survival data",
     )
     t, e = _within_training_followup(t, e, tt, te)
     return t, e, tt, te
@@ -622,8 +654,11 @@ def concordance(risk: ArrayLike, time: ArrayLike, event: ArrayLike) -> float:
     """
     from sksurv.metrics import concordance_index_censored
 
-    t, e = validate_survival(_to_numpy(time), _to_numpy(event), name="concordance")
-    r = _risk_array(risk, t.size)
+    a = align_by_index(risk=risk, time=time, event=event)
+    t, e = validate_survival(
+        _pandas_or_numpy(a["time"]), _pandas_or_numpy(a["event"]), name="concordance"
+    )
+    r = _risk_array(a["risk"], t.size)
     return float(concordance_index_censored(e.astype(bool), t, r)[0])
 
 
@@ -687,8 +722,9 @@ def uno_concordance(
     """
     from sksurv.metrics import concordance_index_ipcw
 
-    t, e, tt, te = _validated(time, event, train_time, train_event)
-    r = _risk_array(risk, t.size)
+    a = align_by_index(risk=risk, time=time, event=event)
+    t, e, tt, te = _validated(a["time"], a["event"], train_time, train_event)
+    r = _risk_array(a["risk"], t.size)
     return float(
         concordance_index_ipcw(_surv_struct(tt, te), _surv_struct(t, e), r, tau=tau)[0]
     )
@@ -732,9 +768,10 @@ def td_auc(
     """
     from sksurv.metrics import cumulative_dynamic_auc
 
-    t, e, tt, te = _validated(time, event, train_time, train_event)
+    a = align_by_index(risk_or_surv=risk_or_surv, time=time, event=event)
+    t, e, tt, te = _validated(a["time"], a["event"], train_time, train_event)
     q, ok = _valid_times(times, t, out_of_range, "td_auc")
-    est = np.asarray(_to_numpy(risk_or_surv), dtype=np.float64)
+    est = _float_array(a["risk_or_surv"], "td_auc: risk_or_surv")
     if est.ndim == 2 and est.shape[1] == 1 and q.size != 1:
         est = est[:, 0]
     if est.ndim == 1:
@@ -745,8 +782,7 @@ def td_auc(
                 f"td_auc: a survival matrix must have shape [N, len(times)] = "
                 f"[{t.size}, {q.size}], got {est.shape}"
             )
-        if not np.all(np.isfinite(est)):
-            raise ValueError("td_auc: survival matrix has NaN or infinite values")
+        check_survival_curves(est, "td_auc: risk_or_surv (survival probabilities at times)")
         est = 1.0 - est[:, ok]
     else:
         raise ValueError(f"td_auc: risk_or_surv must be 1-D or 2-D, got shape {est.shape}")
@@ -852,16 +888,16 @@ def integrated_brier(
     """
     from sksurv.metrics import integrated_brier_score
 
-    t, e, tt, te = _validated(time, event, train_time, train_event)
+    a = align_by_index(surv_at_times=surv_at_times, time=time, event=event)
+    t, e, tt, te = _validated(a["time"], a["event"], train_time, train_event)
     q, ok = _valid_times(times, t, out_of_range, "integrated_brier")
-    s = np.asarray(_to_numpy(surv_at_times), dtype=np.float64)
+    s = _float_array(a["surv_at_times"], "integrated_brier: surv_at_times")
     if s.shape != (t.size, q.size):
         raise ValueError(
             f"integrated_brier: surv_at_times must have shape [N, len(times)] = "
             f"[{t.size}, {q.size}], got {s.shape}"
         )
-    if not np.all(np.isfinite(s)):
-        raise ValueError("integrated_brier: surv_at_times has NaN or infinite values")
+    check_survival_curves(s, "integrated_brier: surv_at_times")
     if ok.sum() < 2:
         raise ValueError(
             f"integrated_brier: needs at least two evaluable times, got {q[ok].tolist()}"
@@ -878,7 +914,10 @@ def km_curve(time: ArrayLike, event: ArrayLike, alpha: float = 0.05) -> pd.DataF
     """
     from lifelines import KaplanMeierFitter
 
-    t, e = validate_survival(_to_numpy(time), _to_numpy(event), name="km_curve")
+    check_finite_number(alpha, "km_curve: alpha", low=0.0, high=1.0, low_open=True)
+    if float(alpha) >= 1.0:
+        raise ValueError(f"km_curve: alpha must lie in (0, 1), got {alpha!r}")
+    t, e = validate_survival(_pandas_or_numpy(time), _pandas_or_numpy(event), name="km_curve")
     kmf = KaplanMeierFitter(alpha=alpha).fit(t, event_observed=e)
     sf = kmf.survival_function_.iloc[:, 0]
     ci = kmf.confidence_interval_survival_function_
@@ -897,10 +936,19 @@ def logrank_p(time: ArrayLike, event: ArrayLike, groups: ArrayLike) -> float:
     ``multivariate_logrank_test``; with two groups it is the usual two-sample test)."""
     from lifelines.statistics import multivariate_logrank_test
 
-    t, e = validate_survival(_to_numpy(time), _to_numpy(event), name="logrank_p")
-    g = np.asarray(_to_numpy(groups)).reshape(-1)
+    a = align_by_index(time=time, event=event, groups=groups)
+    t, e = validate_survival(
+        _pandas_or_numpy(a["time"]), _pandas_or_numpy(a["event"]), name="logrank_p"
+    )
+    g = np.asarray(_to_numpy(a["groups"])).reshape(-1)
     if g.size != t.size:
         raise ValueError(f"logrank_p: groups has {g.size} values but time has {t.size}")
+    missing = pd.isna(g)
+    if missing.any():
+        raise ValueError(
+            f"logrank_p: groups has missing values (NaN/None) at rows "
+            f"{np.flatnonzero(missing)[:5].tolist()}; a missing label is not a group"
+        )
     if pd.unique(g).size < 2:
         raise ValueError("logrank_p: needs at least two groups")
     return float(multivariate_logrank_test(t, g, e).p_value)
@@ -917,5 +965,8 @@ def median_split(risk: ArrayLike, threshold: float | None = None) -> np.ndarray:
     r = np.asarray(_to_numpy(risk), dtype=np.float64).reshape(-1)
     if r.size == 0 or not np.all(np.isfinite(r)):
         raise ValueError("median_split: risk must be a non-empty array of finite values")
-    thr = float(np.median(r)) if threshold is None else float(threshold)
+    thr = (
+        float(np.median(r)) if threshold is None
+        else check_finite_number(threshold, "median_split: threshold")
+    )
     return np.where(r > thr, "high", "low")

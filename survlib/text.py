@@ -16,8 +16,12 @@ Templates. :data:`TEMPLATES` holds, per field, a canonical sentence followed by 
 edition, tumour subtype, race; a few for the fields of the bundled breast-cancer cohort).
 With ``n_templates = N_t`` the first ``N_t`` templates of a field are in play and each patient
 gets one of them, drawn at random (seeded) per patient and field — the paper's Table 5
-experiment (``N_t = 1`` uses the canonical sentence for everyone). A missing value ("not
-reported", NaN) always gives "The <field> is not reported.". The paper generated its
+experiment (``N_t = 1`` uses the canonical sentence for everyone). A missing value always gives
+"The <field> is not reported.": missing means None, NaN, ``pd.NA`` (e.g. in an ``Int64`` or
+``string`` column), ``pd.NaT`` or a string such as ``""``, ``"nan"``, ``"<NA>"``, ``"null"``,
+``"not reported"``, ``"--"`` (the rule of :func:`survlib._core.validation.is_missing`). Ages
+must be numbers of years in [0, 130] and tumour sizes numbers of cm >= 0; anything else is a
+``ValueError`` naming the field, the patient (row) and the value. The paper generated its
 paraphrases with GPT-4o mini and lists them in its Supplementary Table 8, which is not
 available here; the sentences below were written for this book in the same spirit.
 
@@ -251,25 +255,31 @@ class TextEncoderUnavailableError(RuntimeError):
 
 
 def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and np.isnan(value):
-        return True
-    return str(value).strip().lower() in _MISSING
+    from survlib._core.validation import is_missing
+
+    return is_missing(value) or str(value).strip().lower() in _MISSING
 
 
-def render_value(field_name: str, value: Any) -> str | None:
+def render_value(field_name: str, value: Any, row: Any = None) -> str | None:
     """How a field's value reads inside a sentence; ``None`` for a missing value.
 
     Ages become whole years (``56.7 -> "56"``), tumour sizes keep one decimal, stages read
     ``"stage IIA"``, other strings are lower-cased except for abbreviations (``"NOS"``).
+
+    Missing values follow :func:`survlib._core.validation.is_missing` (None, NaN, ``pd.NA``,
+    ``pd.NaT``, and strings such as ``"nan"``, ``"<NA>"``, ``"not reported"``, ``"--"``).
+    Ages must be numbers of years in [0, 130] and sizes numbers of cm >= 0; anything else
+    raises ``ValueError`` naming the field, the row and the value.
     """
+    from survlib._core.validation import check_clinical_value
+
     if _is_missing(value):
         return None
+    checked = check_clinical_value(field_name, value, row)
     if field_name == "age":
-        return str(int(np.floor(float(value))))
+        return str(int(np.floor(checked)))
     if field_name == "size":
-        return f"{float(value):.1f}"
+        return f"{checked:.1f}"
     text = str(value).strip()
     if field_name == "stage":
         return re.sub(r"^stage\s+", "stage ", text, flags=re.IGNORECASE)
@@ -336,8 +346,8 @@ def clinical_prompts(
         index[:, k] = draw
         label = FIELD_LABELS.get(key, key.replace("_", " "))
         sentences = []
-        for value, j in zip(clinical[column].tolist(), draw):
-            text = render_value(key, value)
+        for row, value, j in zip(clinical.index, clinical[column].tolist(), draw):
+            text = render_value(key, value, row)
             if text is None:
                 sentences.append(f"The {label} is not reported.")
             else:

@@ -136,9 +136,7 @@ class Slide:
         try:
             self._osr: openslide.OpenSlide = openslide.OpenSlide(str(self.path))
         except openslide.OpenSlideUnsupportedFormatError as exc:
-            raise SlideError(
-                self.path, f"not a whole-slide image format OpenSlide supports ({exc})"
-            ) from exc
+            raise SlideError(self.path, _unsupported_reason(self.path, exc)) from exc
         except (openslide.OpenSlideError, OSError) as exc:
             raise SlideError(self.path, f"corrupt or unreadable slide ({exc})") from exc
         # A truncated file opens (its directory comes first) but fails when its missing tiles
@@ -153,6 +151,16 @@ class Slide:
         except openslide.OpenSlideError as exc:
             self._osr.close()
             raise SlideError(self.path, f"corrupt slide: cannot read its pixels ({exc})") from exc
+        if base_magnification is not None:
+            from survlib._core.validation import check_finite_number
+
+            try:
+                base_magnification = check_finite_number(
+                    base_magnification, "base_magnification", low=0.0, low_open=True
+                )
+            except ValueError:
+                self._osr.close()
+                raise
         self._base_magnification = base_magnification
 
     # -- context manager
@@ -351,6 +359,12 @@ def tissue_mask(
     from skimage.color import rgb2hsv
     from skimage.filters import threshold_otsu
 
+    from survlib._core.validation import check_finite_number
+
+    if threshold is not None:
+        check_finite_number(threshold, "tissue_mask: threshold (a saturation)", low=0.0, high=1.0)
+    check_finite_number(min_saturation, "tissue_mask: min_saturation", low=0.0, high=1.0)
+    check_finite_number(downsample, "tissue_mask: downsample", low=1.0)
     thumb, ds = slide.thumbnail(downsample)
     hsv = rgb2hsv(thumb)
     hue = hsv[..., 0]
@@ -513,10 +527,18 @@ def tile_grid(
     Raises:
         SlideError: the slide's base magnification is unknown, or lower than requested.
     """
+    from survlib._core.validation import check_finite_number
+
+    magnification = check_finite_number(
+        magnification, "tile_grid: magnification", low=0.0, low_open=True
+    )
+    if isinstance(patch_size, bool) or not isinstance(patch_size, int | np.integer):
+        raise ValueError(f"tile_grid: patch_size must be a whole number of pixels, got {patch_size!r}")
     if patch_size < 1:
         raise ValueError(f"patch_size must be positive, got {patch_size}")
     if not 0.0 <= overlap < 1.0:
         raise ValueError(f"overlap must be in [0, 1), got {overlap}")
+    check_finite_number(min_tissue, "tile_grid: min_tissue", low=0.0, high=1.0)
     base = slide.base_magnification
     target_ds = base / float(magnification)
     if target_ds < 1 - DOWNSAMPLE_RTOL:
@@ -540,6 +562,19 @@ def tile_grid(
         coords, frac = coords[keep], frac[keep]
     else:
         frac = np.ones(len(coords))
+    if len(coords) == 0:
+        side = f"{w0}x{h0}"
+        why = (
+            f"the patch footprint ({size0} level-0 pixels) is larger than the slide ({side})"
+            if size0 > min(w0, h0)
+            else f"no patch has a tissue fraction >= min_tissue={min_tissue:g} (blank slide, "
+            "or a threshold too strict)"
+        )
+        raise SlideError(
+            slide.path,
+            f"0 patches at {magnification:g}x with patch_size={patch_size}: {why}; "
+            "an empty bag cannot be encoded",
+        )
     return TileGrid(
         coords=coords,
         magnification=float(magnification),
@@ -1029,7 +1064,28 @@ class SlideFeatures:
 
     def __post_init__(self) -> None:
         self.features = np.asarray(self.features, dtype=np.float32)
-        self.coords = np.asarray(self.coords, dtype=np.int64).reshape(-1, 2)
+        coords = np.asarray(self.coords)
+        if coords.size == 0 and coords.ndim == 1:
+            coords = coords.reshape(0, 2)
+        if coords.ndim != 2 or coords.shape[1] != 2:
+            raise FeatureFileError(
+                f"slide {self.slide_id!r}: coords must have shape [N, 2] (level-0 x, y), got "
+                f"{coords.shape}"
+            )
+        if coords.size and not np.isfinite(coords.astype(np.float64)).all():
+            raise FeatureFileError(f"slide {self.slide_id!r}: coords has NaN or infinite values")
+        self.coords = coords.astype(np.int64)
+        if self.features.ndim == 2 and len(self.features) == 0:
+            raise FeatureFileError(
+                f"slide {self.slide_id!r}: 0 patches (features shape {self.features.shape}); "
+                "an empty bag carries no information (check the tissue mask and min_tissue)"
+            )
+        if self.features.ndim == 2 and not np.isfinite(self.features).all():
+            rows = np.flatnonzero(~np.isfinite(self.features).all(axis=1))
+            raise FeatureFileError(
+                f"slide {self.slide_id!r}: features have NaN or infinite values in "
+                f"{rows.size} patch(es) (rows {rows[:5].tolist()})"
+            )
         if self.features.ndim != 2 or len(self.features) != len(self.coords):
             raise FeatureFileError(
                 f"slide {self.slide_id!r}: features {self.features.shape} and coords "
@@ -1183,8 +1239,12 @@ def read_features(path: str | os.PathLike[str], **metadata: Any) -> SlideFeature
                 if "feature_names" in h5
                 else None
             )
-    except OSError as exc:
-        raise FeatureFileError(f"{path}: not a readable HDF5 file ({exc})") from exc
+    except FeatureFileError:
+        raise
+    except (OSError, RuntimeError, ValueError, KeyError) as exc:
+        raise FeatureFileError(
+            f"{path}: not a readable HDF5 feature file (corrupt or truncated: {exc})"
+        ) from exc
     if features.ndim == 3 and features.shape[0] == 1:  # CLAM sometimes stores [1, N, D]
         features = features[0]
     if coords.ndim == 3 and coords.shape[0] == 1:
@@ -1234,6 +1294,22 @@ def read_features(path: str | os.PathLike[str], **metadata: Any) -> SlideFeature
         mpp=float(attrs.get("mpp", float("nan"))),
         patient_id=str(attrs.get("patient_id", "")),
     )
+
+
+def _unsupported_reason(path: Path, exc: Exception) -> str:
+    """Why OpenSlide refused ``path``: a TIFF that does not parse is usually truncated."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+        size = path.stat().st_size
+    except OSError:
+        head, size = b"", -1
+    if head in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return (
+            f"a TIFF file that cannot be parsed ({size} bytes): truncated or corrupt "
+            f"(an incomplete download or copy?); OpenSlide said: {exc}"
+        )
+    return f"not a whole-slide image format OpenSlide supports ({exc})"
 
 
 def _plain(value: Any) -> Any:

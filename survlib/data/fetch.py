@@ -496,6 +496,33 @@ class _LazyProgress:
             self._bar.close()
 
 
+def _make_cache_folder(folder: Path) -> None:
+    """Create a cache folder, or say which folder (and variable) cannot be written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".survlib-write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise DataUnavailableError(
+            f"Cannot write the data cache folder {folder} ({exc.strerror or exc}); set "
+            f"{DATA_DIR_ENV} to a writable folder"
+        ) from exc
+
+
+def _remove_stale_partials(folder: Path) -> None:
+    """Delete pooch's temporary files left by a download that was killed (``tmp*`` in the
+    entry's own folder: pooch's ``NamedTemporaryFile`` names) and older than an hour."""
+    import time as _time
+
+    for tmp in folder.glob("tmp*"):
+        try:
+            if tmp.is_file() and _time.time() - tmp.stat().st_mtime > 3600:
+                tmp.unlink()
+        except OSError:
+            pass
+
+
 def _download(entry: ManifestEntry, target: Path, known_hash: str | None, progress: bool) -> None:
     """Download ``entry`` to ``target`` with pooch, verifying ``known_hash`` when given.
 
@@ -514,19 +541,23 @@ def _download(entry: ManifestEntry, target: Path, known_hash: str | None, progre
         downloader = pooch.HTTPDownloader(
             progressbar=progressbar, chunk_size=_CHUNK_SIZE, timeout=_TIMEOUT
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
+    _make_cache_folder(target.parent)
+    _remove_stale_partials(target.parent)
     logger = pooch.get_logger()
     log_level = logger.level
     if not progress:
         logger.setLevel("WARNING")  # pooch logs each download at INFO; progress=False is quiet
+    from survlib._core.signals import sigterm_raises
+
     try:
-        pooch.retrieve(
-            url=entry.url,
-            known_hash=known_hash,
-            fname=target.name,
-            path=target.parent,
-            downloader=downloader,
-        )
+        with sigterm_raises():  # SIGTERM unwinds pooch, which deletes its partial file
+            pooch.retrieve(
+                url=entry.url,
+                known_hash=known_hash,
+                fname=target.name,
+                path=target.parent,
+                downloader=downloader,
+            )
     except requests.exceptions.HTTPError as exc:
         status = exc.response.status_code if exc.response is not None else "error"
         raise DataUnavailableError(

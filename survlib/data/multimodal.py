@@ -183,6 +183,22 @@ class MultimodalCohort:
             empty = [i for i, b in enumerate(self.bags) if len(b) == 0]
             if empty:
                 raise ValueError(f"MultimodalCohort: patient(s) {empty[:5]} have no patches")
+        self._check_features()
+
+    def _check_features(self) -> None:
+        """Expression and patch features: numeric, finite, ``[N, G]`` / ``[n_i, D]`` with one D."""
+        from survlib._core.validation import check_features
+
+        check_features(self.expression.to_numpy(), "MultimodalCohort.expression", ndim=2,
+                       shape=(len(self.clinical), None))
+        if self.bags is None:
+            return
+        ids = self.clinical.index
+        d = None
+        for i, bag in enumerate(self.bags):
+            arr = check_features(bag, f"MultimodalCohort.bags[{i}] (patient {ids[i]!r})",
+                                 ndim=2, shape=(None, d))
+            d = arr.shape[1] if d is None else d
 
     def __len__(self) -> int:
         return len(self.clinical)

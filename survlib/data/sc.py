@@ -1065,12 +1065,56 @@ def _check_matrix(adata: Any, expect: str, layer: str | None, max_cells: int) ->
             f"{name} does not look like raw counts: non-integer values such as {frac.tolist()}; "
             "pass the counts layer with layer=..., or log-normalised data with expect='lognorm'"
         )
-    if expect == "lognorm" and integer and vals.max() > 30:
+    if expect == "lognorm" and integer and vals.max() >= 2:
         raise ValueError(
             f"{name} looks like raw counts (all integers, max {vals.max():.0f}) but "
-            "log-normalised expression was expected; run scanpy.pp.normalize_total and "
-            "scanpy.pp.log1p first (or expect='counts')"
+            "log-normalised expression was expected (expression='log-normalized'); run "
+            "scanpy.pp.normalize_total and scanpy.pp.log1p first (or use expression='counts')"
         )
+    if expect == "lognorm" and vals.max() > 30:
+        raise ValueError(
+            f"{name} has values up to {vals.max():.3g}, too large for log1p-normalised "
+            "expression (log1p(1e4) is about 9.2): normalised but not log-transformed? Run "
+            "scanpy.pp.log1p, or use expression='counts' for raw counts"
+        )
+
+
+def _median_total(adata: Any, layer: str | None, expm1: bool, max_cells: int = 2000) -> float:
+    m = adata.X if layer is None else adata.layers[layer]
+    block = m[: min(adata.n_obs, max_cells)]
+    block = block.toarray() if hasattr(block, "toarray") else np.asarray(block)
+    block = np.asarray(block, dtype=np.float64)
+    return float(np.median((np.expm1(block) if expm1 else block).sum(axis=1)))
+
+
+def check_same_normalisation(
+    adata: Any, reference: Any, expression: str, layer: str | None = None,
+    max_cells_checked: int = 2000,
+) -> None:
+    """Check that ``adata`` holds expression of the kind a model was set up with.
+
+    ``expression`` is the registration of ``reference`` (``"counts"`` or
+    ``"log-normalized"``). Counts must be non-negative integers; log-normalised data must not
+    look like counts, and its per-cell total of ``expm1`` (the ``normalize_total`` target) must
+    be within a factor of 3 of the reference's. Raises ``ValueError`` naming the mismatch.
+    """
+    expect = "counts" if expression == "counts" else "lognorm"
+    try:
+        _check_matrix(adata, expect, layer, max_cells_checked)
+    except ValueError as err:
+        raise ValueError(
+            f"adata is not normalised like the training data (registered by setup_anndata "
+            f"with expression={expression!r}): {err}"
+        ) from err
+    if expect == "lognorm" and adata.n_obs and reference.n_obs:
+        new = _median_total(adata, layer, True, max_cells_checked)
+        ref = _median_total(reference, layer, True, max_cells_checked)
+        if ref > 0 and not (ref / 3 <= new <= 3 * ref):
+            raise ValueError(
+                f"adata is not normalised like the training data: median per-cell total of "
+                f"expm1(X) is {new:.4g} here but {ref:.4g} in training (a different "
+                "normalize_total target_sum?); normalise both the same way"
+            )
 
 
 def check_same_genes(

@@ -902,6 +902,19 @@ class _Setup:
     expression: str = "counts"
 
 
+def _check_unique_names(adata: Any) -> None:
+    """Refuse duplicated gene names (``var_names``) and cell names (``obs_names``)."""
+    for what, names, fix in (("gene", adata.var_names, "var_names_make_unique"),
+                             ("cell", adata.obs_names, "obs_names_make_unique")):
+        dup = pd.Index(names)[pd.Index(names).duplicated()]
+        if len(dup):
+            raise ValueError(
+                f"duplicated {what} names in adata ({len(dup)} repeats, e.g. "
+                f"{sorted(set(map(str, dup)))[:5]}); genes and cells are matched by name: "
+                f"call adata.{fix}() first"
+            )
+
+
 def _validate_cohort(adata: Any, s: _Setup, need_survival: bool = True) -> pd.DataFrame:
     """Check the obs columns and return one row per patient (time, event, n_cells, covariates).
 
@@ -1110,7 +1123,14 @@ class ScSurvival:
         )
         if expression not in ("counts", "log-normalized"):
             raise ValueError(f"expression must be 'counts' or 'log-normalized', got {expression!r}")
-        _validate_cohort(adata, s)
+        _check_unique_names(adata)
+        table = _validate_cohort(adata, s)
+        if len(table) < 2:
+            raise ValueError(
+                f"the cohort has {len(table)} patient ({list(table.index)[:1]}) in "
+                f"obs[{patient_key!r}]; a survival model compares patients, so training needs "
+                "at least 2 (and several with observed events)"
+            )
         from survlib.data.sc import validate_sc_cohort
 
         validate_sc_cohort(adata, patient_key, time_key, event_key, batch_key,
@@ -1662,6 +1682,11 @@ class ScSurvival:
         columns ``risk`` and ``n_cells`` (and ``time``/``event`` when the obs has them).
         """
         adata = self.adata if adata is None else adata
+        if adata is not self.adata:
+            from survlib.data.sc import check_same_normalisation
+
+            _check_unique_names(adata)
+            check_same_normalisation(adata, self.adata, self.setup.expression, self.setup.layer)
         res = self._patient_pass(adata, with_covariates=True, write=write)
         table = res["table"]
         obs = adata.obs
