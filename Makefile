@@ -39,11 +39,15 @@ book: notebooks html
 # `make test` renders the smoke-profile outputs of the notebook tests into a book of their own
 # ($(SMOKE)/_build/html, with warnings as errors), so a chapter or cross-reference that breaks
 # the build fails CI; book/executed (the book profile's outputs) is left alone.
-test: install
+# Then a headless browser opens every page of that site with the network blocked
+# (tests/browser/test_site.py; screenshots in $(SMOKE)/_build/screenshots).
+test: install browser-deps
 	rm -rf $(SMOKE)
 	mkdir -p $(SMOKE)/book/executed
 	SURVLIB_EXECUTED_DIR=$(CURDIR)/$(SMOKE)/book/executed $(BIN)/python -m pytest -q
 	$(MAKE) smoke-book
+	SURVLIB_SITE_DIR=$(CURDIR)/$(SMOKE)/_build/html SURVLIB_SCREENSHOTS=$(CURDIR)/$(SMOKE)/_build/screenshots \
+		$(BIN)/python -m pytest tests/browser -q
 
 smoke-book: install
 	for f in _config.yml _toc.yml survlib notebooks; do ln -sfn $(CURDIR)/$$f $(SMOKE)/$$f; done
