@@ -236,6 +236,9 @@ class Ctx:
     inprocess = False
 
     def cli(self, *argv: str, env: dict[str, str] | None = None, timeout: float = 120) -> CliResult:
+        # `make test` points SURVLIB_EXECUTED_DIR at the smoke book; a case's own (fake) repo
+        # must decide where executed notebooks live (an empty value means unset)
+        env = {"SURVLIB_EXECUTED_DIR": "", **(env or {})}
         if self.inprocess:
             return _cli_inprocess(list(argv), env or {}, self.root)
         full_env = {**os.environ, **(env or {})}

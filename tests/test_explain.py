@@ -74,8 +74,10 @@ def test_completeness(name: str, target, pathways, batch) -> None:
     diff = res.output - res.baseline_output
     gap = (res.attributions.sum(dim=1) - diff).abs()
     # the heads are piecewise linear (ReLU): the path integral has kinks, so the quadrature
-    # error shrinks like 1/n_steps rather than vanishing; 200 steps leave well under 2 %
-    assert (gap <= 0.02 * diff.abs() + 1e-5).all(), (gap, diff)
+    # error shrinks like 1/n_steps rather than vanishing; 200 steps leave well under 2 % of the
+    # output change. The error does not scale with a patient's own change (a patient whose
+    # output barely moves still crosses kinks), so the 2 % is of the batch's largest change.
+    assert (gap <= 0.02 * diff.abs().max() + 1e-5).all(), (gap, diff)
     torch.testing.assert_close(res.delta.abs(), gap, atol=1e-9, rtol=1e-6)
 
 
