@@ -7,9 +7,12 @@ data frames, ``uns['simulated'] = True`` on AnnData objects).
 from survlib.data.fetch import (
     DataIntegrityError,
     DataUnavailableError,
+    ImportReport,
     cache_dir,
+    cached_path,
     describe,
     fetch,
+    import_files,
     load_manifest,
 )
 from survlib.data.sc import (
@@ -36,7 +39,10 @@ __all__ = [
     "validate_sc_cohort",
     "DataIntegrityError",
     "DataUnavailableError",
+    "ImportReport",
     "cache_dir",
+    "cached_path",
+    "import_files",
     "censorship_to_event",
     "describe",
     "fetch",
