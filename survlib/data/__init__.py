@@ -24,6 +24,14 @@ from survlib.data.sc import (
     validate_sc_cohort,
 )
 from survlib.data.slides import LabelMask, SyntheticSlide, read_label_mask, write_synthetic_slide
+from survlib.data.tcga import (
+    attach_slide_features,
+    describe_splits,
+    load_cohort,
+    load_splits,
+    read_cohort,
+    read_splits,
+)
 from survlib.data.validation import censorship_to_event, require_columns, validate_survival
 
 __all__ = [
@@ -48,5 +56,11 @@ __all__ = [
     "fetch",
     "load_manifest",
     "require_columns",
+    "attach_slide_features",
+    "describe_splits",
+    "load_cohort",
+    "load_splits",
+    "read_cohort",
+    "read_splits",
     "validate_survival",
 ]
