@@ -38,6 +38,7 @@ import pandas as pd
 from survlib.data.multimodal import MultimodalCohort
 
 __all__ = [
+    "RNA_COHORTS",
     "SOURCES",
     "TEMPLATE_COUNTS",
     "attach_slide_features",
@@ -51,6 +52,7 @@ __all__ = [
     "prompt_fields",
     "read_cohort",
     "read_splits",
+    "split_files",
 ]
 
 #: Cohorts each source's manifest entries cover (SurvPGC: the paper's three).
@@ -60,6 +62,8 @@ TEMPLATE_COUNTS: tuple[int, ...] = (1, 3, 5, 10, 20)
 #: RNA entries by cohort (SurvPath's Xena tables; the SurvPGC repository ships none).
 _RNA_ENTRIES = {"coadread": "survpath_coadread_rna"}
 _SIGNATURES_ENTRY = "survpath_combine_signatures"
+#: Cohorts with an RNA table in the manifest.
+RNA_COHORTS: tuple[str, ...] = tuple(_RNA_ENTRIES)
 PathLike = str | os.PathLike[str]
 
 
@@ -588,14 +592,20 @@ def load_cohort(cohort: str, source: str = "survpgc", n_templates: int | None = 
     )
 
 
+def split_files(cohort: str, source: str = "survpgc", manifest: PathLike | None = None,
+                progress: bool = False) -> list[Path]:
+    """The authors' five split files of ``cohort`` (e.g. ``"lihc"``), through fetch."""
+    from survlib.data.fetch import fetch
+
+    c = _check_cohort(cohort, source)
+    return [fetch(f"{source}_{c}_splits_{k}", manifest=manifest, progress=progress)
+            for k in range(5)]
+
+
 def load_splits(cohort: MultimodalCohort, source: str = "survpgc", protocol: str = "honest",
                 val_fraction: float = 0.2, seed: int = 0, manifest: PathLike | None = None,
                 progress: bool = False) -> list[Any]:
     """:func:`read_splits` on the authors' five split files of ``cohort`` (a loaded cohort)."""
-    from survlib.data.fetch import fetch
-
-    c = _check_cohort(str(cohort.attrs.get("name", "")), source)
-    paths = [fetch(f"{source}_{c}_splits_{k}", manifest=manifest, progress=progress)
-             for k in range(5)]
+    paths = split_files(str(cohort.attrs.get("name", "")), source, manifest, progress)
     return read_splits(paths, cohort.clinical.index, protocol=protocol, event=cohort.event,
                        val_fraction=val_fraction, seed=seed)
