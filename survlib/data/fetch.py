@@ -699,9 +699,10 @@ class ImportReport:
         return not self.mismatched
 
     def summary(self) -> str:
-        lines = [f"imported {len(self.imported)} file(s), {len(self.unchanged)} already cached, "
-                 f"{len(self.unknown)} not in the manifest, {len(self.mismatched)} refused "
-                 f"(hash mismatch)"]
+        head = (f"imported {len(self.imported)} file(s), {len(self.unchanged)} already cached, "
+                f"{len(self.unknown)} not in the manifest, {len(self.mismatched)} refused "
+                f"(hash mismatch)")
+        lines = [head]
         lines += [f"  imported  {name} -> {path}" for name, path in self.imported]
         lines += [f"  refused (matches no manifest entry)  {path}" for path in self.unknown]
         lines += [f"  refused (hash differs from entry {', '.join(names)})  {path}"

@@ -55,12 +55,14 @@ __all__ = [
     "split_files",
 ]
 
-#: Cohorts each source's manifest entries cover (SurvPGC: the paper's three).
-SOURCES: dict[str, tuple[str, ...]] = {"survpgc": ("lihc", "brca", "coadread")}
+#: Cohorts each source's manifest entries cover (SurvPGC: the paper's three; SurvPath: the two
+#: with RNA).
+SOURCES: dict[str, tuple[str, ...]] = {"survpgc": ("lihc", "brca", "coadread"),
+                                       "survpath": ("stad", "coadread")}
 #: Template counts of SurvPGC's prompt files (its Table 5).
 TEMPLATE_COUNTS: tuple[int, ...] = (1, 3, 5, 10, 20)
 #: RNA entries by cohort (SurvPath's Xena tables; the SurvPGC repository ships none).
-_RNA_ENTRIES = {"coadread": "survpath_coadread_rna"}
+_RNA_ENTRIES = {"coadread": "survpath_coadread_rna", "stad": "survpath_stad_rna"}
 _SIGNATURES_ENTRY = "survpath_combine_signatures"
 #: Cohorts with an RNA table in the manifest.
 RNA_COHORTS: tuple[str, ...] = tuple(_RNA_ENTRIES)
@@ -534,7 +536,7 @@ def cohort_entries(cohort: str, source: str = "survpgc", n_templates: int | None
     cohort = _check_cohort(cohort, source)
     names = [f"{source}_{cohort}_metadata", f"{source}_{cohort}_clinical"]
     names += [f"{source}_{cohort}_splits_{k}" for k in range(5)]
-    if n_templates is not None:
+    if n_templates is not None and source == "survpgc":
         names.append(f"{source}_{cohort}_prompt_{int(n_templates)}")
     if rna and cohort in _RNA_ENTRIES:
         names += [_RNA_ENTRIES[cohort], _SIGNATURES_ENTRY]
@@ -575,11 +577,14 @@ def load_cohort(cohort: str, source: str = "survpgc", n_templates: int | None = 
                 progress: bool = False) -> MultimodalCohort:
     """:func:`read_cohort` on the manifest's files (fetched, or imported with
     ``survlib fetch --import``): metadata, clinical, the ``n_templates`` prompts
-    (``None``: none) and, where the cohort has them and ``rna``, SurvPath's RNA and pathways.
+    (``None``: none; SurvPGC only) and, where the cohort has them and ``rna``, SurvPath's RNA
+    and pathways.
     """
     from survlib.data.fetch import fetch
 
     c = _check_cohort(cohort, source)
+    if source != "survpgc":
+        n_templates = None  # only the SurvPGC repository ships prompts
     get = (lambda n: fetch(n, manifest=manifest, progress=progress))
     with_rna = rna and c in _RNA_ENTRIES
     return read_cohort(
