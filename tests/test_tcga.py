@@ -236,3 +236,13 @@ def test_bootstrap_cindex_matches_sksurv_and_covers() -> None:
     noise = [(rng.normal(size=60), t, e) for _, t, e in folds]
     ci = sv.bootstrap_cindex(noise, n_boot=200, seed=0)
     assert ci["CI low"] < 0.5 < ci["CI high"]  # no signal: the interval covers chance
+
+
+def test_constant_genes_are_removed_and_reported(files, tmp_path: Path) -> None:
+    rna = pd.DataFrame({"FMO2": [1.0, 2.0, 3.0], "VAMP7": [-9.9658] * 3},
+                       index=["P1", "P2", "P3"])
+    path = tmp_path / "rna_const.csv"
+    rna.to_csv(path)
+    cohort = tcga.read_cohort(files["metadata"], rna=path)
+    assert list(cohort.expression.columns) == ["FMO2"]
+    assert cohort.attrs["dropped"]["reason"].str.contains("constant gene").any()

@@ -198,6 +198,11 @@ def _read_rna(path: PathLike, dropped: list[dict]) -> pd.DataFrame:
                          f"per gene)")
     if rna.shape[1] == 0:
         raise ValueError(f"rna file {str(p)!r} has no gene columns")
+    constant = rna.columns[rna.nunique(dropna=False) <= 1]
+    if len(constant):  # e.g. a gene at Xena's floor value in every sample: no information
+        dropped.append({"patient": "", "modality": "rna",
+                        "reason": f"constant gene(s) removed: {', '.join(map(str, constant))}"})
+        rna = rna.drop(columns=constant)
     twice = rna.index[rna.index.duplicated()].unique()
     for case in twice:
         dropped.append({"patient": case, "modality": "rna",
