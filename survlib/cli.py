@@ -67,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     fetch = sub.add_parser("fetch", help="download a data_manifest.yaml entry into the cache")
     fetch.add_argument("name", nargs="?", help="entry name; omit to list the entries")
     fetch.add_argument("--manifest", help="another manifest file")
+    fetch.add_argument(
+        "--import", dest="import_dir", metavar="DIR",
+        help="copy verified local copies from DIR into the cache (matched by sha256)",
+    )
     return parser
 
 
@@ -135,6 +139,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "fetch":
         from survlib.data import DataUnavailableError, describe, fetch
 
+        if args.import_dir:
+            from survlib.data.fetch import import_files
+
+            if args.name:
+                print("error: give either an entry name or --import DIR, not both",
+                      file=sys.stderr)
+                return 2
+            try:
+                report = import_files(args.import_dir, manifest=args.manifest)
+            except (NotADirectoryError, ValueError) as err:
+                print(f"error: {err}", file=sys.stderr)
+                return 2
+            print(report.summary())
+            return 0 if report.ok else 1
         if not args.name:
             print(describe(args.manifest)[["name", "size", "licence", "used_by"]].to_string(index=False))
             return 0

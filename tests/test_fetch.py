@@ -157,25 +157,18 @@ def test_repo_manifest_parses_and_every_entry_is_valid() -> None:
         assert e.offline_alternative, f"{name}: say what to use without network"
         assert e.filename, name
     # The SurvPath signatures are pinned to a commit and a known SHA256.
-    pinned = {
-        "survpath_combine_signatures": (
-            "combine_signatures.csv",
-            "sha256:e326b41ae574ec0ea6f3a4f380ce54090e5b6041111f7cc325392d32616074b4",
-        ),
-        "survpath_hallmarks_signatures": (
-            "hallmarks_signatures.csv",
-            "sha256:d12450d83aea1d7a62d33782e4a46d19a2cc40d3db9cc39e54f6f8784fa284dd",
-        ),
-    }
-    for name, (filename, digest) in pinned.items():
-        assert entries[name].hash == digest
-        assert entries[name].filename == filename
-        assert "3f73ddd6705ec67d643020c5bb04fb13f9f382cc" in entries[name].url
-    # Every TCGA cohort the papers use has survival, phenotype and expression from Xena.
-    for cohort in ("lihc", "brca", "coadread", "stad", "hnsc"):
-        for kind in ("survival", "phenotype", "expression"):
-            assert entries[f"tcga_{cohort}_{kind}"].hash is None
-    assert {"gse120575_tpm", "gse120575_annotation"} <= set(entries)
+    combine = entries["survpath_combine_signatures"]
+    assert combine.filename == "combine_signatures.csv"
+    assert combine.hash == (
+        "sha256:e326b41ae574ec0ea6f3a4f380ce54090e5b6041111f7cc325392d32616074b4")
+    assert "3f73ddd6705ec67d643020c5bb04fb13f9f382cc" in combine.url
+    # The SurvPGC tables are pinned to the authors' commit, with hashes and exact sizes.
+    for cohort in ("lihc", "brca", "coadread"):
+        for kind in ("metadata", "clinical", *(f"splits_{k}" for k in range(5)),
+                     *(f"prompt_{n}" for n in (1, 3, 5, 10, 20))):
+            e = entries[f"survpgc_{cohort}_{kind}"]
+            assert "Houjiaxin123/SurvPGC/dc467984c0a59216c7266246612523c176dd9730/" in e.url
+            assert e.hash is not None and e.size.endswith(" bytes"), e.name
 
 
 def test_describe_lists_entries(tmp_path: Path) -> None:
@@ -446,7 +439,7 @@ needs_network = pytest.mark.skipif(
 
 @pytest.mark.network
 @needs_network
-@pytest.mark.parametrize("name", ["survpath_hallmarks_signatures", "survpath_combine_signatures"])
+@pytest.mark.parametrize("name", ["survpath_combine_signatures"])
 def test_real_survpath_signatures_download_and_verify(name: str, data_dir: Path) -> None:
     path = fetch(name, manifest=REPO_MANIFEST, progress=False)  # sha256 verified by fetch
     header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
@@ -455,7 +448,6 @@ def test_real_survpath_signatures_download_and_verify(name: str, data_dir: Path)
 
 @pytest.mark.network
 @needs_network
-def test_real_xena_survival_is_pinned(data_dir: Path) -> None:
-    path = fetch("tcga_lihc_survival", manifest=REPO_MANIFEST, progress=False)
-    assert path.read_text(encoding="utf-8").splitlines()[0].startswith("sample")
-    assert "tcga_lihc_survival" in json.loads((data_dir / LOCK_FILE_NAME).read_text())["entries"]
+def test_real_survpgc_metadata_downloads_and_verifies(data_dir: Path) -> None:
+    path = fetch("survpgc_lihc_metadata", manifest=REPO_MANIFEST, progress=False)
+    assert "survival_months" in path.read_text(encoding="utf-8").splitlines()[0]

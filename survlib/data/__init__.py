@@ -7,9 +7,12 @@ data frames, ``uns['simulated'] = True`` on AnnData objects).
 from survlib.data.fetch import (
     DataIntegrityError,
     DataUnavailableError,
+    ImportReport,
     cache_dir,
+    cached_path,
     describe,
     fetch,
+    import_files,
     load_manifest,
 )
 from survlib.data.sc import (
@@ -21,6 +24,14 @@ from survlib.data.sc import (
     validate_sc_cohort,
 )
 from survlib.data.slides import LabelMask, SyntheticSlide, read_label_mask, write_synthetic_slide
+from survlib.data.tcga import (
+    attach_slide_features,
+    describe_splits,
+    load_cohort,
+    load_splits,
+    read_cohort,
+    read_splits,
+)
 from survlib.data.validation import censorship_to_event, require_columns, validate_survival
 
 __all__ = [
@@ -36,11 +47,20 @@ __all__ = [
     "validate_sc_cohort",
     "DataIntegrityError",
     "DataUnavailableError",
+    "ImportReport",
     "cache_dir",
+    "cached_path",
+    "import_files",
     "censorship_to_event",
     "describe",
     "fetch",
     "load_manifest",
     "require_columns",
+    "attach_slide_features",
+    "describe_splits",
+    "load_cohort",
+    "load_splits",
+    "read_cohort",
+    "read_splits",
     "validate_survival",
 ]

@@ -859,6 +859,7 @@ class FoldData:
 
 
 def _zscore_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray(x, dtype=np.float64)  # float32 gives a constant column a tiny nonzero sd
     mean = x.mean(axis=0)
     sd = x.std(axis=0)
     return mean, np.where(sd > 1e-8, sd, 1.0)
