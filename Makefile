@@ -7,8 +7,11 @@ STAMP  := $(VENV)/.survlib-installed
 PROFILE ?= book
 JB_FLAGS ?= -W -n --keep-going
 SMOKE  := _build/smoke
+# the team's verified copies of the authors' real TCGA tables (imported into the data cache by
+# hash when the folder exists; without it the real-data sections say what is missing)
+SHARED_DATA ?= ../shared/data
 
-.PHONY: install book notebooks html test smoke-book test-fast clean help
+.PHONY: install book notebooks html test smoke-book test-fast clean help data-import
 
 help:
 	@echo "make book   - install, run every notebook (profile $(PROFILE)), build _build/html"
@@ -26,7 +29,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-notebooks: install
+data-import: install
+	@if [ -d "$(SHARED_DATA)" ]; then $(BIN)/survlib fetch --import "$(SHARED_DATA)"; \
+	else echo "no $(SHARED_DATA): the real-data sections will say which files are missing"; fi
+
+notebooks: install data-import
 	$(BIN)/survlib run --all --jobs $(or $(JOBS),$(shell nproc)) --profile $(PROFILE) --quiet
 
 html: install
@@ -41,7 +48,7 @@ book: notebooks html
 # the build fails CI; book/executed (the book profile's outputs) is left alone.
 # Then a headless browser opens every page of that site with the network blocked
 # (tests/browser/test_site.py; screenshots in $(SMOKE)/_build/screenshots).
-test: install browser-deps
+test: install browser-deps data-import
 	rm -rf $(SMOKE)
 	mkdir -p $(SMOKE)/book/executed
 	SURVLIB_EXECUTED_DIR=$(CURDIR)/$(SMOKE)/book/executed $(BIN)/python -m pytest -q
