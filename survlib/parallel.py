@@ -23,6 +23,7 @@ process take turns (correct, not faster) and parallelism comes from processes.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import os
 import pickle
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -32,12 +33,20 @@ __all__ = [
     "PROCESS_LOCK",
     "SerialExecutor",
     "as_completed",
+    "available_cpus",
     "cancel",
     "check_executor",
     "check_picklable",
     "is_dask_client",
     "submit",
 ]
+
+def available_cpus() -> int:
+    """CPU cores this process may use (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
 
 #: Held by a task while it uses process-global state (seeded RNGs, ``os.environ``).
 PROCESS_LOCK = threading.RLock()

@@ -37,6 +37,7 @@ import yaml
 
 from survlib import __version__
 from survlib.book import HEADLINES_ENV
+from survlib.parallel import available_cpus
 from survlib.paths import executed_dir, notebooks_dir, repo_root
 
 PROFILES = ("smoke", "book", "paper")
@@ -470,13 +471,6 @@ def main_run(
 
 #: Parameters through which a chapter sets its own torch/BLAS thread count (0 = all cores).
 THREAD_PARAMETERS = ("threads", "torch_threads")
-
-
-def available_cpus() -> int:
-    """CPU cores this process may use (its affinity mask where the OS has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
 
 
 def plan_jobs(n_targets: int, jobs: int | None, cpus: int | None = None) -> tuple[int, int]:

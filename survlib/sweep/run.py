@@ -14,6 +14,7 @@ from typing import Any
 
 from survlib import parallel, runner
 from survlib.io import atomic_write_json
+from survlib.parallel import available_cpus
 from survlib.sweep.plan import (
     POINT_FILE,
     SweepError,
@@ -83,13 +84,6 @@ def run_point(source: str, profile: str, overrides: dict[str, Any], folder: str,
 # --------------------------------------------------------------------------------------------
 # the cluster
 # --------------------------------------------------------------------------------------------
-
-
-def available_cpus() -> int:
-    """CPU cores this process may use (its affinity mask where the OS has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
 
 
 @contextlib.contextmanager
