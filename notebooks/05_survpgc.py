@@ -1362,8 +1362,8 @@ if tcga_available:
             toks = encode_prompts(real_c.clinical[tcga.prompt_fields(real_c)], encoder)
             store: dict = {}
             run = discrete_cv_fold(partial(build, "MLP (clinic)"), real_c, clinical_tokens=toks,
-                                   n_bins=n_bins, store=store, min_epoch=paper_min_epoch,
-                                   **REAL_SCHEDULE)
+                                   n_bins=n_bins, store=store,
+                                   **{**REAL_SCHEDULE, "min_epoch": paper_min_epoch})
             s = summarize(run_on_splits(run, published, "MLP (clinic)")).set_index("metric")
             honest_row = next(r for r in real_rows if r["cohort"] == f"TCGA-{c.upper()}"
                               and r["model"] == "MLP (clinic)" and r["prompts"] == "authors'")

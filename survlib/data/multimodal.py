@@ -859,10 +859,13 @@ class FoldData:
 
 
 def _zscore_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(x, dtype=np.float64)  # float32 gives a constant column a tiny nonzero sd
     mean = x.mean(axis=0)
     sd = x.std(axis=0)
-    return mean, np.where(sd > 1e-8, sd, 1.0)
+    # a constant column is recognised in float64: in float32 its sd comes out tiny but nonzero
+    # and scaling by it explodes (real Xena RNA has genes at the floor value in every sample);
+    # the statistics themselves stay in the input's precision (unchanged numbers elsewhere)
+    constant = np.asarray(x, dtype=np.float64).std(axis=0) <= 1e-8
+    return mean, np.where(constant, 1.0, sd)
 
 
 def prepare_fold(
