@@ -22,7 +22,8 @@
 # the German Breast Cancer Study Group 2 trial (GBSG2, recurrence-free survival, clinical
 # covariates) {cite}`schumacher1994gbsg` and the Desmedt et al. node-negative breast cancer cohort
 # (distant-metastasis-free survival, 76 expression probes and clinical covariates)
-# {cite}`desmedt2007`. Nothing in this chapter is simulated.
+# {cite}`desmedt2007`, and at the end the *real* TCGA-STAD patients of the SurvPath repository's
+# tables (when they are in the data cache). Nothing in this chapter is simulated.
 #
 # **What you will see.** Kaplan–Meier curves and the log-rank test; the Cox partial likelihood,
 # implemented in `survlib` and checked against lifelines; the discrete-time likelihood that

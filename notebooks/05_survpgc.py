@@ -26,15 +26,17 @@
 # (`survlib.data.simulate_multimodal_cohort`); a small *simulated* cohort of synthetic slides
 # for the attention heat maps; and, for a check on real patients, the Desmedt et al. breast
 # cancer cohort {cite}`desmedt2007` that ships with scikit-survival (*real* expression and
-# clinical data, no slides). No TCGA data is used: every number in the SurvPGC tables below
-# comes from simulated patients and is compared with the paper's in kind, not in value.
+# clinical data, no slides). The SurvPGC tables rebuilt on the simulated cohort are compared
+# with the paper's in kind, not in value. A last section runs the rows that need no slides on
+# the *real* TCGA-LIHC, BRCA and COADREAD patients of the authors' own tables, splits and
+# prompts (when those files are in the data cache; it says what is missing otherwise).
 #
 # **What you will see.** The simulated cohort and its truth; clinical prompts and their
 # embeddings; the models (Cox, MLP/SNN, ABMIL, TransMIL, DSMIL, PORPOISE, MCAT, SurvPath,
 # SurvPGC and the clinical-integration approaches a/b/c) trained with one recipe; the paper's
 # Tables 1–5 and Figures 3–5 rebuilt on the simulated cohort beside the paper's numbers; the
 # authors' evaluation protocol reproduced separately and its optimism measured; the real-data
-# check.
+# check on Desmedt; Table 1's clinical and genomic rows and Table 5 on real TCGA patients.
 #
 # **Prerequisites.** Chapter 1 (metrics, discrete-time likelihood, cross-validation) and
 # Chapter 4 (slides, patches, bags).

@@ -28,8 +28,10 @@
 # planted prognostic pathways, and a hazard that mixes clinical, pathway and morphology risk —
 # so the truth is known. A second, **simulated external site** (other patients of the same
 # simulated disease, with shifted stain, scanner, encoder noise and expression platform) stands
-# in for CPTAC-HNSC. Every number below comes from simulated data; the paper's TCGA and CPTAC
-# numbers are typed beside ours, labelled with their table.
+# in for CPTAC-HNSC. Every number of the teacher/student tables comes from simulated data; the
+# paper's TCGA and CPTAC numbers are typed beside ours, labelled with their table. A last
+# section trains the genomic arms (S-MLP, SNN, MLP) on the *real* TCGA-STAD and COADREAD
+# patients of the SurvPath repository's tables and folds, when those files are cached.
 #
 # **What you will see.** The teacher and the student built from the paper's Sections 2.3–2.5,
 # with every formula that lost symbols in the text reconstructed and tested; the paper's Tables
