@@ -672,20 +672,22 @@ def _setup(adata: Any, **kw: Any) -> Any:
     return adata
 
 
-def _dup_genes(ctx: Ctx) -> Any:
+def _duplicate_first_name(ctx: Ctx, axis: str) -> Any:
+    """``setup_anndata`` on a cohort whose second gene (``"var"``) or cell (``"obs"``) is named
+    like the first."""
     a = ctx.cohort()
-    names = a.var_names.to_list()
+    names = getattr(a, f"{axis}_names").to_list()
     names[1] = names[0]
-    a.var_names = names
+    setattr(a, f"{axis}_names", names)
     return _setup(a)
+
+
+def _dup_genes(ctx: Ctx) -> Any:
+    return _duplicate_first_name(ctx, "var")
 
 
 def _dup_cells(ctx: Ctx) -> Any:
-    a = ctx.cohort()
-    names = a.obs_names.to_list()
-    names[1] = names[0]
-    a.obs_names = names
-    return _setup(a)
+    return _duplicate_first_name(ctx, "obs")
 
 
 def _one_patient(ctx: Ctx) -> Any:

@@ -50,6 +50,17 @@ def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 60.0) -> None
         time.sleep(0.05)
 
 
+def _terminate(proc: subprocess.Popen) -> str:
+    """Send SIGTERM, wait for the process to exit (killing it if it hangs); its stderr."""
+    try:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return err
+
+
 def test_sigterm_during_run_keeps_previous_output_and_leaves_no_temp_files(tmp_path: Path) -> None:
     nb = tmp_path / "90_sleepy.py"
     nb.write_text(SLEEPY)
@@ -71,11 +82,10 @@ def test_sigterm_during_run_keeps_previous_output_and_leaves_no_temp_files(tmp_p
     )
     try:
         _wait_for(marker, proc)  # the kernel is executing the notebook
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    except BaseException:
+        proc.kill()
+        raise
+    err = _terminate(proc)
     assert proc.returncode == 130, err
     # the kernel may log its own interrupted cell; survlib's process prints one line, no traceback
     assert err.strip().splitlines()[-1].startswith("error: interrupted"), err
@@ -134,11 +144,10 @@ def test_sigterm_during_download_leaves_no_partial_file(tmp_path: Path, stalling
             assert time.monotonic() - start < 60, "the download never started"
             time.sleep(0.05)
         time.sleep(0.2)  # pooch is now inside its streaming loop, its partial file open
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    except BaseException:
+        proc.kill()
+        raise
+    err = _terminate(proc)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     left = [p.relative_to(cache).as_posix() for p in cache.rglob("*")]
