@@ -19,12 +19,12 @@ help:
 	@echo "              then render those smoke outputs as a book (warnings are errors)"
 	@echo "make clean  - remove executed notebooks and the built book"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 	# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
 	$(BIN)/python -m pip install "torch==2.13.0"
-	$(BIN)/python -m pip install -e ".[book,dev,text]"
+	$(BIN)/python -m pip install -e ".[book,dev,text,cluster]"
 	touch $(STAMP)
 
 install: $(STAMP)
