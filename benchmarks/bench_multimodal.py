@@ -47,7 +47,7 @@ from torch import nn
 
 from survlib.bench import machine_info
 from survlib.data.multimodal import load_survpath_pathways
-from survlib.io import atomic_write_json
+from survlib._core.io import atomic_write_json
 from survlib.models import count_parameters, discrete_loss
 from survlib.models.blocks import (
     CoAttentionFusion,

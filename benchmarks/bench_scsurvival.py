@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 
 from survlib.bench import limit_cpu_threads, machine_info
-from survlib.io import atomic_write_text
+from survlib._core.io import atomic_write_text
 from survlib.models.sc import benchmark_run, linear_fit
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from survlib.bench import machine_info
-from survlib.io import atomic_write_json
+from survlib._core.io import atomic_write_json
 from survlib.sweep import available_cpus, local_client, run_sweep
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"

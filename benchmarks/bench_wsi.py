@@ -28,7 +28,7 @@ from typing import Any
 from survlib import wsi
 from survlib.bench import machine_info as _machine_info
 from survlib.data.slides import write_synthetic_slide
-from survlib.io import atomic_write_json
+from survlib._core.io import atomic_write_json
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 

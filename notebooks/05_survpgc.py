@@ -138,15 +138,8 @@ from survlib.data.multimodal import (
 from survlib.models import MODEL_ZOO, count_parameters, survpgc_loss
 from survlib.plots import plot_km, plot_metric_over_time
 from survlib.text import clinical_prompts, encode_prompts, get_text_encoder
-from survlib.train import (
-    cross_validate,
-    cv_splits,
-    discrete_cv_fold,
-    fit_discrete_model,
-    predict_discrete_logits,
-    seed_everything,
-    summarize,
-)
+from survlib.models import discrete_cv_fold, fit_discrete_model, predict_discrete_logits
+from survlib.train import cross_validate, cv_splits, seed_everything, summarize
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 if torch_threads > 0:
@@ -427,7 +420,7 @@ params
 #
 # ## The protocol
 #
-# Every model is trained and scored the same way (`survlib.train.fit_discrete_model` and
+# Every model is trained and scored the same way (`survlib.models.fit_discrete_model` and
 # `evaluate_discrete_model`): stratified {glue:text}`n_folds_glued`-fold cross-validation
 # repeated over {glue:text}`n_seeds_glued` seeds; inside each training fold a validation split
 # for early stopping on the validation loss; time bins and every standardisation fitted on the
@@ -436,7 +429,7 @@ params
 # curve interpolated *at* those months, their KM-weighted mean (iAUC) and the integrated Brier
 # score.
 #
-# ```{literalinclude} ../../survlib/train.py
+# ```{literalinclude} ../../survlib/models/discrete.py
 # :pyobject: _discrete_metrics
 # ```
 #
@@ -892,7 +885,7 @@ fig.tight_layout()
 # early stopping.)
 
 # %% [markdown]
-# ```{literalinclude} ../../survlib/train.py
+# ```{literalinclude} ../../survlib/models/discrete.py
 # :pyobject: protocol_comparison
 # :lines: 1-6
 # ```

@@ -17,9 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from survlib.io import atomic_write_text
-
-HEADLINES_ENV = "SURVLIB_HEADLINES"
+from survlib._core.io import atomic_write_text
+from survlib._core.paths import HEADLINES_ENV
 
 _headlines: dict[str, Any] = {}
 

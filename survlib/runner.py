@@ -36,9 +36,8 @@ import nbformat
 import yaml
 
 from survlib import __version__
-from survlib.book import HEADLINES_ENV
 from survlib.parallel import available_cpus
-from survlib.paths import executed_dir, notebooks_dir, repo_root
+from survlib._core.paths import HEADLINES_ENV, executed_dir, notebooks_dir, repo_root
 
 PROFILES = ("smoke", "book", "paper")
 Scalar = int | float | str | bool
@@ -604,7 +603,7 @@ def write_run_report(folder: Path | None = None) -> Path:
     versions, device, run time, the parameters that differ from the defaults, and every number
     the chapter glued. The book renders it as its reproducibility report.
     """
-    from survlib.io import atomic_write_text
+    from survlib._core.io import atomic_write_text
 
     folder = folder or executed_dir()
     folder.mkdir(parents=True, exist_ok=True)

@@ -587,7 +587,7 @@ class CachedEncoder:
     def _save_store(self) -> None:
         if self.path is None or not self._memory:
             return
-        from survlib.io import atomic_write
+        from survlib._core.io import atomic_write
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
         sentences = list(self._memory)

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 from tqdm.auto import tqdm
 
-from survlib.io import atomic_write
+from survlib._core.io import atomic_write
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import openslide
@@ -871,7 +871,7 @@ class FoundationEncoder:
             raise EncoderUnavailableError(f"{help_text} (not installed: {', '.join(missing)})")
         import torch
 
-        from survlib.train import pick_device
+        from survlib._core.device import pick_device
 
         self.name = model
         self.device = pick_device(device)

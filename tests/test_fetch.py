@@ -1,4 +1,4 @@
-"""Tests for survlib.io (atomic writes) and survlib.data.fetch (manifest + pooch downloads).
+"""Tests for survlib._core.io (atomic writes) and survlib.data.fetch (manifest + pooch downloads).
 
 Downloads go to a real HTTP server on 127.0.0.1 (``http_server`` in conftest.py); the cache is
 redirected into tmp_path with SURVLIB_DATA_DIR. Tests against the real URLs are marked
@@ -27,7 +27,7 @@ from survlib.data.fetch import (
     load_manifest,
     lock_path,
 )
-from survlib.io import atomic_write, atomic_write_json, atomic_write_text
+from survlib._core.io import atomic_write, atomic_write_json, atomic_write_text
 
 REPO_MANIFEST = Path(__file__).resolve().parents[1] / "data_manifest.yaml"
 NOTEBOOK_STEMS = {
@@ -83,7 +83,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 # --------------------------------------------------------------------------------------------
-# survlib.io
+# survlib._core.io
 # --------------------------------------------------------------------------------------------
 
 

@@ -243,14 +243,13 @@ def test_from_tables_wraps_a_real_cohort() -> None:
 
 def test_fit_and_evaluate_discrete_model_and_protocols() -> None:
     from survlib.models import MODEL_ZOO
-    from survlib.train import (
-        cv_splits,
+    from survlib.models.discrete import (
         discrete_cv_fold,
         evaluate_discrete_model,
         fit_discrete_model,
         protocol_comparison,
-        seed_everything,
     )
+    from survlib.train import cv_splits, seed_everything
 
     c = simulate_multimodal_cohort(160, seed=0, clinical_strength=1.5, **SMALL)
     split = cv_splits(c.event, n_folds=2, seed=0)[0]

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from survlib import runner
-from survlib.paths import EXECUTED_DIR_ENV, executed_dir
+from survlib._core.paths import EXECUTED_DIR_ENV, executed_dir
 
 EXPECTATIONS = yaml.safe_load((Path(__file__).parent / "notebook_expectations.yaml").read_text())
 NOTEBOOKS = [p.stem for p in runner.list_notebooks()]

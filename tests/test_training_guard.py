@@ -124,7 +124,8 @@ def test_lbfgs_cox_refuses_non_finite_covariates() -> None:
 def test_discrete_bag_model_training_stops_on_divergence() -> None:
     from survlib.data.multimodal import prepare_fold, simulate_multimodal_cohort
     from survlib.models import MODEL_ZOO
-    from survlib.train import cv_splits, fit_discrete_model
+    from survlib.models import fit_discrete_model
+    from survlib.train import cv_splits
 
     c = simulate_multimodal_cohort(60, seed=0, n_genes=60, n_pathways=6, d_patch=8,
                                    patches_per_patient=(4, 8))

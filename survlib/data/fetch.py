@@ -59,7 +59,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from survlib.io import atomic_write_json
+from survlib._core.io import atomic_write_json
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -176,7 +176,7 @@ _UniqueKeyLoader.add_constructor(
 
 
 def _default_manifest_path() -> Path:
-    from survlib.paths import default_manifest
+    from survlib._core.paths import default_manifest
 
     return default_manifest()
 
@@ -302,7 +302,7 @@ def load_manifest(manifest: str | os.PathLike[str] | None = None) -> dict[str, M
 
     Args:
         manifest: path of a YAML manifest; default: the repository's ``data_manifest.yaml``
-            (:func:`survlib.paths.default_manifest`). The top level maps entry names to entries.
+            (:func:`survlib._core.paths.default_manifest`). The top level maps entry names to entries.
 
     Returns:
         Entries by name, in file order.

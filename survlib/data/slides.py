@@ -42,7 +42,7 @@ import numpy as np
 import tifffile
 from scipy import ndimage
 
-from survlib.io import atomic_write
+from survlib._core.io import atomic_write
 
 __all__ = [
     "REGION_NAMES",

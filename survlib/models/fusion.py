@@ -535,7 +535,7 @@ class ClinicalLateFusion(FusionModel):
     Two **separate** models that share nothing: a pathology model :math:`f_P` (mean of
     encoded patches -> linear hazard layer) and a clinical model :math:`f_C` (an MLP on the
     standardised covariates). Each is trained on its *own* discrete-time NLL
-    (:meth:`separate_losses`; :func:`survlib.train.fit_discrete_model` and
+    (:meth:`separate_losses`; :func:`survlib.models.fit_discrete_model` and
     :func:`survlib.models.discrete_loss` sum them, so each member's gradient is its own loss's
     gradient and, Adam being per-parameter, the two train exactly as they would alone on the
     same batches; tested). Only the prediction combines them: :class:`_RiskFusion` weighs the

@@ -119,7 +119,7 @@ def point_key(stem: str, profile: str, parameters: Mapping[str, Any]) -> str:
 
 def sweeps_dir() -> Path:
     """The default root of sweep outputs, ``<repo>/sweeps`` (git-ignored)."""
-    from survlib.paths import repo_root
+    from survlib._core.paths import repo_root
 
     return repo_root() / "sweeps"
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from survlib.io import atomic_write, atomic_write_text
+from survlib._core.io import atomic_write, atomic_write_text
 from survlib.sweep.plan import (
     POINT_FILE,
     STATUS_COLUMNS,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from survlib import parallel, runner
-from survlib.io import atomic_write_json
+from survlib._core.io import atomic_write_json
 from survlib.parallel import available_cpus
 from survlib.sweep.plan import (
     POINT_FILE,

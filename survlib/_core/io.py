@@ -7,7 +7,7 @@ the temporary file is removed and the target is left exactly as it was.
 
 Example::
 
-    from survlib.io import atomic_write, atomic_write_json
+    from survlib._core.io import atomic_write, atomic_write_json
 
     with atomic_write("results.csv", mode="w") as fh:
         df.to_csv(fh, index=False)

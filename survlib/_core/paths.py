@@ -20,7 +20,7 @@ def repo_root() -> Path:
     """
     env = os.environ.get("SURVLIB_REPO")
     candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[1])
+    candidates.append(Path(__file__).resolve().parents[2])
     for cand in candidates:
         if (cand / "notebooks").is_dir() and (cand / "_toc.yml").is_file():
             return cand
@@ -39,6 +39,8 @@ def notebooks_dir() -> Path:
 #: it at ``_build/smoke/book/executed`` so the smoke run renders a book of its own without
 #: touching the book-profile outputs in ``book/executed``).
 EXECUTED_DIR_ENV = "SURVLIB_EXECUTED_DIR"
+#: where a notebook kernel writes its glued headline values (set by the runner for each run)
+HEADLINES_ENV = "SURVLIB_HEADLINES"
 
 
 def executed_dir() -> Path:

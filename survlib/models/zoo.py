@@ -1,0 +1,150 @@
+"""The bag models' calling convention (:func:`predict_logits`, :func:`discrete_loss`) and
+:data:`MODEL_ZOO`, the named constructors of the book's tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from survlib.models.blocks import PathwayMembership, SurvivalBatch
+from survlib.models.fusion import (
+    MCAT,
+    PORPOISE,
+    ClinicalConcatFusion,
+    ClinicalLateFusion,
+    ClinicalMLP,
+    ClinicalProjectionFusion,
+    ClinicalPromptMLP,
+    GenomicMLP,
+    SurvPath,
+    SurvPC,
+    SurvPGC,
+    survpgc_loss,
+)
+from survlib.models.mil import ABMIL, DSMIL, MeanMIL, TransMIL
+from survlib.survival import nll_discrete
+
+__all__ = ["MODEL_ZOO", "count_parameters", "discrete_loss", "predict_logits"]
+
+
+def predict_logits(model: nn.Module, batch: SurvivalBatch) -> torch.Tensor:
+    """``model(*[getattr(batch, k) for k in model.inputs])``: hazard logits ``[B, n_bins]``.
+
+    Raises:
+        ValueError: the model has no ``inputs`` attribute, or a field it needs is ``None``.
+    """
+    names = getattr(model, "inputs", None)
+    if not names:
+        raise ValueError(f"{type(model).__name__} has no 'inputs' attribute naming the "
+                         f"SurvivalBatch fields its forward takes")
+    args = []
+    for k in names:
+        v = getattr(batch, k)
+        if v is None:
+            raise ValueError(f"{type(model).__name__} needs batch.{k}, which is None")
+        args.append(v)
+    return model(*args)
+
+
+def discrete_loss(model: nn.Module, batch: SurvivalBatch, alpha: float = 0.0) -> torch.Tensor:
+    """Discrete-time NLL of the model's logits on ``batch``; a ``loss_fn`` for
+    :func:`survlib.train.fit`. A model made of separate members (``separate_losses``, e.g.
+    :class:`~survlib.models.fusion.ClinicalLateFusion`) gets the sum of its members' own NLLs."""
+    if hasattr(model, "separate_losses"):
+        return torch.stack(list(model.separate_losses(batch, alpha=alpha).values())).sum()
+    return nll_discrete(predict_logits(model, batch), batch.bin_index, batch.event, alpha=alpha)
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
+    """Number of (trainable) parameters of ``model``."""
+    return int(sum(p.numel() for p in model.parameters()
+                   if p.requires_grad or not trainable_only))
+
+
+def _need_pathways(pathways: PathwayMembership | None, name: str) -> PathwayMembership:
+    if pathways is None:
+        raise ValueError(f"MODEL_ZOO[{name!r}] needs pathways (a PathwayMembership)")
+    return pathways
+
+
+def _zoo() -> dict[str, Callable[..., nn.Module]]:
+    """Build the registry; every constructor takes the same keywords:
+
+    ``d_patch, pathways, n_genes, d_text, n_clinical, n_bins`` (required; pass ``None`` for
+    what a model does not use) and optional ``n_fields=6`` (clinical prompt fields),
+    ``hidden=256`` (main width), ``dropout=None`` (each model's default when None).
+    """
+
+    def make(name: str, build: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+        def ctor(*, d_patch: int | None, pathways: PathwayMembership | None,
+                 n_genes: int | None, d_text: int | None, n_clinical: int | None, n_bins: int,
+                 n_fields: int = 6, hidden: int = 256, dropout: float | None = None
+                 ) -> nn.Module:
+            if pathways is not None and n_genes is not None and pathways.n_genes != n_genes:
+                raise ValueError(f"n_genes={n_genes} but pathways cover {pathways.n_genes} "
+                                 f"genes")
+            kw = {} if dropout is None else {"dropout": dropout}
+            return build(d_patch=d_patch, pathways=pathways, n_genes=n_genes, d_text=d_text,
+                         n_clinical=n_clinical, n_bins=n_bins, n_fields=n_fields, h=hidden,
+                         kw=kw, name=name)
+
+        ctor.__name__ = ctor.__qualname__ = f"build_{name}"
+        ctor.__doc__ = f"Build {name!r} (see survlib.models._zoo for the keywords)."
+        return ctor
+
+    def genes_of(pathways: PathwayMembership | None, n_genes: int | None, name: str) -> int:
+        if n_genes is not None:
+            return n_genes
+        if pathways is not None:
+            return pathways.n_genes
+        raise ValueError(f"MODEL_ZOO[{name!r}] needs n_genes")
+
+    table: dict[str, Callable[..., nn.Module]] = {
+        # --- unimodal: clinic (prompt embeddings, as the paper), genomics, pathology
+        "MLP (clinic)": lambda **a: ClinicalPromptMLP(a["n_fields"], a["d_text"], a["n_bins"],
+                                                      hidden=(a["h"],), **a["kw"]),
+        "SNN (clinic)": lambda **a: ClinicalPromptMLP(a["n_fields"], a["d_text"], a["n_bins"],
+                                                      hidden=(a["h"],), activation="selu",
+                                                      **a["kw"]),
+        "MLP (clinic covariates)": lambda **a: ClinicalMLP(a["n_clinical"], a["n_bins"],
+                                                           **a["kw"]),
+        "MLP (genomic)": lambda **a: GenomicMLP(
+            genes_of(a["pathways"], a["n_genes"], a["name"]), a["n_bins"],
+            hidden=(a["h"], a["h"]), **a["kw"]),
+        "SNN (genomic)": lambda **a: GenomicMLP(
+            genes_of(a["pathways"], a["n_genes"], a["name"]), a["n_bins"],
+            hidden=(a["h"], a["h"]), activation="selu", **a["kw"]),
+        "MLP (pathology)": lambda **a: MeanMIL(a["d_patch"], a["n_bins"], hidden=(a["h"],),
+                                               **a["kw"]),
+        "ABMIL": lambda **a: ABMIL(a["d_patch"], a["n_bins"], d_hidden=a["h"], **a["kw"]),
+        "TransMIL": lambda **a: TransMIL(a["d_patch"], a["n_bins"], d=a["h"], **a["kw"]),
+        "DSMIL": lambda **a: DSMIL(a["d_patch"], a["n_bins"], d_hidden=a["h"], **a["kw"]),
+        # --- pathology + genomics
+        "PORPOISE": lambda **a: PORPOISE(a["d_patch"],
+                                         genes_of(a["pathways"], a["n_genes"], a["name"]),
+                                         a["n_bins"], d=a["h"], **a["kw"]),
+        "MCAT": lambda **a: MCAT(a["d_patch"], _need_pathways(a["pathways"], a["name"]),
+                                 a["n_bins"], d=a["h"], **a["kw"]),
+        "SurvPath": lambda **a: SurvPath(a["d_patch"], _need_pathways(a["pathways"], a["name"]),
+                                         a["n_bins"], d=a["h"], **a["kw"]),
+        # --- pathology + genomics + clinic
+        "SurvPGC": lambda **a: SurvPGC(a["d_patch"], _need_pathways(a["pathways"], a["name"]),
+                                       a["d_text"], a["n_bins"], d=a["h"], **a["kw"]),
+        # --- clinic + pathology (Table 4)
+        "SurvPGC (approach a)": lambda **a: ClinicalLateFusion(
+            a["d_patch"], a["n_clinical"], a["n_bins"], d=a["h"], **a["kw"]),
+        "SurvPGC (approach b)": lambda **a: ClinicalConcatFusion(
+            a["d_patch"], a["n_clinical"], a["n_bins"], d=a["h"], **a["kw"]),
+        "SurvPGC (approach c)": lambda **a: ClinicalProjectionFusion(
+            a["d_patch"], a["n_clinical"], a["n_bins"], d=a["h"], **a["kw"]),
+        "SurvPC": lambda **a: SurvPC(a["d_patch"], a["d_text"], a["n_bins"], d=a["h"],
+                                     **a["kw"]),
+    }
+    return {name: make(name, build) for name, build in table.items()}
+
+
+#: Named constructors of the book's models (see :func:`_zoo` for the shared keywords).
+#: Table 4's approaches a/b/c and SurvPC use clinic + pathology only, as in the paper.
+MODEL_ZOO: dict[str, Callable[..., nn.Module]] = _zoo()
