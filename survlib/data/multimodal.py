@@ -58,7 +58,7 @@ import torch
 from survlib.data.validation import validate_survival
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from survlib.models.blocks import PathwayMembership, SurvivalBatch
+    from survlib.data.batch import PathwayMembership, SurvivalBatch
     from survlib.survival import TimeBins
 
 __all__ = [
@@ -284,7 +284,7 @@ def simulate_pathway_membership(
     pathways, as in the real sets; every gene ends up in at least one pathway (uncovered genes
     join a random pathway). Names: ``pathway_000 ...``, genes ``gene_0000 ...``.
     """
-    from survlib.models.blocks import PathwayMembership
+    from survlib.data.batch import PathwayMembership
 
     if n_pathways < 1 or n_genes < min_size:
         raise ValueError(f"simulate_pathway_membership: need n_pathways >= 1 and n_genes >= "
@@ -317,7 +317,7 @@ def load_survpath_pathways(path: str | Path | None = None, download: bool = Fals
     (network). Returns ``None`` when it is not available, so callers can fall back to
     :func:`simulate_pathway_membership` offline.
     """
-    from survlib.models.blocks import PathwayMembership
+    from survlib.data.batch import PathwayMembership
 
     if path is None:
         from survlib.data.fetch import DataUnavailableError, fetch, load_manifest
@@ -817,7 +817,7 @@ class FoldData:
             with_patches: ``False`` leaves ``patches``/``patch_mask`` ``None`` (models that do
                 not read slides, and cohorts without bags).
         """
-        from survlib.models.blocks import SurvivalBatch
+        from survlib.data.batch import SurvivalBatch
 
         idx = np.asarray(indices, dtype=np.int64).reshape(-1)
         if idx.size == 0:

@@ -213,7 +213,7 @@ def _read_rna(path: PathLike, dropped: list[dict]) -> pd.DataFrame:
 
 
 def _read_signatures(path: PathLike, genes: Sequence[str]) -> tuple[Any, dict[str, int]]:
-    from survlib.models.blocks import PathwayMembership
+    from survlib.data.batch import PathwayMembership
 
     table = _read_csv(path, "signatures")
     available = set(genes)

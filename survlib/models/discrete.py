@@ -21,6 +21,7 @@ import pandas as pd
 import torch
 
 from survlib._core.device import pick_device
+from survlib.survival import DEFAULT_TIMES
 from survlib.train import FitResult, Split, fit
 
 __all__ = [
@@ -178,7 +179,7 @@ def fit_discrete_model(
     select_on: str = "validation",
     select_metric: str = "loss",
     track_test: bool = False,
-    times: Sequence[float] = (12.0, 36.0, 60.0),
+    times: Sequence[float] = DEFAULT_TIMES,
     grad_clip: float | None = None,
     device: str | torch.device = "auto",
     seed: int = 0,
@@ -298,7 +299,7 @@ def fit_discrete_model(
 def evaluate_discrete_model(
     fitted: DiscreteFit,
     indices: Sequence[int] | np.ndarray | None = None,
-    times: Sequence[float] = (12.0, 36.0, 60.0),
+    times: Sequence[float] = DEFAULT_TIMES,
     auc_at: str = "months",
     eval_max_patches: int | None = None,
 ) -> dict[str, float]:
