@@ -60,6 +60,7 @@ class SerialExecutor(cf.Executor):
     """
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future[Any]:
+        """Run ``fn(*args, **kwargs)`` now; return a finished future holding its result or error."""
         future: cf.Future[Any] = cf.Future()
         future.set_running_or_notify_cancel()
         try:
