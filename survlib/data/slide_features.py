@@ -28,7 +28,10 @@ def _subset(cohort: MultimodalCohort, keep: np.ndarray) -> MultimodalCohort:
     ids = cohort.clinical.index[keep]
     if "slides" in attrs:
         attrs["slides"] = {p: attrs["slides"][p] for p in ids}
-    pick = (lambda xs: None if xs is None else [xs[i] for i in keep])
+
+    def pick(xs):
+        return None if xs is None else [xs[i] for i in keep]
+
     return replace(cohort, clinical=cohort.clinical.iloc[keep], expression=cohort.expression
                    .iloc[keep], bags=pick(cohort.bags), coords=pick(cohort.coords),
                    patch_types=pick(cohort.patch_types), attrs=attrs)

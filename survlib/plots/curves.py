@@ -1,8 +1,5 @@
-"""Figures and tables the chapters share: KM curves with log-rank p, metric curves, result tables.
-
-Plotting functions take an optional ``ax`` and return it, so a notebook can lay several out on one
-figure; they never call ``plt.show()``.
-"""
+"""Curves: Kaplan-Meier curves with the log-rank p (:func:`plot_km`) and time-dependent metrics
+(:func:`plot_metric_over_time`), in the book's colour-blind-safe :data:`PALETTE`."""
 
 from __future__ import annotations
 
@@ -14,6 +11,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from survlib.survival import km_curve, logrank_p
+
+__all__ = ["PALETTE", "plot_km", "plot_metric_over_time"]
 
 # Colour-blind-safe palette (Okabe-Ito) used across the book.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -74,7 +73,8 @@ def plot_km(
         rows = []
         for level in levels:
             t_sel = time[labels == level]
-            rows.append(f"{level}: " + "  ".join(str(int((t_sel >= t).sum())) for t in at_risk_times))
+            counts = "  ".join(str(int((t_sel >= t).sum())) for t in at_risk_times)
+            rows.append(f"{level}: " + counts)
         ax.text(0, -0.32, "at risk (" + ", ".join(f"{t:g}" for t in at_risk_times) + " mo)\n"
                 + "\n".join(rows), transform=ax.transAxes, fontsize=7, va="top")
     ax.spines[["top", "right"]].set_visible(False)
@@ -100,30 +100,3 @@ def plot_metric_over_time(
     ax.legend(frameon=False, fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
-
-
-def results_table(
-    summary: pd.DataFrame,
-    paper: dict[str, float] | pd.Series | None = None,
-    metric: str | None = None,
-    paper_label: str = "paper",
-) -> pd.DataFrame:
-    """A model × metric table of "mean ± sd" strings, optionally beside the paper's numbers.
-
-    Args:
-        summary: output of :func:`survlib.train.summarize` (columns ``model``, ``metric``,
-            ``mean``, ``sd``, ``n``, ``mean ± sd``).
-        paper: the paper's reported value per model (for ``metric``), shown in its own column.
-        metric: keep only this metric (required with ``paper``).
-        paper_label: header of the paper column.
-    """
-    table = summary if metric is None else summary[summary["metric"] == metric]
-    wide = table.pivot(index="model", columns="metric", values="mean ± sd")
-    wide = wide.reindex(pd.unique(table["model"]))
-    if paper is not None:
-        if metric is None:
-            raise ValueError("results_table: pass `metric` together with `paper`")
-        wide[paper_label] = [paper.get(m, np.nan) if hasattr(paper, "get") else np.nan
-                             for m in wide.index]
-    wide.columns.name = None
-    return wide
