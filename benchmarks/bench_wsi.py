@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from survlib import wsi
+from survlib._core.io import atomic_write_json
 from survlib.bench import machine_info as _machine_info
 from survlib.data.slides import write_synthetic_slide
-from survlib._core.io import atomic_write_json
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -38,7 +38,8 @@ def machine_info() -> dict[str, Any]:
     import openslide
 
     info = _machine_info(
-        ("survlib", "numpy", "scikit-image", "openslide-python", "openslide-bin", "tifffile", "h5py")
+        ("survlib", "numpy", "scikit-image", "openslide-python", "openslide-bin", "tifffile",
+         "h5py")
     )
     info["openslide_library"] = openslide.__library_version__
     return info

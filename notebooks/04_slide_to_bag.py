@@ -15,7 +15,8 @@
 # # 4. From slide to bag
 #
 # **Question.** SurvPGC {cite}`hou2025survpgc` and AMKD {cite}`xu2026amkd` never look at a
-# whole-slide image directly. Both follow the CLAM recipe {cite}`lu2021clam`: find the tissue, cut it into
+# whole-slide image directly. Both follow the CLAM recipe {cite}`lu2021clam`: find the tissue,
+# cut it into
 # 256 x 256-pixel patches at 20x magnification, and turn each patch into a feature vector with
 # a frozen encoder (UNI {cite}`chen2024uni`). A patient becomes a *bag* of patch vectors, and
 # every later chapter trains on bags. How is that bag made, and how do we know each step did
@@ -40,7 +41,8 @@
 # %% [markdown]
 # :::{admonition} Run it yourself
 # :class: tip
-# This chapter has one source file, {download}`04_slide_to_bag.py <../../notebooks/04_slide_to_bag.py>`
+# This chapter has one source file,
+# {download}`04_slide_to_bag.py <../../notebooks/04_slide_to_bag.py>`
 # (jupytext: Jupyter opens it as a notebook); the download button at the top of the page gives
 # the executed notebook (`.ipynb`). From a checkout of the book (`make install` once):
 #
@@ -89,7 +91,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from survlib import wsi
+from survlib import plots, wsi
 from survlib.book import glue
 from survlib.data.slides import REGION_NAMES, TISSUE_REGIONS, write_synthetic_slide
 
@@ -207,11 +209,11 @@ fig.tight_layout()
 # check the count and the coordinates of 20x patches read from a 40x slide against a slide
 # whose every patch position is painted its own colour.
 #
-# ```{literalinclude} ../../survlib/wsi.py
+# ```{literalinclude} ../../survlib/wsi/tiling.py
 # :pyobject: best_level
 # ```
 #
-# ```{literalinclude} ../../survlib/wsi.py
+# ```{literalinclude} ../../survlib/wsi/tiling.py
 # :pyobject: read_patch
 # ```
 #
@@ -341,7 +343,7 @@ pd.Series(
 # magnification or patch size differ, and records which slide each patch came from so that
 # attention can be mapped back.
 #
-# ```{literalinclude} ../../survlib/wsi.py
+# ```{literalinclude} ../../survlib/wsi/bags.py
 # :pyobject: patient_bag
 # ```
 
@@ -349,7 +351,8 @@ pd.Series(
 # ## Do the features see the tissue?
 #
 # Every patch gets the planted region covering most of it (keeping patches where that region
-# covers at least a share {glue:text}`min_purity` of the patch). If the features carry tissue information, a plain
+# covers at least a share {glue:text}`min_purity` of the patch). If the features carry tissue
+# information, a plain
 # logistic regression should tell the regions apart on patches it was not trained on. We
 # report stratified cross-validated accuracy, beside the accuracy of always guessing the most
 # common region.
@@ -416,7 +419,7 @@ fig.tight_layout()
 # beside it the classifier's cross-validated probability of "tumour". Each score is painted
 # over its patch's footprint on the thumbnail:
 #
-# ```{literalinclude} ../../survlib/wsi.py
+# ```{literalinclude} ../../survlib/wsi/heatmap.py
 # :pyobject: score_heatmap
 # ```
 
@@ -430,7 +433,7 @@ score_corr = float(spearmanr(planted_score[usable], tumour_proba[usable]).statis
 glue("score_corr", score_corr, fmt=".3f")
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 5))
-wsi.plot_heatmap(
+plots.plot_heatmap(
     thumb,
     wsi.score_heatmap(planted_score, grid.coords, grid.size_level0, thumb.shape[:2], thumb_ds),
     ax=axes[0],
@@ -439,7 +442,7 @@ wsi.plot_heatmap(
     vmin=0,
     vmax=1,
 )
-wsi.plot_heatmap(
+plots.plot_heatmap(
     thumb,
     wsi.score_heatmap(
         tumour_proba[usable], grid.coords[usable], grid.size_level0, thumb.shape[:2], thumb_ds
@@ -454,7 +457,7 @@ fig.tight_layout()
 
 # %%
 labels_text = [REGION_NAMES[r] for r in region_of_patch]
-gallery = wsi.plot_top_patches(
+gallery = plots.plot_top_patches(
     slide,
     grid,
     planted_score,
@@ -513,7 +516,9 @@ slide.close()
 slide = wsi.Slide(synthetic.path)  # reopened: the chapter closed it above
 
 
-def read_plan(objective: float, downsamples: list[float], mag: float, p: int) -> tuple[int, int, int]:
+def read_plan(
+    objective: float, downsamples: list[float], mag: float, p: int
+) -> tuple[int, int, int]:
     """(read level, pixels read, level-0 footprint) of a p-pixel patch at magnification mag."""
     target = objective / mag
     level = max((i for i, d in enumerate(downsamples) if d <= target * (1 + 1e-3)),

@@ -136,7 +136,7 @@ from survlib.data.multimodal import (
     simulate_multimodal_cohort,
 )
 from survlib.models import MODEL_ZOO, count_parameters, survpgc_loss
-from survlib.plots import plot_km, plot_metric_over_time
+from survlib.plots import plot_heatmap, plot_km, plot_metric_over_time
 from survlib.text import clinical_prompts, encode_prompts, get_text_encoder
 from survlib.models import discrete_cv_fold, fit_discrete_model, predict_discrete_logits
 from survlib.train import cross_validate, cv_splits, seed_everything, summarize
@@ -1017,7 +1017,7 @@ for row, (label, i) in zip(axes, shown_patients.items()):
     for ax, k, title in ((row[2], "clinic->pathology", "$A_{C\\to P}$"),
                          (row[3], "genomics->pathology", "$A_{G\\to P}$")):
         heat = wsi.score_heatmap(att[k], slides.coords[i], slides.size_level0, thumb.shape[:2], ds)
-        wsi.plot_heatmap(thumb, heat, ax=ax, title=title, label="attention")
+        plot_heatmap(thumb, heat, ax=ax, title=title, label="attention")
 fig.tight_layout()
 
 # %% [markdown]

@@ -123,7 +123,7 @@ from survlib.data.multimodal import prepare_fold
 from survlib.data.slides import write_synthetic_slide
 from survlib.models import count_parameters
 from survlib.models import distill as amkd
-from survlib.plots import plot_km
+from survlib.plots import plot_heatmap, plot_km
 from survlib.train import cv_splits, seed_everything, summarize, tidy_results
 
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -809,8 +809,8 @@ axes[0].set_axis_off()
 for ax, scores, title in ((axes[1], teacher_map, "teacher: pathway → patch attention"),
                           (axes[2], student_map, "student: pooling weights")):
     z = (scores - scores.mean()) / (scores.std() + 1e-12)
-    wsi.plot_heatmap(thumb, wsi.score_heatmap(z, coords, grid.size_level0, thumb.shape[:2],
-                                              thumb_ds), ax=ax, title=title, label="z-score")
+    plot_heatmap(thumb, wsi.score_heatmap(z, coords, grid.size_level0, thumb.shape[:2],
+                                          thumb_ds), ax=ax, title=title, label="z-score")
 fig.tight_layout()
 
 rho = spearmanr(teacher_map, student_map).statistic
@@ -887,8 +887,8 @@ for ax, (rank_name, p_idx) in zip(axes[1:], fig5_pathways):
     sc_p = per_pathway[p_idx]
     z = (sc_p - sc_p.mean()) / (sc_p.std() + 1e-12)
     title = f"{rank_name}: {names[p_idx]}" + (" (planted)" if names[p_idx] in truth_set else "")
-    wsi.plot_heatmap(thumb, wsi.score_heatmap(z, coords, grid.size_level0, thumb.shape[:2],
-                                              thumb_ds), ax=ax, title=title, label="z-score")
+    plot_heatmap(thumb, wsi.score_heatmap(z, coords, grid.size_level0, thumb.shape[:2],
+                                          thumb_ds), ax=ax, title=title, label="z-score")
     ax.title.set_fontsize(8)
     fig5_planted[rank_name] = float(planted[np.argsort(-sc_p)[:10]].mean())
 fig.tight_layout()

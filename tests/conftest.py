@@ -117,3 +117,38 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+# --------------------------------------------------------------------------------------------
+# Synthetic whole-slide images (tests/wsi, tests/plots, tests/data)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def synthetic(tmp_path_factory: pytest.TempPathFactory):
+    """One small synthetic slide (40x, 0.25 um/px, levels 1/4/16, 2048 px) shared by the tests."""
+    from survlib.data.slides import write_synthetic_slide
+
+    path = tmp_path_factory.mktemp("slides") / "synthetic.tif"
+    return write_synthetic_slide(path, seed=3, width=2048, height=2048)
+
+
+@pytest.fixture(scope="session")
+def small_features(synthetic):
+    """The first 12 tissue patches of ``synthetic`` (20x, 128 px) and their handcrafted features."""
+    from survlib import wsi
+
+    with wsi.Slide(synthetic.path) as slide:
+        mask = wsi.tissue_mask(slide, downsample=16)
+        grid = wsi.tile_grid(slide, magnification=20, patch_size=128, mask=mask)
+        grid = wsi.TileGrid(
+            **{
+                **grid.__dict__,
+                "coords": grid.coords[:12],
+                "tissue_fraction": grid.tissue_fraction[:12],
+            }
+        )
+        feats = wsi.extract_features(
+            slide, grid, wsi.HandcraftedEncoder(), progress=False, patient_id="P1"
+        )
+    return grid, feats
