@@ -1,21 +1,28 @@
-"""Chapter 6's benchmark (AMKD, Xu et al. 2026): every table's models trained on one
-cross-validation fold with one Cox recipe, scored once on the test fold and the external site.
+"""Chapter 6's experiments (AMKD, Xu et al. 2026): every table's models trained with one Cox
+recipe, scored once on the test fold and on the external site.
 
 :func:`run_benchmark_fold` trains the multimodal teacher, the AMKD students (the alpha sweep of
-Table 6 and the ablations of Table 5) and the baselines of Table 2 (:func:`build_baseline`);
-:class:`BenchmarkSpec` holds the sizes and schedule and :class:`FoldRun` what comes back.
+Table 6 and the ablations of Table 5) and the baselines of Table 2 (:func:`build_baseline`) on
+one fold; :class:`BenchmarkSpec` holds the sizes and schedule and :class:`FoldRun` what comes
+back. :func:`run_benchmark_cv` repeats it over the folds and seeds of the chapter,
+:func:`run_real_omics` runs the omics baselines on real TCGA folds, and
+:func:`widest_student_within` answers Table 7's size question.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 from torch import nn
 
-from survlib.models import MODEL_ZOO
+from survlib.data.multimodal import FoldData, MultimodalCohort, prepare_fold
+from survlib.models import MODEL_ZOO, count_parameters
 from survlib.models.blocks import PathwayMembership, SurvivalBatch
 from survlib.models.distill import (
     AMKDConfig,
@@ -30,10 +37,22 @@ from survlib.models.distill import (
     predict_risk,
 )
 from survlib.models.mil import ABMIL, TransMIL
-from survlib.survival import concordance
-from survlib.train import pick_device, seed_everything
+from survlib.survival import bootstrap_cindex, concordance
+from survlib.train import Split, cv_splits, pick_device, seed_everything, tidy_results
 
-__all__ = ["BASELINES", "BenchmarkSpec", "FoldRun", "build_baseline", "run_benchmark_fold"]
+__all__ = [
+    "BASELINES",
+    "BenchmarkCV",
+    "BenchmarkSpec",
+    "FirstFold",
+    "FoldRun",
+    "build_baseline",
+    "run_benchmark_cv",
+    "run_benchmark_fold",
+    "run_real_omics",
+    "student_at_width",
+    "widest_student_within",
+]
 
 
 #: Baselines of AMKD's Table 2 that :func:`run_benchmark_fold` can train (name -> modality).
@@ -232,3 +251,155 @@ def run_benchmark_fold(
         r["seed"] = int(seed)
     return FoldRun(rows=rows, risks=pd.concat(risk_frames, ignore_index=True), models=models,
                    fits=fits)
+
+
+# ============================================================================================
+# The chapter's cross-validation: every fold of every seed
+# ============================================================================================
+
+
+@dataclass
+class FirstFold:
+    """The first fold of the first seed, kept for the chapter's figures.
+
+    Attributes:
+        run: its :class:`FoldRun` (trained teacher and student, fits, risks).
+        split: its :class:`survlib.train.Split`.
+        fold: its :class:`~survlib.data.multimodal.FoldData` (standardisation of its training
+            patients).
+        data: the standardised :class:`SurvivalBatch` of every patient (source and external).
+    """
+
+    run: FoldRun
+    split: Split
+    fold: FoldData
+    data: SurvivalBatch
+
+
+@dataclass
+class BenchmarkCV:
+    """What :func:`run_benchmark_cv` returns.
+
+    Attributes:
+        results: tidy rows ``model, fold, seed, metric, value`` (:func:`survlib.train.tidy_results`).
+        risks: every fold's :attr:`FoldRun.risks` with ``fold`` and ``seed`` columns.
+        first: the first fold of the first seed (:class:`FirstFold`).
+        seconds: wall time of the whole cross-validation.
+    """
+
+    results: pd.DataFrame
+    risks: pd.DataFrame
+    first: FirstFold
+    seconds: float
+
+
+def run_benchmark_cv(
+    cohort: MultimodalCohort,
+    source_event: np.ndarray,
+    external_idx: np.ndarray | None,
+    spec: BenchmarkSpec,
+    seeds: Sequence[int],
+    n_folds: int,
+    val_fraction: float,
+) -> BenchmarkCV:
+    """:func:`run_benchmark_fold` on every fold of a stratified cross-validation of the source
+    patients, repeated for each seed (splits and initialisations).
+
+    ``cohort`` holds the source patients first (their events are ``source_event``, the ones the
+    folds are stratified on) and then the external ones (``external_idx``). Each fold is
+    standardised with its *training* patients' statistics
+    (:func:`~survlib.data.multimodal.prepare_fold`), and the external patients are scored with
+    those same statistics.
+    """
+    rows: list[dict[str, Any]] = []
+    risk_frames: list[pd.DataFrame] = []
+    first: FirstFold | None = None
+    t0 = time.perf_counter()
+    for run_seed in seeds:
+        for split in cv_splits(source_event, n_folds=n_folds, val_fraction=val_fraction,
+                               seed=run_seed):
+            fold = prepare_fold(cohort, split.train)  # statistics of the training patients only
+            data = fold.batch(np.arange(len(cohort)))
+            run = run_benchmark_fold(data, cohort.pathways, split.train, split.val,
+                                     split.test, external_idx, spec, seed=run_seed)
+            rows += [{**r, "fold": split.fold} for r in run.rows]
+            risk_frames.append(run.risks.assign(fold=split.fold, seed=run_seed))
+            if first is None:
+                first = FirstFold(run=run, split=split, fold=fold, data=data)
+    if first is None:
+        raise ValueError("run_benchmark_cv: no seed given")
+    return BenchmarkCV(results=tidy_results(rows),
+                       risks=pd.concat(risk_frames, ignore_index=True), first=first,
+                       seconds=time.perf_counter() - t0)
+
+
+# ============================================================================================
+# Real patients: the omics baselines on TCGA (no slides needed)
+# ============================================================================================
+
+
+def run_real_omics(
+    cohort: MultimodalCohort,
+    splits: Sequence[Split],
+    models: Sequence[str],
+    width: int,
+    lr: float,
+    batch_size: int,
+    max_epochs: int,
+    patience: int | None,
+    seed: int = 0,
+    n_boot: int = 200,
+) -> list[dict[str, Any]]:
+    """The omics baselines of Table 2 (``"SMLP"``, ``"SNN"``, ``"MLP"``) on a real cohort's folds.
+
+    Each fold is standardised with its training patients' statistics, every model is trained
+    with the chapter's Cox recipe (:func:`~survlib.models.distill.fit_teacher`: early stopping
+    on ``split.val``) and scored once on ``split.test``. Returns one row per model: ``model``,
+    ``"C-index (mean ± sd)"`` over folds, ``"95% CI"`` (:func:`survlib.survival.bootstrap_cindex`,
+    test patients resampled within each fold), and the numbers ``mean``, ``sd``, ``low``,
+    ``high``.
+    """
+    rows: list[dict[str, Any]] = []
+    for name in models:
+        per_fold, cs = [], []
+        for split in splits:
+            fold = prepare_fold(cohort, split.train)  # statistics of the training patients
+            data = fold.batch(np.arange(len(cohort)), with_patches=False)
+            torch.manual_seed(seed)
+            model = build_baseline(name, 1, cohort.pathways, width)
+            fit_teacher(model, data, split.train, split.val, lr=lr, batch_size=batch_size,
+                        max_epochs=max_epochs, patience=patience, seed=seed)
+            risk = predict_risk(model, data, split.test)
+            t_te, e_te = cohort.time[split.test], cohort.event[split.test]
+            cs.append(concordance(risk, t_te, e_te))
+            per_fold.append((risk, t_te, e_te))
+        ci = bootstrap_cindex(per_fold, n_boot=n_boot, seed=seed)
+        rows.append({
+            "model": name,
+            "C-index (mean ± sd)": f"{np.mean(cs):.3f} ± {np.std(cs, ddof=1):.3f}",
+            "95% CI": f"[{ci['CI low']:.3f}, {ci['CI high']:.3f}]",
+            "mean": float(np.mean(cs)), "sd": float(np.std(cs, ddof=1)),
+            "low": ci["CI low"], "high": ci["CI high"]})
+    return rows
+
+
+# ============================================================================================
+# Table 7: the student's size at a given width
+# ============================================================================================
+
+
+def student_at_width(width: int, d_patch: int = 1024) -> AMKDStudent:
+    """The student on ``d_patch``-wide patches at width ``d`` (g2p width ``d``, the hidden widths
+    of the head and the pooling ``d / 2``, the ratio the book uses)."""
+    return AMKDStudent(d_patch, width, d=width, d_enhance=width,
+                       d_hidden=max(width // 2, 1), d_attn=max(width // 2, 1))
+
+
+def widest_student_within(budget: int, d_patch: int = 1024, lo: int = 8, hi: int = 1024) -> int:
+    """The largest multiple of 8 in ``[lo, hi]`` at which :func:`student_at_width` has at most
+    ``budget`` parameters (bisection; the count grows with the width)."""
+    while hi - lo > 8:
+        mid = (lo + hi) // 16 * 8
+        lo, hi = (mid, hi) if count_parameters(student_at_width(mid, d_patch)) <= budget \
+            else (lo, mid)
+    return lo
