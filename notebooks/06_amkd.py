@@ -310,7 +310,7 @@ ceilings.round(3)
 gaps_all = np.linspace(0.02, 4.0, 200)
 fig, axes = plt.subplots(1, len(amkd.ARR_READINGS), figsize=(3.2 * len(amkd.ARR_READINGS), 3),
                          sharex=True)
-for ax, (name, formula) in zip(axes, amkd.ARR_READINGS.items()):
+for ax, (name, formula) in zip(axes, amkd.ARR_READINGS.items(), strict=True):
     for ratio, colour in ((0.5, "#009E73"), (2.0, "#D55E00")):
         ax.plot(gaps_all, amkd.arr_readings(torch.tensor(gaps_all), ratio)[name].numpy(),
                 color=colour, label=f"r = {ratio:g}")
@@ -560,7 +560,8 @@ table4 = pd.DataFrame(
     [{"method": name, "ours, simulated: internal test": ours_or_why(name),
       "ours, simulated: external site": ours_or_why(name, "C-index (external)"),
       "paper, real: CPTAC-HNSC": f"{v:.3f}"} for name, v in PAPER_TABLE4.items()]
-    + [{"method": "AMKD teacher (multimodal)", "ours, simulated: internal test": cell("Teacher (multimodal)"),
+    + [{"method": "AMKD teacher (multimodal)",
+        "ours, simulated: internal test": cell("Teacher (multimodal)"),
         "ours, simulated: external site": cell("Teacher (multimodal)", "C-index (external)")},
        {"method": "student architecture, no teacher",
         "ours, simulated: internal test": cell("Student, no teacher"),
@@ -578,8 +579,9 @@ table4
 # %% [markdown]
 # The student {glue:text}`external_change_verb` {glue:text}`external_change_abs:.3f` of C-index
 # between the internal test folds and the simulated external site. Read the external column
-# against the last row: the external patients are a different sample with their own ceiling, so the fair
-# comparison is each model's distance from the ceiling on each site, not the raw difference.
+# against the last row: the external patients are a different sample with their own ceiling,
+# so the fair comparison is each model's distance from the ceiling on each site, not the raw
+# difference.
 #
 # ## Table 5 and Table 6: ablations and the balance $\alpha$
 #
@@ -608,7 +610,8 @@ ablations = {
 base = mean_c(AMKD_ROW)
 table5 = pd.DataFrame(
     [{"variant": k, "ours, simulated: C-index": cell(v),
-      "ours, simulated: change": f"{100 * (mean_c(v) - base) / base:+.1f} %" if cell(v) != "—" else "",
+      "ours, simulated: change":
+          f"{100 * (mean_c(v) - base) / base:+.1f} %" if cell(v) != "—" else "",
       "paper, real: change (text of Sec. 3.4)": PAPER_TABLE5_DELTA.get(k, "")}
      for k, v in ablations.items() if cell(v) != "—"])
 glue("delta_no_arr_pct", 100 * (mean_c("AMKD (alpha=1)") - base) / base)
@@ -762,7 +765,8 @@ for i in split0.train:
             cohort.bags[i][cohort.patch_types[i] == t])
 pool = {k: np.concatenate(v) for k, v in pool.items()}
 keep = np.array([t in pool for t in tile_types])
-feats = np.stack([pool[t][rng.integers(len(pool[t]))] for t, k in zip(tile_types, keep) if k])
+feats = np.stack([pool[t][rng.integers(len(pool[t]))] for t, k in zip(tile_types, keep, strict=True)
+                  if k])
 x = torch.from_numpy((feats - fold0.patch_mean) / fold0.patch_sd).float()[None]
 m = torch.ones(x.shape[:2], dtype=torch.bool)
 genes = first.data.genes[split0.test[:1]]
@@ -855,7 +859,7 @@ axes[0].imshow(thumb)
 axes[0].set_title("synthetic slide (simulated)")
 axes[0].set_axis_off()
 fig5_planted = {}
-for ax, (rank_name, p_idx) in zip(axes[1:], fig5_pathways):
+for ax, (rank_name, p_idx) in zip(axes[1:], fig5_pathways, strict=True):
     sc_p = per_pathway[p_idx]
     z = (sc_p - sc_p.mean()) / (sc_p.std() + 1e-12)
     title = f"{rank_name}: {names[p_idx]}" + (" (planted)" if names[p_idx] in truth_set else "")

@@ -125,7 +125,8 @@ def schedule_table(
 
 
 def glue_key(name: str) -> str:
-    """A glue-friendly key for a model name: ``"SurvPGC (approach a)"`` -> ``"survpgc_approach_a"``."""
+    """A glue-friendly key for a model name: ``"SurvPGC (approach a)"`` ->
+    ``"survpgc_approach_a"``."""
     return "_".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())
 
 

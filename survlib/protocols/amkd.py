@@ -281,7 +281,8 @@ class BenchmarkCV:
     """What :func:`run_benchmark_cv` returns.
 
     Attributes:
-        results: tidy rows ``model, fold, seed, metric, value`` (:func:`survlib.train.tidy_results`).
+        results: tidy rows ``model, fold, seed, metric, value``
+            (:func:`survlib.train.tidy_results`).
         risks: every fold's :attr:`FoldRun.risks` with ``fold`` and ``seed`` columns.
         first: the first fold of the first seed (:class:`FirstFold`).
         seconds: wall time of the whole cross-validation.

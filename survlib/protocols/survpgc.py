@@ -97,7 +97,8 @@ class Recipe:
 
 
 def build_model(name: str, data: Any, width: int) -> nn.Module:
-    """The zoo model ``name`` sized for a fold's data (a :class:`~survlib.data.multimodal.FoldData`)."""
+    """The zoo model ``name`` sized for a fold's data (a
+    :class:`~survlib.data.multimodal.FoldData`)."""
     return MODEL_ZOO[name](d_patch=data.d_patch or None, pathways=data.pathways,
                            n_genes=data.n_genes, d_text=data.d_text or None,
                            n_clinical=data.n_clinical, n_bins=data.n_bins,
