@@ -29,3 +29,13 @@ def test_run_benchmark_fold_rows() -> None:
     assert set(run.models) == {"teacher", "AMKD"}
     assert set(run.risks["set"]) == {"test", "external"}
     assert all(0.0 <= r["value"] <= 1.0 for r in run.rows)
+
+
+def test_widest_student_within_a_parameter_budget() -> None:
+    from survlib.models import count_parameters
+    from survlib.protocols.amkd import student_at_width, widest_student_within
+
+    width = widest_student_within(803_000)
+    assert width % 8 == 0
+    assert count_parameters(student_at_width(width)) <= 803_000
+    assert count_parameters(student_at_width(width + 8)) > 803_000
