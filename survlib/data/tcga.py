@@ -538,36 +538,21 @@ def load_splits(cohort: MultimodalCohort, source: str = "survpgc", protocol: str
                        val_fraction=val_fraction, seed=seed)
 
 
-# --------------------------------------------------------------------------------------------
-# Is a chapter's real-data section runnable? (the cache check of chapters 5 and 6)
-# --------------------------------------------------------------------------------------------
 
+# The cache check of chapters 5 and 6: can a chapter's real-data section run?
 __all__ += ["RealDataCheck", "check_real_data"]
 
 
 class RealDataCheck:
-    """What :func:`check_real_data` found.
-
-    Attributes:
-        cohorts: the chosen cohorts, lower case (``["lihc", "brca"]``).
-        missing: the manifest entries (or patterns matching none) not in the data cache.
-        available: True when at least one cohort is chosen and nothing is missing.
-        message: a Markdown paragraph for the reader when the section cannot run: the cache
-            folder, the missing entries and how to fetch or import them ("" when available).
-    """
+    """What :func:`check_real_data` found: ``cohorts`` (the chosen ones, lower case),
+    ``missing`` (manifest entries, or patterns matching none, not in the data cache),
+    ``available`` (a cohort chosen and nothing missing) and ``message`` (Markdown for the reader
+    when the section cannot run: the cache folder, the missing entries and how to fetch or import
+    them; ``""`` when available)."""
 
     def __init__(self, cohorts: list[str], missing: list[str], message: str) -> None:
-        self.cohorts = cohorts
-        self.missing = missing
-        self.message = message
-
-    @property
-    def available(self) -> bool:
-        return bool(self.cohorts) and not self.missing
-
-    def __repr__(self) -> str:
-        return (f"RealDataCheck(cohorts={self.cohorts!r}, missing={self.missing!r}, "
-                f"available={self.available})")
+        self.cohorts, self.missing, self.message = cohorts, missing, message
+        self.available = bool(cohorts) and not missing
 
 
 def check_real_data(
@@ -596,16 +581,13 @@ def check_real_data(
     if unknown:
         raise ValueError(f"real_cohorts: unknown cohort(s) {unknown}; choose from "
                          f"{sorted(entries)}")
-    needed = [p for c in chosen for p in entries[c]] + list(extra)
-    missing = missing_entries(needed, manifest)
-    message = ""
-    if not (chosen and not missing):
-        message = (
-            f"**The real TCGA tables are not in the data cache** (`{cache_dir()}`), so the rest "
-            f"of this section is skipped. Missing manifest entries: "
-            f"{', '.join(f'`{m}`' for m in missing) or '(no cohort chosen)'}. With network, "
-            "`survlib fetch NAME` downloads an entry and checks its sha256. Without network, "
-            "put copies of the authors' repositories' files (their commits are in "
-            "`data_manifest.yaml`) in a folder and run `survlib fetch --import FOLDER`: each "
-            "file is matched to its entry by its hash. Then run this chapter again.")
+    missing = missing_entries([p for c in chosen for p in entries[c]] + list(extra), manifest)
+    message = "" if chosen and not missing else (
+        f"**The real TCGA tables are not in the data cache** (`{cache_dir()}`), so the rest "
+        f"of this section is skipped. Missing manifest entries: "
+        f"{', '.join(f'`{m}`' for m in missing) or '(no cohort chosen)'}. With network, "
+        "`survlib fetch NAME` downloads an entry and checks its sha256. Without network, "
+        "put copies of the authors' repositories' files (their commits are in "
+        "`data_manifest.yaml`) in a folder and run `survlib fetch --import FOLDER`: each "
+        "file is matched to its entry by its hash. Then run this chapter again.")
     return RealDataCheck(chosen, missing, message)
