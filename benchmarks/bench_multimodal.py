@@ -45,9 +45,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from survlib.bench import machine_info
-from survlib.data.multimodal import load_survpath_pathways
 from survlib._core.io import atomic_write_json
+from survlib.bench import limit_cpu_threads, machine_info
+from survlib.data.multimodal import load_survpath_pathways
 from survlib.models import count_parameters, discrete_loss
 from survlib.models.blocks import (
     CoAttentionFusion,
@@ -108,7 +108,8 @@ class NaiveSurvPath(nn.Module):
         return [getattr(self, f"members_{p}") for p in range(self.n_pathways)]
 
     def forward(self, patches: torch.Tensor, genes: torch.Tensor) -> torch.Tensor:
-        tokens = torch.stack([net(genes[:, m]) for net, m in zip(self.sig_networks, self.members)],
+        tokens = torch.stack([net(genes[:, m]) for net, m
+                              in zip(self.sig_networks, self.members, strict=True)],
                              dim=1)
         x_p = self.patch_projection(patches)
         mask = torch.ones(patches.shape[:2], dtype=torch.bool, device=patches.device)
@@ -202,8 +203,8 @@ def breakdown(ours: SurvPath, naive: NaiveSurvPath, bags: list[torch.Tensor],
         ours.pathway_encoder(g).sum().backward()
 
     def enc_naive() -> None:
-        torch.stack([net(g[:1, m]) for net, m in zip(naive.sig_networks, naive.members)],
-                    dim=1).sum().backward()
+        tokens = [net(g[:1, m]) for net, m in zip(naive.sig_networks, naive.members, strict=True)]
+        torch.stack(tokens, dim=1).sum().backward()
 
     tokens = torch.randn(b, naive.n_pathways, 256, device=dev)
     x_p = torch.randn(b, patches.shape[1], 256, device=dev)
@@ -301,7 +302,8 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--batch-size", type=int, default=8, help="patients per batch (ours)")
     parser.add_argument("--pool", type=int, default=8, help="distinct random bags kept in memory")
     parser.add_argument("--lr", type=float, default=5e-4)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (shared CPUs)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="CPU threads of torch and BLAS (shared CPUs; 0: library defaults)")
     parser.add_argument("--device", default="cpu", help="cpu | cuda | auto")
     parser.add_argument("--fetch", action="store_true",
                         help="download the SurvPath signatures if they are not cached")
@@ -309,7 +311,7 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--out", type=Path, default=None,
                         help="JSON path (default benchmarks/results/)")
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    limit_cpu_threads(args.threads)
 
     record = {
         "benchmark": "bench_multimodal",

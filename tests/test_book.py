@@ -50,3 +50,40 @@ def test_schedule_table_reads_the_profiles(monkeypatch) -> None:
     assert t.loc["folds", "`paper` profile"] == str(paper.get("n_folds", defaults["n_folds"]))
     assert t.loc["folds", "`book` profile"] == str(book.get("n_folds", defaults["n_folds"]))
     assert t.loc["epochs / patience", "this run"] == "1 / 2"
+
+
+def _summary() -> pd.DataFrame:
+    from survlib.train import summarize, tidy_results
+
+    rows = [{"model": m, "fold": f, "seed": 0, "metric": k, "value": v}
+            for m, base in (("A", 0.6), ("B (x)", 0.7)) for f in (0, 1)
+            for k, v in (("C-index", base + 0.02 * f), ("iAUC", base - 0.1))]
+    return summarize(tidy_results(rows))
+
+
+def test_summary_lookups_and_table() -> None:
+    s = _summary()
+    assert book.summary_mean(s, "A") == pytest.approx(0.61)
+    assert book.summary_mean(s, "B (x)", "iAUC") == pytest.approx(0.6)
+    assert book.summary_cell(s, "A") == s.loc[(s.model == "A") & (s.metric == "C-index"),
+                                               "mean ± sd"].iloc[0]
+    assert book.summary_cell(s, "nobody") == "—"
+    assert book.summary_cell(s, "nobody", missing="n/a") == "n/a"
+    t = book.summary_table(s, ["B (x)", "missing", "A"], ["iAUC", "C-index"])
+    assert list(t.index) == ["B (x)", "A"] and list(t.columns) == ["iAUC", "C-index"]
+    assert t.loc["A", "C-index"] == book.summary_cell(s, "A")
+
+
+def test_beside_paper_appends_the_papers_columns() -> None:
+    ours = book.summary_table(_summary(), ["A", "B (x)"], ["C-index"])
+    out = book.beside_paper(ours, {"A": ("0.5 ± 0.1", "0.6 ± 0.1"), "Z": ("1", "2")},
+                            ("LIHC", "BRCA"), kind="real")
+    assert list(out.columns) == ["C-index (ours, real)", "paper, real LIHC", "paper, real BRCA"]
+    assert list(out.index) == ["A", "B (x)"]  # ours decides the rows
+    assert out.loc["A", "paper, real BRCA"] == "0.6 ± 0.1"
+    assert pd.isna(out.loc["B (x)", "paper, real LIHC"])
+
+
+def test_glue_key_of_a_model_name() -> None:
+    assert book.glue_key("SurvPGC (approach a)") == "survpgc_approach_a"
+    assert book.glue_key("MLP (clinic covariates)") == "mlp_clinic_covariates"

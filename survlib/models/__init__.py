@@ -1,5 +1,7 @@
 """Survival models: tabular (:mod:`~survlib.models.omics`), MIL (:mod:`~survlib.models.mil`),
-multimodal fusion (:mod:`~survlib.models.fusion`), single-cell (:mod:`~survlib.models.sc`).
+multimodal fusion (:mod:`~survlib.models.fusion`), knowledge distillation
+(:mod:`~survlib.models.distill`), single-cell (:mod:`~survlib.models.sc`); their shared layers
+are in :mod:`~survlib.models.blocks`, the discrete-time recipe in :mod:`~survlib.models.discrete`.
 
 The multimodal models share one calling convention: a model's class attribute ``inputs``
 names the :class:`~survlib.models.blocks.SurvivalBatch` fields its ``forward`` takes, in order,
@@ -22,8 +24,6 @@ same keywords, so a chapter can loop over them::
 """
 
 from survlib.models.blocks import PathwayMembership, SurvivalBatch
-from survlib.models.fusion import survpgc_loss
-from survlib.models.zoo import MODEL_ZOO, count_parameters, discrete_loss, predict_logits
 from survlib.models.discrete import (
     DiscreteFit,
     discrete_cv_fold,
@@ -32,6 +32,8 @@ from survlib.models.discrete import (
     predict_discrete_logits,
     protocol_comparison,
 )
+from survlib.models.fusion import survpgc_loss
+from survlib.models.zoo import MODEL_ZOO, count_parameters, discrete_loss, predict_logits
 
 __all__ = [
     "MODEL_ZOO",

@@ -12,7 +12,7 @@ calling convention (:func:`~survlib.models.zoo.predict_logits`) and the cohort c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,7 +137,7 @@ def _discrete_metrics(
             q = np.asarray(times, dtype=np.float64)
             surv = data.bins.predict_survival(logits, q)
             aucs, mean_auc = sv.td_auc(surv, t_te, e_te, t_tr, e_tr, q)
-            for t, a in zip(q, aucs):
+            for t, a in zip(q, aucs, strict=True):
                 out[f"AUC {t:g}m"] = float(a)
             out["iAUC"] = float(mean_auc)
             try:
@@ -153,12 +153,26 @@ def _discrete_metrics(
                                   indices, indices])
             aucs, mean_auc = sv.released_td_auc(logits, t_te, e_te, data.time[ref],
                                                 data.event[ref], q)
-            for t, a in zip(q, aucs):
+            for t, a in zip(q, aucs, strict=True):
                 out[f"AUC {t:g}m (released)"] = float(a)
             out["iAUC (released)"] = float(mean_auc)
         else:
             raise ValueError(f"auc_at must be 'months' or 'released', got {auc_at!r}")
     return out
+
+
+def _selection_indices(split: Split, select_on: str, select_metric: str) -> np.ndarray:
+    """The patients whose score selects the epoch (``split.val`` or ``split.test``), after
+    checking the selection arguments of :func:`fit_discrete_model`."""
+    if select_on not in ("validation", "test"):
+        raise ValueError(f"select_on must be 'validation' or 'test', got {select_on!r}")
+    if select_metric not in ("loss", "cindex"):
+        raise ValueError(f"select_metric must be 'loss' or 'cindex', got {select_metric!r}")
+    select_idx = np.asarray(split.val if select_on == "validation" else split.test, dtype=np.int64)
+    if select_idx.size == 0:
+        raise ValueError(f"fit_discrete_model: the {select_on} set of fold {split.fold} is empty; "
+                         f"use cv_splits(..., val_fraction > 0)")
+    return select_idx
 
 
 def fit_discrete_model(
@@ -230,14 +244,7 @@ def fit_discrete_model(
     from survlib import survival as sv
     from survlib.models.zoo import predict_logits
 
-    if select_on not in ("validation", "test"):
-        raise ValueError(f"select_on must be 'validation' or 'test', got {select_on!r}")
-    if select_metric not in ("loss", "cindex"):
-        raise ValueError(f"select_metric must be 'loss' or 'cindex', got {select_metric!r}")
-    select_idx = np.asarray(split.val if select_on == "validation" else split.test, dtype=np.int64)
-    if select_idx.size == 0:
-        raise ValueError(f"fit_discrete_model: the {select_on} set of fold {split.fold} is empty; "
-                         f"use cv_splits(..., val_fraction > 0)")
+    select_idx = _selection_indices(split, select_on, select_metric)
     dev = pick_device(device)
     model.to(dev)
     with_patches = _needs_patches(model)

@@ -21,7 +21,6 @@ from survlib.models.fusion import (
     SurvPath,
     SurvPC,
     SurvPGC,
-    survpgc_loss,
 )
 from survlib.models.mil import ABMIL, DSMIL, MeanMIL, TransMIL
 from survlib.survival import nll_discrete

@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from survlib.models import count_parameters
-from survlib.models.blocks import GatedAttentionPool, masked_mean, masked_softmax
 from survlib.models.mil import ABMIL, DSMIL, MeanMIL, TransMIL
 
 D, K = 12, 4
@@ -110,26 +109,6 @@ def test_abmil_attention_is_a_distribution_over_real_patches() -> None:
     a = model.attention(x, mask)["attention"]
     torch.testing.assert_close(a.sum(dim=1), torch.ones(3))
     assert (a[~mask] == 0).all()
-
-
-def test_gated_attention_pool_matches_formula() -> None:
-    torch.manual_seed(0)
-    pool = GatedAttentionPool(D, 8)
-    h = torch.randn(1, 5, D)
-    mask = torch.ones(1, 5, dtype=torch.bool)
-    z, a = pool(h, mask)
-    s = pool.score(torch.tanh(pool.tanh_branch[0](h)) * torch.sigmoid(pool.gate_branch[0](h)))
-    ref_a = torch.softmax(s[0, :, 0], dim=0)
-    torch.testing.assert_close(a[0, :, 0], ref_a)
-    torch.testing.assert_close(z[0], (ref_a[:, None] * h[0]).sum(0))
-
-
-def test_masked_helpers() -> None:
-    x = torch.tensor([[[1.0], [3.0], [100.0]]])
-    m = torch.tensor([[True, True, False]])
-    assert masked_mean(x, m).item() == 2.0
-    w = masked_softmax(torch.tensor([[0.0, 0.0, 50.0]]), m)
-    torch.testing.assert_close(w, torch.tensor([[0.5, 0.5, 0.0]]))
 
 
 def test_dsmil_streams_average_to_forward() -> None:
