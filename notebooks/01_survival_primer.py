@@ -164,7 +164,7 @@ glue("logrank_p_grade", sv.logrank_p(gbsg.time, gbsg.event, gbsg.tgrade))
 # once, vectorised over a whole batch:
 
 # %% [markdown]
-# ```{literalinclude} ../../survlib/survival.py
+# ```{literalinclude} ../../survlib/survival/losses.py
 # :pyobject: cox_partial_likelihood
 # :lines: 1-8
 # ```
@@ -266,7 +266,7 @@ fig.tight_layout()
 # {cite}`zadeh2020bias`. The reference codes weight the uncensored term by $\alpha$:
 
 # %% [markdown]
-# ```{literalinclude} ../../survlib/survival.py
+# ```{literalinclude} ../../survlib/survival/losses.py
 # :pyobject: nll_discrete
 # :lines: 1-12
 # ```
@@ -368,14 +368,11 @@ x_clin = x_bc[:, -n_clin:]
 
 
 def evaluate(risk_te, surv_te, split):
-    """The book's metrics for one test fold (training fold defines the IPCW weights)."""
-    t_tr_, e_tr_ = t_bc[split.train], e_bc[split.train]
-    t_te_, e_te_ = t_bc[split.test], e_bc[split.test]
-    return {
-        "C-index": sv.concordance(risk_te, t_te_, e_te_),
-        "iAUC": sv.iauc(risk_te, t_te_, e_te_, t_tr_, e_tr_, TIMES),
-        "integrated Brier": sv.integrated_brier(surv_te, t_te_, e_te_, t_tr_, e_tr_, TIMES),
-    }
+    """The book's metrics for one test fold (`survlib.survival.fold_metrics`; the training fold
+    defines the IPCW weights). The td-AUC here ranks patients by their risk score."""
+    m = sv.fold_metrics(risk_te, surv_te, t_bc[split.test], e_bc[split.test],
+                        t_bc[split.train], e_bc[split.train], TIMES, auc_from="risk")
+    return {"C-index": m["C-index"], "iAUC": m["iAUC"], "integrated Brier": m["IBS"]}
 
 
 def linear_cox_fold(features, l2):
