@@ -1,5 +1,4 @@
-"""Known-answer tests for survlib.survival.bootstrap.
-"""
+"""Known-answer tests for survlib.survival.bootstrap."""
 
 from __future__ import annotations
 
