@@ -37,7 +37,8 @@
 # %% [markdown]
 # :::{admonition} Run it yourself
 # :class: tip
-# This chapter has one source file, {download}`01_survival_primer.py <../../notebooks/01_survival_primer.py>`
+# This chapter has one source file,
+# {download}`01_survival_primer.py <../../notebooks/01_survival_primer.py>`
 # (jupytext: Jupyter opens it as a notebook); the download button at the top of the page gives
 # the executed notebook (`.ipynb`). From a checkout of the book (`make install` once):
 #
@@ -53,8 +54,8 @@
 # `params` lists what `-p NAME VALUE` can change.
 #
 # The executed notebook lands in `book/executed/`. How long this build took and with which
-# parameters: the {ref}`run record <01_survival_primer-run-record>` at the end of the chapter, and the
-# {doc}`reproducibility report <run_report>` for every chapter of this build.
+# parameters: the {ref}`run record <01_survival_primer-run-record>` at the end of the chapter, and
+# the {doc}`reproducibility report <run_report>` for every chapter of this build.
 # :::
 
 # %% tags=["parameters"]
