@@ -154,7 +154,8 @@ def uno_concordance(
 
     Pairs are weighted by :math:`\hat G(T_i)^{-2}`, the training censoring distribution, and
     only events before ``tau`` count. Test patients beyond the training follow-up are
-    censored there (see the module notes), so ``tau`` is effectively capped at it.
+    censored there (see the notes of :mod:`survlib.survival`), so ``tau`` is effectively capped
+    at it.
     """
     from sksurv.metrics import concordance_index_ipcw
 
@@ -196,7 +197,7 @@ def td_auc(
         train_time, train_event: training outcomes (for the censoring weights).
         times: strictly increasing month times (default 12, 36, 60).
         out_of_range: ``"drop"`` (NaN for times outside the evaluable window, with a warning)
-            or ``"raise"``. See the module notes.
+            or ``"raise"``. See the notes of :mod:`survlib.survival`.
 
     Returns:
         ``(aucs, mean_auc)``: ``aucs[i]`` is the AUC at ``times[i]`` (NaN where dropped);

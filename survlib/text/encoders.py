@@ -298,7 +298,7 @@ def get_text_encoder(name: str = "minilm", cache: bool | str | os.PathLike[str] 
     """A cached text encoder by name (the same object for the same arguments in a process).
 
     Args:
-        name: ``"minilm"`` (offline default), ``"conch"`` (optional, see the module notes) or
+        name: ``"minilm"`` (offline default), ``"conch"`` (optional, see :mod:`survlib.text`) or
             ``"hashing"``.
         cache: ``True``: in memory and on disk under the survlib cache folder
             (``$SURVLIB_DATA_DIR`` or the user cache) in ``text_embeddings/``; ``False``: in
