@@ -37,7 +37,8 @@
 # %% [markdown]
 # :::{admonition} Run it yourself
 # :class: tip
-# This chapter has one source file, {download}`01_survival_primer.py <../../notebooks/01_survival_primer.py>`
+# This chapter has one source file,
+# {download}`01_survival_primer.py <../../notebooks/01_survival_primer.py>`
 # (jupytext: Jupyter opens it as a notebook); the download button at the top of the page gives
 # the executed notebook (`.ipynb`). From a checkout of the book (`make install` once):
 #
@@ -53,8 +54,8 @@
 # `params` lists what `-p NAME VALUE` can change.
 #
 # The executed notebook lands in `book/executed/`. How long this build took and with which
-# parameters: the {ref}`run record <01_survival_primer-run-record>` at the end of the chapter, and the
-# {doc}`reproducibility report <run_report>` for every chapter of this build.
+# parameters: the {ref}`run record <01_survival_primer-run-record>` at the end of the chapter, and
+# the {doc}`reproducibility report <run_report>` for every chapter of this build.
 # :::
 
 # %% tags=["parameters"]
@@ -164,7 +165,7 @@ glue("logrank_p_grade", sv.logrank_p(gbsg.time, gbsg.event, gbsg.tgrade))
 # once, vectorised over a whole batch:
 
 # %% [markdown]
-# ```{literalinclude} ../../survlib/survival.py
+# ```{literalinclude} ../../survlib/survival/losses.py
 # :pyobject: cox_partial_likelihood
 # :lines: 1-8
 # ```
@@ -266,7 +267,7 @@ fig.tight_layout()
 # {cite}`zadeh2020bias`. The reference codes weight the uncensored term by $\alpha$:
 
 # %% [markdown]
-# ```{literalinclude} ../../survlib/survival.py
+# ```{literalinclude} ../../survlib/survival/losses.py
 # :pyobject: nll_discrete
 # :lines: 1-12
 # ```
@@ -368,14 +369,11 @@ x_clin = x_bc[:, -n_clin:]
 
 
 def evaluate(risk_te, surv_te, split):
-    """The book's metrics for one test fold (training fold defines the IPCW weights)."""
-    t_tr_, e_tr_ = t_bc[split.train], e_bc[split.train]
-    t_te_, e_te_ = t_bc[split.test], e_bc[split.test]
-    return {
-        "C-index": sv.concordance(risk_te, t_te_, e_te_),
-        "iAUC": sv.iauc(risk_te, t_te_, e_te_, t_tr_, e_tr_, TIMES),
-        "integrated Brier": sv.integrated_brier(surv_te, t_te_, e_te_, t_tr_, e_tr_, TIMES),
-    }
+    """The book's metrics for one test fold (`survlib.survival.fold_metrics`; the training fold
+    defines the IPCW weights). The td-AUC here ranks patients by their risk score."""
+    m = sv.fold_metrics(risk_te, surv_te, t_bc[split.test], e_bc[split.test],
+                        t_bc[split.train], e_bc[split.train], TIMES, auc_from="risk")
+    return {"C-index": m["C-index"], "iAUC": m["iAUC"], "integrated Brier": m["IBS"]}
 
 
 def linear_cox_fold(features, l2):

@@ -136,7 +136,7 @@ from survlib.data.slides import read_label_mask
 from survlib.models import fit_discrete_model, predict_discrete_logits
 from survlib.plots import plot_heatmap, plot_km, plot_metric_over_time
 from survlib.protocols import survpgc as protocol
-from survlib.text import clinical_prompts, encode_prompts, get_text_encoder
+from survlib.text import book_prompts, clinical_prompts, encode_prompts, get_text_encoder
 from survlib.train import cross_validate, cv_splits, seed_everything, summarize
 
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -300,7 +300,7 @@ fig.tight_layout()
 # per patient and field (Table 5 varies $N_t$).
 
 # %% [markdown]
-# ```{literalinclude} ../../survlib/text.py
+# ```{literalinclude} ../../survlib/text/prompts.py
 # :pyobject: clinical_prompts
 # :lines: 1-7,45,56-66
 # ```
@@ -334,7 +334,7 @@ example
 # of Chapter 1. Bags of different sizes are padded and masked, and each training step sees a
 # fresh random subset of at most `train_patches` patches per patient:
 #
-# ```{literalinclude} ../../survlib/data/multimodal.py
+# ```{literalinclude} ../../survlib/data/multimodal/folds.py
 # :pyobject: pad_bags
 # :lines: 1-7,26-51
 # ```
@@ -398,8 +398,8 @@ params
 # curve interpolated *at* those months, their KM-weighted mean (iAUC) and the integrated Brier
 # score.
 #
-# ```{literalinclude} ../../survlib/models/discrete.py
-# :pyobject: _discrete_metrics
+# ```{literalinclude} ../../survlib/survival/metrics.py
+# :pyobject: fold_metrics
 # ```
 #
 # The Cox model on clinical covariates is fitted with lifelines {cite}`davidson2019lifelines`
@@ -753,7 +753,7 @@ fig.tight_layout()
 # since val = test). `survlib.survival.released_td_auc` computes exactly that (tested against a
 # hand computation); the honest AUC reads each curve *at* 12, 36 and 60 months.
 #
-# ```{literalinclude} ../../survlib/survival.py
+# ```{literalinclude} ../../survlib/survival/metrics.py
 # :pyobject: released_td_auc
 # ```
 #
@@ -1022,7 +1022,7 @@ if tcga_available:
         "authors' template (N_t = 1)": authors_templates.to_numpy(),
         "authors' prompt, first patient": first.clinical[tcga.prompt_fields(first)].iloc[0]
         .to_numpy()}, index=[f.removeprefix("prompt_") for f in tcga.prompt_fields(first)]))
-    display(tcga.book_prompts(first).iloc[:1].T.rename(columns=lambda i: f"book template, {i}"))
+    display(book_prompts(first).iloc[:1].T.rename(columns=lambda i: f"book template, {i}"))
 
 # %% [markdown]
 # ### Table 1 on real patients: clinical and genomic rows

@@ -154,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             print(report.summary())
             return 0 if report.ok else 1
         if not args.name:
-            print(describe(args.manifest)[["name", "size", "licence", "used_by"]].to_string(index=False))
+            table = describe(args.manifest)[["name", "size", "licence", "used_by"]]
+            print(table.to_string(index=False))
             return 0
         try:
             print(fetch(args.name, manifest=args.manifest))

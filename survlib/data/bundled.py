@@ -68,7 +68,9 @@ def load_breast_cancer() -> tuple[pd.DataFrame, pd.DataFrame]:
     return expression, clinical
 
 
-def one_hot_covariates(frame: pd.DataFrame, exclude: tuple[str, ...] = ("time", "event")) -> pd.DataFrame:
+def one_hot_covariates(
+    frame: pd.DataFrame, exclude: tuple[str, ...] = ("time", "event")
+) -> pd.DataFrame:
     """Numeric design matrix: categoricals one-hot encoded (first level dropped), floats kept."""
     covars = frame.drop(columns=[c for c in exclude if c in frame.columns])
     return pd.get_dummies(covars, drop_first=True, dtype=float)

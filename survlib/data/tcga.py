@@ -43,7 +43,6 @@ __all__ = [
     "SOURCES",
     "TEMPLATE_COUNTS",
     "attach_slide_features",
-    "book_prompts",
     "clinical_covariates",
     "cohort_entries",
     "describe_splits",
@@ -250,27 +249,6 @@ def _read_prompts(path: PathLike) -> pd.DataFrame:
 def prompt_fields(cohort: MultimodalCohort) -> list[str]:
     """The clinical columns holding prompt sentences (``prompt_<field>``)."""
     return [c for c in cohort.clinical.columns if str(c).startswith("prompt_")]
-
-
-def book_prompts(cohort: MultimodalCohort, n_templates: int = 1, seed: int = 0) -> pd.DataFrame:
-    """The book's templates (:func:`survlib.text.clinical_prompts`) on a real cohort's recorded
-    fields: age, sex, tumour stage, subtype ("not reported" values read as missing).
-
-    SurvPGC's own prompts also describe race and staging edition, which its tables do not hold
-    as columns; the book's prompts describe only what the tables record.
-    """
-    from survlib.text import clinical_prompts
-
-    c = cohort.clinical
-    table = pd.DataFrame(index=c.index)
-    if "age" in c:
-        table["age"] = c["age"]
-    for col in ("sex", "stage", "subtype"):
-        if col in c:
-            known = c[col].where(c[col] != "not reported")
-            table[col] = ("Stage " + known) if col == "stage" else known
-    return clinical_prompts(table, n_templates=n_templates, seed=seed,
-                            fields=list(table.columns))
 
 
 def clinical_covariates(cohort: MultimodalCohort,

@@ -120,7 +120,12 @@ def _discrete_metrics(
     times: Sequence[float],
     auc_at: str,
 ) -> dict[str, float]:
-    """C-index, td-AUC per time, iAUC and integrated Brier for one set of test logits."""
+    """C-index, td-AUC per time, iAUC and integrated Brier for one set of test logits.
+
+    ``auc_at="months"``: :func:`survlib.survival.fold_metrics` of the risk :math:`-\\sum_k S_k`
+    and the survival curves interpolated at ``times``; ``"released"``: the C-index and the
+    released SurvPGC code's AUC (:func:`survlib.survival.released_td_auc`).
+    """
     import warnings
 
     from survlib import survival as sv
@@ -128,36 +133,28 @@ def _discrete_metrics(
     t_te, e_te = data.time[indices], data.event[indices]
     t_tr, e_tr = data.time[split.train], data.event[split.train]
     risk = sv.discrete_risk(logits)
+    if auc_at == "months":
+        q = np.asarray(times, dtype=np.float64)
+        surv = data.bins.predict_survival(logits, q)
+        return sv.fold_metrics(risk, surv, t_te, e_te, t_tr, e_tr, q)
+    if auc_at != "released":
+        raise ValueError(f"auc_at must be 'months' or 'released', got {auc_at!r}")
     out = {"C-index": sv.concordance(risk, t_te, e_te)}
     with warnings.catch_warnings():
         # test follow-up beyond the training range / times outside the test range: NaN, noted
         # in the module docs of survlib.survival
         warnings.simplefilter("ignore", UserWarning)
-        if auc_at == "months":
-            q = np.asarray(times, dtype=np.float64)
-            surv = data.bins.predict_survival(logits, q)
-            aucs, mean_auc = sv.td_auc(surv, t_te, e_te, t_tr, e_tr, q)
-            for t, a in zip(q, aucs, strict=True):
-                out[f"AUC {t:g}m"] = float(a)
-            out["iAUC"] = float(mean_auc)
-            try:
-                out["IBS"] = sv.integrated_brier(surv, t_te, e_te, t_tr, e_tr, q)
-            except ValueError:
-                out["IBS"] = float("nan")
-        elif auc_at == "released":
-            # the released code's "1/3/5-year" AUC (survival.released_td_auc): horizons 12/36/60,
-            # scores 1 - S at the bin-edge columns 1.., censoring reference = its train + val +
-            # test loaders with val == test (here: the training fold, then the test fold twice)
-            q = np.asarray(times, dtype=np.float64)
-            ref = np.concatenate([np.asarray(split.train), np.asarray(split.val, dtype=np.int64),
-                                  indices, indices])
-            aucs, mean_auc = sv.released_td_auc(logits, t_te, e_te, data.time[ref],
-                                                data.event[ref], q)
-            for t, a in zip(q, aucs, strict=True):
-                out[f"AUC {t:g}m (released)"] = float(a)
-            out["iAUC (released)"] = float(mean_auc)
-        else:
-            raise ValueError(f"auc_at must be 'months' or 'released', got {auc_at!r}")
+        # the released code's "1/3/5-year" AUC (survival.released_td_auc): horizons 12/36/60,
+        # scores 1 - S at the bin-edge columns 1.., censoring reference = its train + val +
+        # test loaders with val == test (here: the training fold, then the test fold twice)
+        q = np.asarray(times, dtype=np.float64)
+        ref = np.concatenate([np.asarray(split.train), np.asarray(split.val, dtype=np.int64),
+                              indices, indices])
+        aucs, mean_auc = sv.released_td_auc(logits, t_te, e_te, data.time[ref],
+                                            data.event[ref], q)
+        for t, a in zip(q, aucs, strict=True):
+            out[f"AUC {t:g}m (released)"] = float(a)
+        out["iAUC (released)"] = float(mean_auc)
     return out
 
 

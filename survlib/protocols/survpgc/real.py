@@ -17,7 +17,7 @@ from survlib.data import tcga
 from survlib.data.multimodal import MultimodalCohort, clinical_design_matrix
 from survlib.models import discrete_cv_fold
 from survlib.protocols.survpgc.recipe import Recipe, build_model
-from survlib.text import encode_prompts
+from survlib.text import book_prompts, encode_prompts
 from survlib.train import Split, seed_everything, summarize, tidy_results
 
 __all__ = ["REAL_KEYS", "RealRuns", "load_real_cohorts"]
@@ -164,7 +164,7 @@ class RealRuns:
                 self.record(c, real_c, "Cox (clinic)", frame, cox_store)
                 tok_authors = encode_prompts(real_c.clinical[tcga.prompt_fields(real_c)],
                                              encoder)
-                tok_book = encode_prompts(tcga.book_prompts(real_c, n_templates=1,
+                tok_book = encode_prompts(book_prompts(real_c, n_templates=1,
                                                             seed=self.seed), encoder)
                 for source, toks in (("authors'", tok_authors), ("book templates", tok_book)):
                     for name in ("MLP (clinic)", "SNN (clinic)"):

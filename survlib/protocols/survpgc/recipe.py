@@ -121,12 +121,7 @@ def cox_clinical_fold(cohort: MultimodalCohort, times: Sequence[float],
             store[(run_seed, split.fold)] = {
                 "test": split.test, "risk": risk_te, "threshold": float(np.median(risk_tr))}
         t_te, e_te, t_tr, e_tr = t_all[split.test], e_all[split.test], t_all[tr], e_all[tr]
-        aucs, mean_auc = sv.td_auc(surv, t_te, e_te, t_tr, e_tr, q)
-        out = {"C-index": sv.concordance(risk_te, t_te, e_te)}
-        out.update({f"AUC {t:g}m": a for t, a in zip(q, aucs, strict=True)})
-        out["iAUC"] = mean_auc
-        out["IBS"] = sv.integrated_brier(surv, t_te, e_te, t_tr, e_tr, q)
-        return out
+        return sv.fold_metrics(risk_te, surv, t_te, e_te, t_tr, e_tr, q)
 
     return run
 

@@ -1,7 +1,8 @@
-"""Tests for survlib._core.io (atomic writes) and survlib.data.fetch (manifest + pooch downloads).
+"""Downloads of survlib.data.fetch (survlib.data.fetch.download): verification, pinning,
+re-download, offline errors.
 
-Downloads go to a real HTTP server on 127.0.0.1 (``http_server`` in conftest.py); the cache is
-redirected into tmp_path with SURVLIB_DATA_DIR. Tests against the real URLs are marked
+Downloads go to a real HTTP server on 127.0.0.1 (``http_server`` in tests/conftest.py); the cache
+is redirected into tmp_path with SURVLIB_DATA_DIR. Tests against the real URLs are marked
 ``network`` and skipped unless SURVLIB_NETWORK_TESTS=1.
 """
 
@@ -14,247 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from survlib.data.fetch import (
     LOCK_FILE_NAME,
     DataIntegrityError,
     DataUnavailableError,
-    ManifestError,
-    cache_dir,
-    describe,
     fetch,
-    load_manifest,
-    lock_path,
 )
-from survlib._core.io import atomic_write, atomic_write_json, atomic_write_text
-
-REPO_MANIFEST = Path(__file__).resolve().parents[1] / "data_manifest.yaml"
-NOTEBOOK_STEMS = {
-    "01_survival_primer",
-    "02_scsurvival",
-    "03_scsurvival_scaling",
-    "04_slide_to_bag",
-    "05_survpgc",
-    "06_amkd",
-}
-CONTENT = b"pathway,gene\nHALLMARK_HYPOXIA,VEGFA\nHALLMARK_HYPOXIA,PGK1\n"
-
-
-# --------------------------------------------------------------------------------------------
-# helpers
-# --------------------------------------------------------------------------------------------
-
-
-def sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def entry(url: str, hash_: str | None = None, **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "url": url,
-        "hash": hash_,
-        "size": "1 KB",
-        "licence": "CC0 (test fixture)",
-        "citation": "Test fixture",
-        "used_by": ["05_survpgc"],
-        "description": "A small CSV served by the test HTTP server",
-        "offline_alternative": "survlib.data.simulate_multimodal_cohort",
-    }
-    body.update(overrides)
-    return body
-
-
-def write_manifest(path: Path, entries: dict[str, Any]) -> Path:
-    path.write_text(yaml.safe_dump(entries, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def files_under(path: Path) -> list[Path]:
-    return sorted(p for p in path.rglob("*") if p.is_file()) if path.exists() else []
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty cache directory, selected through SURVLIB_DATA_DIR."""
-    path = tmp_path / "cache"
-    monkeypatch.setenv("SURVLIB_DATA_DIR", str(path))
-    return path
-
-
-# --------------------------------------------------------------------------------------------
-# survlib._core.io
-# --------------------------------------------------------------------------------------------
-
-
-def test_atomic_write_replaces_file_and_leaves_no_temp(tmp_path: Path) -> None:
-    target = tmp_path / "out.bin"
-    target.write_bytes(b"old")
-    with atomic_write(target) as fh:
-        fh.write(b"new")
-    assert target.read_bytes() == b"new"
-    assert files_under(tmp_path) == [target]
-
-
-def test_atomic_write_exception_keeps_old_file_and_removes_temp(tmp_path: Path) -> None:
-    target = tmp_path / "out.txt"
-    target.write_text("old", encoding="utf-8")
-    with pytest.raises(RuntimeError, match="boom"):
-        with atomic_write(target, mode="w") as fh:
-            fh.write("half-written")
-            raise RuntimeError("boom")
-    assert target.read_text(encoding="utf-8") == "old"
-    assert files_under(tmp_path) == [target]
-
-
-def test_atomic_write_exception_creates_nothing_when_no_old_file(tmp_path: Path) -> None:
-    with pytest.raises(KeyboardInterrupt):
-        with atomic_write(tmp_path / "new.bin") as fh:
-            fh.write(b"x")
-            raise KeyboardInterrupt
-    assert files_under(tmp_path) == []
-
-
-def test_atomic_write_text_and_json(tmp_path: Path) -> None:
-    text_path = atomic_write_text(tmp_path / "a.txt", "héllo\n")
-    assert text_path.read_text(encoding="utf-8") == "héllo\n"
-    json_path = atomic_write_json(tmp_path / "a.json", {"b": 1, "a": [1.5, None]})
-    assert json.loads(json_path.read_text(encoding="utf-8")) == {"a": [1.5, None], "b": 1}
-    # Unserialisable objects fail before the file is touched.
-    with pytest.raises(TypeError):
-        atomic_write_json(json_path, {"x": object()})
-    with pytest.raises(ValueError):
-        atomic_write_json(json_path, {"x": float("nan")})
-    assert json.loads(json_path.read_text(encoding="utf-8")) == {"a": [1.5, None], "b": 1}
-    assert sorted(p.name for p in files_under(tmp_path)) == ["a.json", "a.txt"]
-
-
-def test_atomic_write_rejects_bad_mode_and_exclusive_mode_refuses_existing(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="mode"):
-        with atomic_write(tmp_path / "x", mode="ab"):
-            pass
-    target = tmp_path / "x"
-    target.write_bytes(b"keep")
-    with pytest.raises(FileExistsError):
-        with atomic_write(target, mode="xb") as fh:
-            fh.write(b"other")
-    assert target.read_bytes() == b"keep"
-    assert files_under(tmp_path) == [target]
-
-
-# --------------------------------------------------------------------------------------------
-# Manifest
-# --------------------------------------------------------------------------------------------
-
-
-def test_repo_manifest_parses_and_every_entry_is_valid() -> None:
-    entries = load_manifest(REPO_MANIFEST)
-    assert entries, "the repository's data_manifest.yaml lists no entries"
-    for name, e in entries.items():
-        assert e.url.startswith("https://"), name
-        assert e.description, f"{name}: describe what the file is"
-        assert e.used_by and set(e.used_by) <= NOTEBOOK_STEMS, name
-        assert e.offline_alternative, f"{name}: say what to use without network"
-        assert e.filename, name
-    # The SurvPath signatures are pinned to a commit and a known SHA256.
-    combine = entries["survpath_combine_signatures"]
-    assert combine.filename == "combine_signatures.csv"
-    assert combine.hash == (
-        "sha256:e326b41ae574ec0ea6f3a4f380ce54090e5b6041111f7cc325392d32616074b4")
-    assert "3f73ddd6705ec67d643020c5bb04fb13f9f382cc" in combine.url
-    # The SurvPGC tables are pinned to the authors' commit, with hashes and exact sizes.
-    for cohort in ("lihc", "brca", "coadread"):
-        for kind in ("metadata", "clinical", *(f"splits_{k}" for k in range(5)),
-                     *(f"prompt_{n}" for n in (1, 3, 5, 10, 20))):
-            e = entries[f"survpgc_{cohort}_{kind}"]
-            assert "Houjiaxin123/SurvPGC/dc467984c0a59216c7266246612523c176dd9730/" in e.url
-            assert e.hash is not None and e.size.endswith(" bytes"), e.name
-
-
-def test_describe_lists_entries(tmp_path: Path) -> None:
-    manifest = write_manifest(
-        tmp_path / "m.yaml", {"a": entry("https://example.org/a.csv", sha256(CONTENT))}
-    )
-    table = describe(manifest)
-    assert list(table.columns[:4]) == ["name", "size", "licence", "used_by"]
-    assert table.loc[0, "name"] == "a" and table.loc[0, "used_by"] == "05_survpgc"
-    assert len(describe(REPO_MANIFEST)) == len(load_manifest(REPO_MANIFEST))
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        ({"hash": "sha256:1234"}, "entry 'bad': field 'hash'"),
-        ({"hash": "sha1:" + "a" * 40}, "field 'hash'"),
-        ({"used_by": "05_survpgc"}, "field 'used_by'"),
-        ({"used_by": ["notebooks/05_survpgc.py"]}, "field 'used_by'"),
-        ({"url": "file:///etc/passwd"}, "field 'url'"),
-        ({"size": "big"}, "field 'size'"),
-        ({"licence": ""}, "field 'licence'"),
-        ({"licence": None, "citation": None}, "field 'citation'"),
-        ({"md5": "abc"}, "unknown field 'md5'"),
-    ],
+from tests.data.fetch._helpers import (
+    CONTENT,
+    REPO_MANIFEST,
+    entry,
+    files_under,
+    sha256,
+    write_manifest,
 )
-def test_malformed_entry_is_a_clear_error(
-    tmp_path: Path, change: dict[str, Any], message: str
-) -> None:
-    body = entry("https://example.org/a.csv")
-    body.update(change)
-    manifest = write_manifest(
-        tmp_path / "m.yaml", {"good": entry("https://x.org/g.csv"), "bad": body}
-    )
-    with pytest.raises(ManifestError, match=message) as info:
-        load_manifest(manifest)
-    assert str(manifest) in str(info.value)
-    assert "'good'" not in str(info.value)
-
-
-def test_missing_fields_are_all_reported(tmp_path: Path) -> None:
-    manifest = write_manifest(tmp_path / "m.yaml", {"bare": {"url": "https://example.org/a.csv"}})
-    with pytest.raises(ManifestError) as info:
-        load_manifest(manifest)
-    for field in ("hash", "size", "licence", "citation", "used_by"):
-        assert f"entry 'bare': missing required field '{field}'" in str(info.value)
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("a: [unclosed\n", "not valid YAML"),
-        ("- a\n- b\n", "top level must map entry names"),
-        ("a: 3\n", "entry 'a': expected a mapping"),
-        ("a: {url: https://x.org/a}\na: {url: https://x.org/b}\n", "duplicate key 'a'"),
-        ("'bad name': {}\n", "entry name"),
-    ],
-)
-def test_malformed_manifest_file_is_a_clear_error(tmp_path: Path, text: str, message: str) -> None:
-    manifest = tmp_path / "m.yaml"
-    manifest.write_text(text, encoding="utf-8")
-    with pytest.raises(ManifestError, match=message):
-        load_manifest(manifest)
-
-
-def test_missing_manifest_file(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="nope.yaml"):
-        load_manifest(tmp_path / "nope.yaml")
-
-
-# --------------------------------------------------------------------------------------------
-# Cache location
-# --------------------------------------------------------------------------------------------
-
-
-def test_cache_dir_from_environment_or_user_cache(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import platformdirs
-
-    monkeypatch.setenv("SURVLIB_DATA_DIR", str(tmp_path / "c"))
-    assert cache_dir() == tmp_path / "c"
-    assert lock_path() == tmp_path / "c" / LOCK_FILE_NAME
-    monkeypatch.delenv("SURVLIB_DATA_DIR")
-    assert cache_dir() == platformdirs.user_cache_path("survlib")
-
 
 # --------------------------------------------------------------------------------------------
 # fetch against a local HTTP server

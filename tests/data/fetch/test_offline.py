@@ -1,11 +1,8 @@
-"""Tests for ``survlib fetch --import DIR`` (survlib.data.fetch.import_files) and for the truth of
-every ``used_by`` in the repository's data manifest."""
+"""Offline import, ``survlib fetch --import DIR`` (survlib.data.fetch.offline.import_files)."""
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
-import re
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +11,7 @@ import yaml
 
 from survlib.cli import main
 from survlib.data.fetch import cached_path, fetch, import_files, load_manifest
-
-REPO = Path(__file__).resolve().parents[1]
-# The team's offline copies (../shared/data beside the checkout; a worktree sits one level lower).
-SHARED_DATA = next((p / "shared" / "data" for p in (REPO.parent, REPO.parent.parent)
-                    if (p / "shared" / "data").is_dir()), REPO.parent / "shared" / "data")
+from tests.data.fetch._helpers import REPO, SHARED_DATA
 
 
 def _entry(url: str, content: bytes | None) -> dict[str, Any]:
@@ -124,29 +117,6 @@ def test_import_cli(setup: tuple[Path, Path, Path], capsys: pytest.CaptureFixtur
     (src / "splits" / "tcga_x" / "splits_0.csv").write_bytes(b"corrupt")
     (cache / "split" / "splits_0.csv").unlink()
     assert main(["fetch", "--import", str(src), "--manifest", str(manifest)]) == 1
-
-
-# ------------------------------------------------------------------------ manifest truth
-
-
-def _patterns(source: str) -> set[str]:
-    """Quoted string literals of a notebook source (entry names or fnmatch patterns)."""
-    return set(re.findall(r"""["']([A-Za-z0-9_.*?\[\]-]+)["']""", source))
-
-
-def test_every_used_by_is_true() -> None:
-    """Each chapter named in an entry's used_by names the entry (or a pattern matching it)."""
-    entries = load_manifest(REPO / "data_manifest.yaml")
-    sources: dict[str, set[str]] = {}
-    for name, entry in entries.items():
-        for stem in entry.used_by:
-            path = REPO / "notebooks" / f"{stem}.py"
-            assert path.is_file(), f"{name}: used_by names {stem}, which has no notebook"
-            if stem not in sources:
-                sources[stem] = _patterns(path.read_text(encoding="utf-8"))
-            assert any(fnmatch.fnmatchcase(name, p) for p in sources[stem]), (
-                f"entry {name!r} lists {stem} in used_by, but notebooks/{stem}.py never names it")
-
 
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="needs the team's ../shared/data")
 def test_shared_data_imports_every_manifest_entry(

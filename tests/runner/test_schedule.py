@@ -1,8 +1,8 @@
-"""The papermill runner behind `survlib run`: parameters, records, atomic outputs."""
+"""``survlib run`` (survlib.runner.schedule): the command line, and ``--all --jobs N``, chapters in
+parallel worker processes."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,105 +11,7 @@ import nbformat
 import pytest
 
 from survlib import runner
-
-PROBE = '''# ---
-# jupyter:
-#   jupytext:
-#     formats: py:percent
-#   kernelspec:
-#     display_name: Python 3
-#     language: python
-#     name: python3
-# ---
-
-# %% [markdown]
-# # Probe
-# The answer is {glue:text}`answer:.2f`.
-
-# %% tags=["parameters"]
-seed = 0  # a seed
-n = 3  # a size
-rate = 0.5  # a rate
-label = "a"  # a label
-
-# %%
-import os
-from survlib.book import glue
-if n < 0:
-    raise ValueError("n must be non-negative")
-glue("answer", n * rate, fmt=".2f")
-glue("label_seen", label)
-glue("cwd", os.getcwd())
-'''
-
-
-@pytest.fixture()
-def probe(tmp_path: Path) -> Path:
-    path = tmp_path / "98_probe.py"
-    path.write_text(PROBE)
-    return path
-
-
-def test_parameters_are_read_from_the_parameters_cell(probe: Path) -> None:
-    assert runner.notebook_parameters(probe) == {"seed": 0, "n": 3, "rate": 0.5, "label": "a"}
-
-
-def test_parameters_cell_must_hold_scalars(tmp_path: Path) -> None:
-    bad = tmp_path / "97_bad.py"
-    bad.write_text(PROBE.replace('label = "a"', "label = [1, 2]"))
-    with pytest.raises(ValueError, match="must be a scalar"):
-        runner.notebook_parameters(bad)
-
-
-def test_unknown_parameter_lists_the_notebooks_parameters(probe: Path, tmp_path: Path) -> None:
-    with pytest.raises(runner.UnknownParameterError) as err:
-        runner.run_notebook(probe, profile="smoke", overrides={"nn": 4}, output=tmp_path / "o.ipynb")
-    msg = str(err.value)
-    assert "nn" in msg and "seed = 0" in msg and "rate = 0.5" in msg
-    assert not (tmp_path / "o.ipynb").exists()
-
-
-def test_override_types_are_checked(probe: Path, tmp_path: Path) -> None:
-    with pytest.raises(TypeError, match="expects an integer"):
-        runner.run_notebook(probe, overrides={"n": "many"}, output=tmp_path / "o.ipynb")
-
-
-def test_cli_values_follow_yaml_rules() -> None:
-    assert runner.parse_cli_value("1e-3") == pytest.approx(1e-3)
-    assert runner.parse_cli_value("7") == 7
-    assert runner.parse_cli_value("true") is True
-    assert runner.parse_cli_value("cox") == "cox"
-
-
-def test_run_records_parameters_hides_injected_cell_and_writes_headlines(
-    probe: Path, tmp_path: Path
-) -> None:
-    out = tmp_path / "executed" / "probe.ipynb"
-    result = runner.run_notebook(
-        probe, profile="smoke", overrides={"n": 4, "rate": 2}, output=out, progress=False
-    )
-    nb = nbformat.read(out, as_version=4)
-    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert len(injected) == 1 and "remove-cell" in injected[0].metadata["tags"]
-    record = nb.metadata["survlib"]
-    assert record["parameters"] == {"seed": 0, "n": 4, "rate": 2.0, "label": "a"}
-    assert record["profile"] == "smoke" and record["git_commit"]
-    assert record["survlib_version"]
-    assert "Run record" in nb.cells[-1].source
-    values = json.loads(result.headlines.read_text())["values"]
-    assert values["answer"] == pytest.approx(8.0)
-    # the working directory is a fresh temporary folder, not the caller's
-    assert Path(values["cwd"]) != Path.cwd()
-
-
-def test_failed_run_leaves_previous_output_untouched(probe: Path, tmp_path: Path) -> None:
-    out = tmp_path / "probe.ipynb"
-    runner.run_notebook(probe, output=out, progress=False)
-    before = out.read_bytes()
-    with pytest.raises(Exception, match="non-negative"):
-        runner.run_notebook(probe, overrides={"n": -1}, output=out, progress=False)
-    assert out.read_bytes() == before
-    assert out.with_suffix(".failed.ipynb").exists()
+from tests.runner._probe import PROBE
 
 
 def test_cli_unknown_parameter_exits_2_with_message(probe: Path, tmp_path: Path) -> None:
@@ -120,27 +22,6 @@ def test_cli_unknown_parameter_exits_2_with_message(probe: Path, tmp_path: Path)
     )
     assert proc.returncode == 2
     assert "unknown parameter(s) ['nope']" in proc.stderr and "n = 3" in proc.stderr
-
-
-def test_every_book_notebook_has_a_valid_parameters_cell_and_profiles() -> None:
-    notebooks = runner.list_notebooks()
-    assert notebooks, "no notebooks found"
-    for path in notebooks:
-        nb = runner.read_notebook(path)
-        for profile in runner.PROFILES:
-            runner.resolve_parameters(nb, path.stem, profile, None)  # raises on unknown names
-
-
-def test_run_report_lists_each_run_and_how_to_reproduce_it(probe: Path, tmp_path: Path) -> None:
-    out = tmp_path / "executed" / "98_probe.ipynb"
-    runner.run_notebook(probe, profile="smoke", overrides={"n": 5}, output=out, progress=False)
-    report = runner.write_run_report(out.parent).read_text()
-    assert "## 98_probe" in report
-    assert "survlib run 98_probe --profile smoke -p n 5" in report
-    assert "| `answer` | 2.5 |" in report
-    nb = nbformat.read(out, as_version=4)
-    assert "survlib run 98_probe --profile smoke -p n 5" in nb.cells[-1].source
-
 
 # --------------------------------------------------------------------------------------------
 # survlib run --all --jobs N: chapters in parallel worker processes
