@@ -1,5 +1,5 @@
-"""Risk-associated cells of scSurvival: calls from the per-cell scores (:func:`identify_risk_cells`),
-the thresholding and smoothing they use (:func:`two_means_threshold`, :func:`neighbour_mean`),
+"""Risk-associated cells of scSurvival: calls from the per-cell scores
+(:func:`identify_risk_cells`), the thresholding and smoothing they use (:func:`two_means_threshold`, :func:`neighbour_mean`),
 and the metrics of chapter 2: precision / recall / F1 against the planted truth
 (:func:`risk_cell_metrics`), batch mixing of an embedding (:func:`batch_mixing`) and the
 supervised upper bound (:func:`supervised_risk_cell_probe`).
@@ -8,7 +8,7 @@ The model (:class:`survlib.models.sc.ScSurvival`) writes the per-cell scores to 
 module, one layer above it, turns them into calls::
 
     model.predict_risk(adata)                  # obs["attention"], obs["hazard_score"], ...
-    identify_risk_cells(model, adata)          # obs["predicted_risk_group"], ["predicted_risk_cell"]
+    identify_risk_cells(model, adata)          # obs["predicted_risk_group"], ...
     risk_cell_metrics(adata.obs["risk_group"], adata.obs["predicted_risk_group"])
 """
 

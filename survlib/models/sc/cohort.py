@@ -53,7 +53,8 @@ def _validate_cohort(adata: Any, s: _Setup, need_survival: bool = True) -> pd.Da
             empty = sorted(set(pid.cat.categories) - set(pid.unique()))
             if empty:
                 raise ValueError(
-                    f"patient(s) with no cells: {empty[:5]} (unused categories of obs[{s.patient_key!r}])"
+                    f"patient(s) with no cells: {empty[:5]} (unused categories of "
+                    f"obs[{s.patient_key!r}])"
                 )
         table = pid.astype(str).value_counts(sort=False).rename("n_cells").to_frame()
         table.index.name = s.patient_key

@@ -22,8 +22,13 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from survlib.data.sc import check_same_genes, check_same_normalisation, validate_sc_cohort
-from survlib.data.sc.expression import Expression, check_expression
+from survlib.data.sc import (
+    Expression,
+    check_expression,
+    check_same_genes,
+    check_same_normalisation,
+    validate_sc_cohort,
+)
 from survlib.models.sc.amicr import AMICR
 from survlib.models.sc.cohort import _check_unique_names, _CovariateEncoder, _validate_cohort
 from survlib.models.sc.config import _REGISTRY_KEY, PRESETS, ScSurvivalConfig, _Setup
@@ -174,8 +179,8 @@ class ScSurvival:
                 )
                 if needs:
                     raise ValueError(
-                        f"batch(es) {new[:5]} were not seen in training; this model needs the batch "
-                        "to embed cells (encode_batch=True or PCA features)"
+                        f"batch(es) {new[:5]} were not seen in training; this model needs "
+                        "the batch to embed cells (encode_batch=True or PCA features)"
                     )
                 bcodes = np.where(unknown, 0, bcodes)  # decoder-only conditioning: unused here
             bcodes = bcodes.astype(np.int64)
@@ -189,7 +194,8 @@ class ScSurvival:
 
     def _gene_order(self, adata: Any) -> np.ndarray | None:
         """Column positions putting ``adata``'s genes in the training order (None if already);
-        raises ``ValueError`` naming missing / extra genes (:func:`survlib.data.sc.check_same_genes`)."""
+        raises ``ValueError`` naming missing / extra genes
+        (:func:`survlib.data.sc.check_same_genes`)."""
         idx = check_same_genes(self.genes, adata.var_names)
         return None if np.array_equal(idx, np.arange(len(idx))) else idx
 
@@ -236,7 +242,7 @@ class ScSurvival:
         with self._stage("pretrain"):
             n_feat = self._fit_features(bcodes, rng, progress)
         self.amicr = AMICR(n_feat, cfg.n_heads, cfg.head_dim, cfg.proj_dim, cfg.hazard_hidden,
-                           cfg.hazard_dropout, len(self.covariates.columns) if self.covariates else 0,
+                           cfg.hazard_dropout, 0 if self.covariates is None else len(self.covariates.columns),
                            cfg.pool_norm, cfg.hazard_clamp).to(dev)
         # Frozen embeddings for the AMICR stage: cached (n_cells x n_latent floats) for an
         # in-memory AnnData, recomputed from streamed expression for a backed one.
@@ -399,7 +405,8 @@ class ScSurvival:
 
     def __repr__(self) -> str:
         c = self.config
-        return (f"ScSurvival(preset={c.preset!r}, features={c.feature_flavor}, cells={self.reader.n_cells}, "
-                f"patients={len(self.patients)}, genes={self.reader.n_genes}, trained={self.is_trained})")
+        return (f"ScSurvival(preset={c.preset!r}, features={c.feature_flavor}, "
+                f"cells={self.reader.n_cells}, patients={len(self.patients)}, "
+                f"genes={self.reader.n_genes}, trained={self.is_trained})")
 
 

@@ -14,12 +14,7 @@ import scipy.sparse as sp
 import torch
 from torch import Tensor
 
-from survlib.data.sc.expression import (
-    Expression,
-    check_expression,
-    is_integer_valued,
-    log_normalise,
-)
+from survlib.data.sc import Expression, check_expression, is_integer_valued, log_normalise
 
 __all__ = ["CellReader", "csr_to_dense_tensor"]
 

@@ -83,7 +83,8 @@ def _pretrain(
     model: ScSurvival, vae: ZIGVAE, bcodes_t: Tensor | None, rng: np.random.Generator,
     progress: bool,
 ) -> None:
-    """ZIG-VAE pretraining on cell minibatches streamed from the AnnData (:func:`_cell_minibatches`).
+    """ZIG-VAE pretraining on cell minibatches streamed from the AnnData
+    (:func:`_cell_minibatches`).
 
     The budget is ``pretrain_steps`` minibatches when set (our default: the same work whatever
     the cohort size), else ``pretrain_epochs`` epochs (the authors': work grows with the cells).
