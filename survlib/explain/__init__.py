@@ -1,13 +1,12 @@
 """Explaining the models: what drives a prediction, and which instances matter.
 
-Modules
-    :mod:`~survlib.explain.attribution`  integrated gradients over the fused vector of the
-                                         multimodal models (captum), modality shares, attention
-                                         maps and top patches
-    :mod:`~survlib.explain.risk_cells`   scSurvival's risk-associated cells: calls from the
-                                         per-cell scores, the 2-means threshold, neighbour
-                                         smoothing, precision / recall / F1, batch mixing and a
-                                         supervised upper bound
+Modules:
+
+- :mod:`~survlib.explain.attribution`: integrated gradients over the fused vector of the
+  multimodal models (captum), modality shares, attention maps and top patches;
+- :mod:`~survlib.explain.risk_cells`: scSurvival's risk-associated cells: calls from the
+  per-cell scores (:func:`identify_risk_cells`), the 2-means threshold, neighbour smoothing,
+  precision / recall / F1, batch mixing and a supervised reference.
 """
 
 from survlib.explain.attribution import (

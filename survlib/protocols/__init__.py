@@ -1,9 +1,10 @@
 """The chapters' experiments (the papers' tables and figures), shared by notebooks, benchmarks and
 tests. Notebooks keep the story and call these.
 
-Modules
-    :mod:`~survlib.protocols.scsurvival`  chapter 3: time and memory of every scSurvival stage
-                                          (:func:`benchmark_run`, :func:`linear_fit`)
+Modules:
+
+- :mod:`~survlib.protocols.scsurvival`: chapter 3, the time and memory of every scSurvival
+  stage (:func:`benchmark_run`, :func:`linear_fit`).
 """
 
 from survlib.protocols.scsurvival import MemorySampler, benchmark_run, linear_fit

@@ -9,13 +9,16 @@ ground truth (``risk_group`` in ``{"higher", "lower", "neutral"}`` and ``risk_ce
 Simulated data is labelled: ``adata.uns["simulated"] = True`` (the semi-synthetic cohort also
 sets ``adata.uns["semi_synthetic"] = True``).
 
-Modules
-    :mod:`~survlib.data.sc.simulate`    :func:`simulate_sc_cohort` (planted risk cells, ZINB counts)
-    :mod:`~survlib.data.sc.pbmc`        :func:`semi_synthetic_pbmc_cohort` from real PBMCs
-    :mod:`~survlib.data.sc.sampling`    draws shared by both (patients, survival, counts, .h5ad)
-    :mod:`~survlib.data.sc.checks`      :func:`validate_sc_cohort`, :func:`check_same_genes`, ...
-    :mod:`~survlib.data.sc.expression`  ``expression="counts" | "log-normalized"``: the one
-                                        detector and the one log-normalisation
+Modules:
+
+- :mod:`~survlib.data.sc.simulate`: :func:`simulate_sc_cohort` (planted risk cells, ZINB
+  counts), its genes and cells in :mod:`~survlib.data.sc.programs`;
+- :mod:`~survlib.data.sc.pbmc`: :func:`semi_synthetic_pbmc_cohort` from real PBMCs;
+- :mod:`~survlib.data.sc.sampling`: draws shared by both (patients, survival, counts, .h5ad);
+- :mod:`~survlib.data.sc.checks`: :func:`validate_sc_cohort`, :func:`check_same_genes`,
+  :func:`check_same_normalisation`;
+- :mod:`~survlib.data.sc.expression`: ``expression="counts" | "log-normalized"``, the one
+  detector (:func:`detect_expression`) and the one log-normalisation (:func:`log_normalise`).
 """
 
 from survlib.data.sc.checks import check_same_genes, check_same_normalisation, validate_sc_cohort

@@ -21,7 +21,7 @@ from survlib.data.sc import (
 def counts():
     a = simulate_sc_cohort(6, 30, 60, setting="distinct", seed=4)
     x = sp.csr_matrix(a.X, dtype=np.float32)
-    x[2] = 0.0  # an empty cell stays empty
+    x.data[x.indptr[2] : x.indptr[3]] = 0.0  # an empty cell stays empty
     x.eliminate_zeros()
     return x
 
