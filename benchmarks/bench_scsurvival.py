@@ -29,9 +29,9 @@ import os
 import sys
 from pathlib import Path
 
-from survlib.bench import limit_cpu_threads, machine_info
 from survlib._core.io import atomic_write_text
-from survlib.models.sc import benchmark_run, linear_fit
+from survlib.bench import limit_cpu_threads, machine_info
+from survlib.protocols.scsurvival import benchmark_run, linear_fit
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pretrain-steps", type=int, default=None)
     ap.add_argument("--amicr-steps", type=int, default=None)
     ap.add_argument("--pretrain-epochs", type=float, default=None,
-                    help="pretrain for this many passes over all cells instead of a fixed number of minibatches")
+                    help="pretrain for this many passes over all cells instead of a fixed number "
+                    "of minibatches")
     ap.add_argument("--no-early-stopping", action="store_true",
                     help="patience=None: every run takes its full step budget (comparable times in a sweep)")
     ap.add_argument("--out", default="benchmarks/results/scsurvival.json")

@@ -97,13 +97,13 @@ import scanpy as sc
 from survlib import survival as sv
 from survlib.book import glue, headlines
 from survlib.data.sc import semi_synthetic_pbmc_cohort, simulate_sc_cohort
-from survlib.models.sc import (
-    PRESETS,
-    ScSurvival,
+from survlib.explain import (
     batch_mixing,
+    identify_risk_cells,
     risk_cell_metrics,
     supervised_risk_cell_probe,
 )
+from survlib.models.sc import PRESETS, ScSurvival
 from survlib.models.sc_baselines import CellTypeProportionCox, PseudobulkCox
 from survlib.plots import results_table
 from survlib.runner import read_notebook, resolve_notebook, resolve_parameters
@@ -177,7 +177,7 @@ adata.obs[["risk_group", "cell_type"]].value_counts().unstack(fill_value=0)
 # carry it — this is what makes the embedding batch-corrected. The likelihood is a zero-inflated
 # Gaussian with one variance per gene:
 #
-# ```{literalinclude} ../../survlib/models/sc.py
+# ```{literalinclude} ../../survlib/models/sc/vae.py
 # :pyobject: zig_nll
 # ```
 #
@@ -186,11 +186,11 @@ adata.obs[["risk_group", "cell_type"]].value_counts().unstack(fill_value=0)
 # patients of a minibatch (Efron ties, from `survlib.survival`) and the entropy penalty
 # $\operatorname{relu}(\bar H - 0.7)$ that favours sparse attention:
 #
-# ```{literalinclude} ../../survlib/models/sc.py
+# ```{literalinclude} ../../survlib/models/sc/amicr.py
 # :pyobject: AMICR
 # ```
 #
-# ```{literalinclude} ../../survlib/models/sc.py
+# ```{literalinclude} ../../survlib/models/sc/amicr.py
 # :pyobject: attention_entropy
 # ```
 #
@@ -260,7 +260,7 @@ glue("walk_train_seconds", sum(model.timings.values()), fmt=".0f")
 glue("walk_val_cindex", sv.concordance(val["risk"], val["time"], val["event"]), fmt=".3f")
 glue("walk_true_corr", np.corrcoef(risk["risk"], patients.loc[risk.index, "true_risk"])[0, 1], fmt=".3f")
 fig, axes = plt.subplots(1, 3, figsize=(12, 3))
-for ax, stage in zip(axes, ["pretrain", "amicr_val", "finetune_val"]):
+for ax, stage in zip(axes, ["pretrain", "amicr_val", "finetune_val"], strict=True):
     ax.plot(model.history.get(stage, []))
     ax.set(title=stage.replace("_val", " (validation Cox loss)"), xlabel="check")
 plt.tight_layout()
@@ -315,7 +315,7 @@ glue("mixing_after", batch_mixing(view.obsm["X_zigvae"], view.obs["batch"]), fmt
 # `cell_scores(..., form="authors")` computes the authors' one too (tested against a hand
 # computation), and the risk-cell table below reports both.
 #
-# ```{literalinclude} ../../survlib/models/sc.py
+# ```{literalinclude} ../../survlib/models/sc/amicr.py
 # :pyobject: AMICR.cell_scores
 # ```
 
@@ -333,7 +333,8 @@ adata.obs.groupby("risk_group", observed=True)[["attention", "hazard_score"]].me
 # %% [markdown]
 # ## Finding the risk cells
 #
-# `identify_risk_cells` turns scores into calls. Our default rule first averages each cell's
+# `identify_risk_cells` (in `survlib.explain`, one layer above the model) turns scores into
+# calls. Our default rule first averages each cell's
 # hazard score over its 30 nearest neighbours in the ZIG-VAE embedding (cells in the same
 # state share a neighbourhood, so this removes per-cell noise without mixing states), then
 # splits the *absolute* smoothed score with a 1-D 2-means: cells at or above the midpoint of the
@@ -344,8 +345,8 @@ adata.obs.groupby("risk_group", observed=True)[["attention", "hazard_score"]].me
 # chapter's kind with seeds 0-2; the table uses seeds 100 and up: with our model the attention separates
 # risk cells from neutral ones less sharply than the hazard score does.)
 #
-# ```{literalinclude} ../../survlib/models/sc.py
-# :pyobject: ScSurvival.identify_risk_cells
+# ```{literalinclude} ../../survlib/explain/risk_cells.py
+# :pyobject: identify_risk_cells
 # ```
 #
 # Precision and recall are reported two ways: as binary scores for the higher-risk cells, and
@@ -366,12 +367,12 @@ for key in SETTINGS:
         ScSurvival.setup_anndata(cohort)
         m = ScSurvival(cohort, preset=preset)
         m.train(seed=run_seed, progress=False, **TRAIN)
-        authors_rule = m.identify_risk_cells(cohort, rule="authors").copy()
-        unsmoothed = m.identify_risk_cells(cohort, smooth_neighbors=1, recompute=False).copy()
-        per_head = m.identify_risk_cells(cohort, recompute=False, hazard_form="authors").copy()
-        authors_all = m.identify_risk_cells(cohort, rule="authors", recompute=False,
-                                            hazard_form="authors").copy()
-        m.identify_risk_cells(cohort, recompute=False)  # our default rule
+        authors_rule = identify_risk_cells(m, cohort, rule="authors").copy()
+        unsmoothed = identify_risk_cells(m, cohort, smooth_neighbors=1, recompute=False).copy()
+        per_head = identify_risk_cells(m, cohort, recompute=False, hazard_form="authors").copy()
+        authors_all = identify_risk_cells(m, cohort, rule="authors", recompute=False,
+                                          hazard_form="authors").copy()
+        identify_risk_cells(m, cohort, recompute=False)  # our default rule
         for method, pred in [("scSurvival", cohort.obs["predicted_risk_group"]),
                              ("scSurvival, no smoothing", unsmoothed),
                              ("scSurvival, authors' rule", authors_rule),
@@ -572,7 +573,7 @@ ScSurvival.setup_anndata(pbmc, batch_key=None)
 pbmc_model = ScSurvival(pbmc, preset=preset)
 pbmc_model.train(seed=seed, progress=False, **TRAIN)
 pbmc_risk = pbmc_model.predict_risk(pbmc)
-pbmc_model.identify_risk_cells(pbmc)
+identify_risk_cells(pbmc_model, pbmc)
 pbmc_scores = risk_cell_metrics(pbmc.obs["risk_group"], pbmc.obs["predicted_risk_group"])
 pbmc_val = pbmc_risk.loc[pbmc_model.validation_patients_ or list(pbmc_risk.index)]  # all if none held out
 glue("pbmc_cells", pbmc.n_obs)
@@ -666,7 +667,7 @@ assert c_share > 0.5  # the planted cells carry the survival signal
 # :label: ex-02-mixing
 # :nonumber:
 # **Implement the missing piece.** Write the batch-mixing score from its definition in
-# `survlib.models.sc.batch_mixing` (the share of each cell's 15 nearest neighbours that come
+# `survlib.explain.batch_mixing` (the share of each cell's 15 nearest neighbours that come
 # from *another* batch, divided by the share expected if neighbours ignored batch) with a brute
 # force distance matrix, and check it against the library on the ZIG-VAE embedding.
 # ```

@@ -71,7 +71,6 @@ threads = 1  # torch CPU threads (0: torch's default); 1 avoids thread oversubsc
 from survlib.bench import limit_cpu_threads
 
 limit_cpu_threads(threads)  # before numpy, torch and numba start their thread pools
-import json
 import tempfile
 import warnings
 
@@ -81,7 +80,8 @@ import pandas as pd
 import torch
 
 from survlib.book import glue
-from survlib.models.sc import PRESETS, benchmark_run, linear_fit
+from survlib.models.sc import PRESETS
+from survlib.protocols.scsurvival import benchmark_run, linear_fit
 from survlib.train import pick_device, seed_everything
 
 warnings.filterwarnings("ignore")
@@ -106,7 +106,7 @@ workdir = tempfile.TemporaryDirectory(prefix="scsurvival_scaling_")
 # online (running-max) softmax per patient. For the sweep, early stopping is switched off
 # (`patience=None`) so that every cohort runs the same number of steps and the times compare.
 #
-# ```{literalinclude} ../../survlib/models/sc.py
+# ```{literalinclude} ../../survlib/protocols/scsurvival.py
 # :pyobject: benchmark_run
 # ```
 
@@ -253,7 +253,7 @@ workdir.cleanup()
 # **Implement the missing piece.** Fit the line $y = a + b\,x$ to the measured end-to-end
 # seconds by least squares yourself (the normal equations in numpy, no `polyfit`), with its
 # $R^2 = 1 - \sum (y - \hat y)^2 / \sum (y - \bar y)^2$, and check it against
-# `survlib.models.sc.linear_fit`.
+# `survlib.protocols.scsurvival.linear_fit`.
 # ```
 #
 # ```{solution-start} ex-03-fit

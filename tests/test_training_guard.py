@@ -49,7 +49,7 @@ def test_require_finite_names_what_and_who() -> None:
         require_finite(torch.tensor([[float("nan")]]), "embeddings", "h")
 
 
-# ----------------------------------------------------------------------------- the Cox loss numerics
+# ------------------------------------------------------------------------- the Cox loss numerics
 
 
 def test_cox_loss_and_gradient_stay_finite_for_far_apart_log_hazards() -> None:
@@ -183,71 +183,5 @@ def test_amkd_student_training_stops_on_divergence() -> None:
                     AMKDConfig(max_epochs=3, patience=5, batch_size=8, lr=HUGE_LR, grad_clip=None))
 
 
-# ----------------------------------------------------------------------------- scSurvival
-
-
-TINY = dict(n_latent=8, n_hidden=32, n_heads=2, head_dim=8, proj_dim=4, hazard_hidden=8,
-            pretrain_steps=30, cell_batch_size=64, amicr_steps=12, finetune_steps=4,
-            patient_batch_size=8, cells_per_patient=16, eval_every=5)
-
-
-@pytest.fixture(scope="module")
-def sc_cohort():
-    from survlib.data.sc import simulate_sc_cohort
-    from survlib.models.sc import ScSurvival
-
-    adata = simulate_sc_cohort(16, 24, 60, "distinct", 0)
-    ScSurvival.setup_anndata(adata)
-    return adata
-
-
-@pytest.mark.parametrize(
-    ("stage", "overrides"),
-    [
-        ("pretrain", {"pretrain_lr": HUGE_LR}),
-        ("amicr", {"lr": HUGE_LR, "grad_clip": None}),
-        ("finetune", {"amicr_steps": 0, "lr": HUGE_LR, "grad_clip": None}),
-    ],
-)
-def test_scsurvival_stage_stops_on_divergence(sc_cohort, stage: str, overrides: dict) -> None:
-    from survlib.models.sc import ScSurvival
-
-    model = ScSurvival(sc_cohort, **TINY)
-    with pytest.raises(NonFiniteError, match=rf"ScSurvival, stage '{stage}', step \d+"):
-        model.train(progress=False, seed=0, **overrides)
-    assert not model.is_trained
-    with pytest.raises(RuntimeError, match="train the model first"):
-        model.predict_risk()
-
-
-def test_scsurvival_prediction_and_risk_cells_refuse_non_finite_values(sc_cohort) -> None:
-    from survlib.models.sc import ScSurvival
-
-    model = ScSurvival(sc_cohort, **TINY).train(progress=False, seed=0)
-    model.identify_risk_cells()  # finite: works
-    sc_cohort.obs.loc[sc_cohort.obs.index[3], "hazard_score"] = np.nan
-    with pytest.raises(NonFiniteError, match=r"identify_risk_cells: the hazard scores .* hold 1"):
-        model.identify_risk_cells(recompute=False)
-    with torch.no_grad():
-        model.features.fc_mu.bias[0] = float("nan")  # a diverged encoder
-    with pytest.raises(NonFiniteError, match="ScSurvival.predict_risk: the cell embeddings"):
-        model.predict_risk()
-    with pytest.raises(NonFiniteError, match="predict_risk"):
-        model.identify_risk_cells()
-
-
-def test_authors_preset_clamps_the_hazard_network_like_the_authors() -> None:
-    from survlib.models.sc import AMICR, PRESETS
-
-    assert PRESETS["authors"].hazard_clamp == 10.0 and PRESETS["fast"].hazard_clamp is None
-    torch.manual_seed(0)
-    net = AMICR(4, n_heads=2, head_dim=4, proj_dim=2, n_hidden=0, dropout=0.0, pool_norm=False,
-                hazard_clamp=10.0)
-    with torch.no_grad():
-        net.hazard[-1].weight.fill_(100.0)
-    z = torch.randn(3, 5, 4)
-    risk, _ = net(z, torch.ones(3, 5, dtype=torch.bool))
-    assert risk.abs().max().item() <= 10.0 and (risk.abs() == 10.0).any()
-    assert net.raw_cell_hazard(z[0]).abs().max().item() <= 10.0
-    with pytest.raises(ValueError, match="hazard_clamp"):
-        AMICR(4, hazard_clamp=0.0)
+# scSurvival's stages, prediction and risk-cell calls: tests/models/sc/test_training.py,
+# tests/explain/test_risk_cells.py and tests/models/sc/test_amicr.py (the hazard clamp).

@@ -10,14 +10,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from torch import nn
 
-from survlib._core.finite import FiniteGuard
 from survlib.survival import cox_partial_likelihood
+from survlib.train import fit
 
 
 class LinearCox(nn.Module):
@@ -51,7 +51,10 @@ def fit_cox_lbfgs(
 
     Minimises :math:`-\ell(\eta)/d + \tfrac{\lambda}{2}\lVert\theta\rVert^2` with
     :math:`\lambda` = ``l2`` (0: the unpenalised Cox estimate). In float64 it converges to the
-    same estimate as lifelines' Newton-Raphson.
+    same estimate as lifelines' Newton-Raphson. The fit is one epoch of one full batch of
+    :func:`survlib.train.fit` (the one training loop), whose single ``LBFGS.step`` runs up to
+    ``max_iter`` iterations; a non-finite loss, gradient or coefficient raises
+    :class:`~survlib.train.NonFiniteError` naming the model and the stage ``"lbfgs"``.
     """
     x_t = torch.as_tensor(np.asarray(x, dtype=np.float64))
     model = model.double()
@@ -59,20 +62,15 @@ def fit_cox_lbfgs(
     opt = torch.optim.LBFGS(params, lr=1.0, max_iter=max_iter, tolerance_grad=tol,
                             tolerance_change=tol, line_search_fn="strong_wolfe")
 
-    guard = FiniteGuard(model, "lbfgs", model.named_parameters())
-
-    def closure() -> torch.Tensor:
-        opt.zero_grad()
-        loss = cox_partial_likelihood(model(x_t), time, event, ties=ties)
+    def loss_fn(m: nn.Module, _: Any) -> torch.Tensor:
+        loss = cox_partial_likelihood(m(x_t), time, event, ties=ties)
         if l2 > 0:
             loss = loss + 0.5 * l2 * sum((p**2).sum() for p in params)
-        guard.loss(loss, "line search")
-        loss.backward()
-        guard.gradients("line search")
         return loss
 
-    opt.step(closure)
-    guard.parameters("end")
+    # one epoch of one full batch: a single L-BFGS step runs the whole optimisation
+    fit(model, opt, lambda epoch: [None], loss_fn, max_epochs=1, patience=None,
+        restore_best=False, progress=False, desc="lbfgs")
     return model
 
 

@@ -23,29 +23,15 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from survlib.data.sc import check_same_genes, validate_sc_cohort
+from survlib.data.sc import (
+    check_expression,
+    check_same_genes,
+    detect_expression,
+    log_normalise,
+    validate_sc_cohort,
+)
 
 __all__ = ["patient_mean_expression", "PseudobulkCox", "CellTypeProportionCox"]
-
-
-def _log_normalise(block: Any, normalize: str, target_sum: float) -> sp.csr_matrix:
-    x = sp.csr_matrix(block, dtype=np.float64)
-    if normalize == "counts":
-        lib = np.asarray(x.sum(axis=1)).ravel()
-        lib[lib == 0] = 1.0
-        x = sp.csr_matrix(sp.diags(target_sum / lib) @ x)
-        x.data = np.log1p(x.data)
-    return x
-
-
-def _looks_like_counts(adata: Any, layer: str | None, n_rows: int = 2000) -> bool:
-    m = adata.X if layer is None else adata.layers[layer]
-    block = m[: min(n_rows, adata.n_obs)]
-    vals = block.data if sp.issparse(block) else np.asarray(
-        block.toarray() if hasattr(block, "toarray") else block
-    ).ravel()
-    vals = np.asarray(vals)
-    return bool(vals.size and np.all(vals >= 0) and np.all(vals == np.round(vals)))
 
 
 def patient_mean_expression(
@@ -53,24 +39,24 @@ def patient_mean_expression(
     patient_key: str = "patient_id",
     *,
     layer: str | None = None,
-    normalize: str = "auto",
+    expression: str = "auto",
     target_sum: float = 1e4,
     chunk_cells: int = 50_000,
 ) -> pd.DataFrame:
     r"""Pseudobulk: each patient's mean log-normalised expression.
 
     :math:`\bar x_{pg} = \frac{1}{n_p}\sum_{c \in p} \log(1 + 10^4 X_{cg} / \sum_{g'} X_{cg'})`
-    when the matrix holds counts (``normalize="counts"``, or ``"auto"`` and the values are
-    non-negative integers); with ``normalize="none"`` the matrix is averaged as it is
-    (already log-normalised). Reads ``chunk_cells`` rows at a time, so a backed AnnData works.
+    (:func:`survlib.data.sc.log_normalise`, in float64) when the matrix holds counts
+    (``expression="counts"``, or ``"auto"`` and :func:`survlib.data.sc.detect_expression` finds
+    counts); with ``expression="log-normalized"`` the matrix is averaged as it is. Reads
+    ``chunk_cells`` rows at a time, so a backed AnnData works.
 
     Returns:
         DataFrame patients x genes (index = patient ids in order of first appearance).
     """
-    if normalize not in ("auto", "counts", "none"):
-        raise ValueError(f"normalize must be 'auto', 'counts' or 'none', got {normalize!r}")
-    if normalize == "auto":
-        normalize = "counts" if _looks_like_counts(adata, layer) else "none"
+    check_expression(expression, allow_auto=True)
+    if expression == "auto":
+        expression = detect_expression(adata, layer)
     pid = adata.obs[patient_key].astype(str).to_numpy()
     patients = pd.unique(pid)
     code = pd.Index(patients).get_indexer(pid)
@@ -78,7 +64,9 @@ def patient_mean_expression(
     sums = np.zeros((patients.size, adata.n_vars))
     for s in range(0, adata.n_obs, chunk_cells):
         e = min(s + chunk_cells, adata.n_obs)
-        x = _log_normalise(m[s:e], normalize, target_sum)
+        x = sp.csr_matrix(m[s:e], dtype=np.float64)
+        if expression == "counts":
+            x = log_normalise(x, target_sum, dtype=np.float64)
         onehot = sp.csr_matrix(
             (np.ones(e - s), (code[s:e], np.arange(e - s))), shape=(patients.size, e - s)
         )
@@ -173,7 +161,8 @@ class PseudobulkCox(_PatientCox):
         penalizer: lifelines penalty strength.
         l1_ratio: lifelines L1 share of the penalty.
         layer: matrix to use instead of ``X``.
-        normalize: ``"auto"``, ``"counts"`` or ``"none"`` (see :func:`patient_mean_expression`).
+        expression: ``"auto"``, ``"counts"`` or ``"log-normalized"`` (see
+            :func:`patient_mean_expression`).
     """
 
     def __init__(
@@ -183,11 +172,11 @@ class PseudobulkCox(_PatientCox):
         l1_ratio: float = 0.0,
         *,
         layer: str | None = None,
-        normalize: str = "auto",
+        expression: str = "auto",
     ) -> None:
         super().__init__(penalizer, l1_ratio, n_components)
         self.layer = layer
-        self.normalize = normalize
+        self.expression = check_expression(expression, allow_auto=True)
         self.genes_: pd.Index | None = None
 
     def _features(self, adata: Any) -> pd.DataFrame:
@@ -197,7 +186,7 @@ class PseudobulkCox(_PatientCox):
         else:
             idx = check_same_genes(self.genes_, adata.var_names)
         feats = patient_mean_expression(
-            adata, self.keys_["patient_key"], layer=self.layer, normalize=self.normalize
+            adata, self.keys_["patient_key"], layer=self.layer, expression=self.expression
         )
         return feats.iloc[:, idx]
 

@@ -1,4 +1,4 @@
-r"""Explaining the multimodal models: integrated gradients over the fused vector, attention maps.
+r"""Integrated gradients over the fused vector of the multimodal models, and attention maps.
 
 Integrated gradients (Sundararajan, Taly & Yan 2017), computed with captum on the decision
 layer of a :class:`~survlib.models.blocks.FusionModel`, whose input is the fused vector
@@ -143,7 +143,7 @@ def integrated_gradients(
     model.eval()
     inputs = [getattr(batch, k) for k in model.inputs]
     if any(v is None for v in inputs):
-        missing = [k for k, v in zip(model.inputs, inputs) if v is None]
+        missing = [k for k, v in zip(model.inputs, inputs, strict=True) if v is None]
         raise ValueError(f"{type(model).__name__} needs batch fields {missing}, which are None")
     with torch.no_grad():
         fused = model.fused(*inputs)

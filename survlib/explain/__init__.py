@@ -1,0 +1,46 @@
+"""Explaining the models: what drives a prediction, and which instances matter.
+
+Modules:
+
+- :mod:`~survlib.explain.attribution`: integrated gradients over the fused vector of the
+  multimodal models (captum), modality shares, attention maps and top patches;
+- :mod:`~survlib.explain.risk_cells`: scSurvival's risk-associated cells: calls from the
+  per-cell scores (:func:`identify_risk_cells`), the 2-means threshold, neighbour smoothing,
+  precision / recall / F1, batch mixing and a supervised reference.
+"""
+
+from survlib.explain.attribution import (
+    IGResult,
+    attention_maps,
+    integrated_gradients,
+    modality_attribution,
+    patient_attention,
+    predicted_risk,
+    risk_from_logits,
+    top_patches,
+)
+from survlib.explain.risk_cells import (
+    batch_mixing,
+    identify_risk_cells,
+    neighbour_mean,
+    risk_cell_metrics,
+    supervised_risk_cell_probe,
+    two_means_threshold,
+)
+
+__all__ = [
+    "IGResult",
+    "attention_maps",
+    "batch_mixing",
+    "identify_risk_cells",
+    "integrated_gradients",
+    "modality_attribution",
+    "neighbour_mean",
+    "patient_attention",
+    "predicted_risk",
+    "risk_cell_metrics",
+    "risk_from_logits",
+    "supervised_risk_cell_probe",
+    "top_patches",
+    "two_means_threshold",
+]

@@ -1,0 +1,74 @@
+"""survlib.models.sc.training: every ScSurvival stage runs through survlib.train.fit, stops at
+the first non-finite step with an error naming the model, the stage and the step (issue 10),
+and keeps the meaning of history / steps_run / timings / stage_windows."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from survlib._core.finite import NonFiniteError
+from survlib.models.sc import ScSurvival
+from tests.models.sc.helpers import GUARD_TINY as TINY
+from tests.models.sc.helpers import TINY as SMALL
+from tests.models.sc.helpers import cohort
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+HUGE_LR = 1e30
+
+
+@pytest.fixture(scope="module")
+def sc_cohort():
+    adata = cohort(16, 24, 60, 0)
+    ScSurvival.setup_anndata(adata)
+    return adata
+
+
+@pytest.mark.parametrize(
+    ("stage", "overrides"),
+    [
+        ("pretrain", {"pretrain_lr": HUGE_LR}),
+        ("amicr", {"lr": HUGE_LR, "grad_clip": None}),
+        ("finetune", {"amicr_steps": 0, "lr": HUGE_LR, "grad_clip": None}),
+    ],
+)
+def test_scsurvival_stage_stops_on_divergence(sc_cohort, stage: str, overrides: dict) -> None:
+    model = ScSurvival(sc_cohort, **TINY)
+    with pytest.raises(NonFiniteError, match=rf"ScSurvival, stage '{stage}', step epoch \d+ batch \d+"):
+        model.train(progress=False, seed=0, **overrides)
+    assert not model.is_trained
+    with pytest.raises(RuntimeError, match="train the model first"):
+        model.predict_risk()
+
+
+def test_stage_bookkeeping_with_validation_and_early_stopping():
+    """With validation patients a stage is evaluated every eval_every steps (and at its last
+    step), stops once `patience` steps pass without improvement, and records per-step losses."""
+    adata = cohort(24, 24, 60, 1)
+    ScSurvival.setup_anndata(adata)
+    m = ScSurvival(adata, **{**SMALL, "amicr_steps": 80, "finetune_steps": 7, "patience": 10})
+    m.train(progress=False, seed=1)
+    assert m.validation_patients_  # 24 patients: a validation split exists
+    h, steps = m.history, m.steps_run
+    assert steps["pretrain"] == SMALL["pretrain_steps"] and len(h["pretrain"]) == 1  # every 50 steps + last
+    assert steps["amicr"] == len(h["amicr"]) < 80 and steps["amicr"] % 5 == 0  # stopped early
+    assert len(h["amicr_val"]) == steps["amicr"] // 5
+    assert len(h["amicr_val"]) >= math.ceil(10 / 5) + 1
+    best = min(range(len(h["amicr_val"])), key=h["amicr_val"].__getitem__)
+    assert len(h["amicr_val"]) - 1 - best == math.ceil(10 / 5)  # patience in steps -> evaluations
+    assert steps["finetune"] == 7 and len(h["finetune_val"]) == math.ceil(7 / 5)
+    assert set(m.timings) == set(m.stage_windows) == {"checks", "pretrain", "amicr", "finetune"}
+    assert all(a <= b for a, b in m.stage_windows.values())
+
+
+def test_stage_bookkeeping_without_validation():
+    """Without validation the smoothed training loss is monitored, one evaluation per step."""
+    adata = cohort(16, 24, 60, 2)
+    ScSurvival.setup_anndata(adata)
+    m = ScSurvival(adata, **{**SMALL, "validation_fraction": 0.0, "patience": 6})
+    m.train(progress=False, seed=0)
+    assert m.validation_patients_ == [] and m.history["amicr_val"] == []
+    assert m.steps_run["amicr"] == len(m.history["amicr"]) <= SMALL["amicr_steps"]
+    assert m.steps_run["finetune"] == len(m.history["finetune"])
