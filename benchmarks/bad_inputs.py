@@ -5,7 +5,8 @@ commit), writing one JSON record per case::
 
     PYTHONPATH=$PWD python benchmarks/bad_inputs.py --out after.json
     git worktree add /tmp/base16 6bf239b
-    PYTHONPATH=/tmp/base16 SURVLIB_REPO=/tmp/base16 python benchmarks/bad_inputs.py --out before.json
+    PYTHONPATH=/tmp/base16 SURVLIB_REPO=/tmp/base16 \
+        python benchmarks/bad_inputs.py --out before.json
     python benchmarks/bad_inputs.py --compare before.json after.json --markdown table.md
 
 Verdicts: silently accepted (returned, no error), unclear (an error whose message misses the
@@ -48,10 +49,16 @@ def run(out: Path, only: str | None = None) -> None:
             continue
         rec = cat.classify(case, ctx)
         records.append(rec)
-        print(f"{rec['verdict']:18s} {rec['id']}: {rec['type']}: {rec['message'][:90]}",
-              file=sys.stderr, flush=True)
-    payload = {"survlib": str(Path(survlib.__file__).parent), "seconds": time.perf_counter() - t0,
-               "cases": records}
+        print(
+            f"{rec['verdict']:18s} {rec['id']}: {rec['type']}: {rec['message'][:90]}",
+            file=sys.stderr,
+            flush=True,
+        )
+    payload = {
+        "survlib": str(Path(survlib.__file__).parent),
+        "seconds": time.perf_counter() - t0,
+        "cases": records,
+    }
     out.write_text(json.dumps(payload, indent=1))
     counts = collections.Counter(r["verdict"] for r in records)
     print(json.dumps(dict(counts)), file=sys.stderr)
@@ -60,28 +67,48 @@ def run(out: Path, only: str | None = None) -> None:
 def compare(before: Path, after: Path, markdown: Path | None) -> str:
     b = {r["id"]: r for r in json.loads(before.read_text())["cases"]}
     a = json.loads(after.read_text())["cases"]
-    lines = ["| class | bad input | before | after | after: message |", "| --- | --- | --- | --- | --- |"]
+    lines = [
+        "| class | bad input | before | after | after: message |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     summary: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     for r in a:
         old = b.get(r["id"], {"verdict": "n/a"})
         summary[r["cls"]][("before", old["verdict"])] += 1
         summary[r["cls"]][("after", r["verdict"])] += 1
         msg = r["message"].replace("|", "\\|")[:110]
-        lines.append(f"| {r['cls']} | {r['id'].split(':', 1)[1]} | {old['verdict']} | "
-                     f"{r['verdict']} | {msg} |")
+        lines.append(
+            f"| {r['cls']} | {r['id'].split(':', 1)[1]} | {old['verdict']} | "
+            f"{r['verdict']} | {msg} |"
+        )
     verdicts = ("silently accepted", "unclear", "traceback", "clear error", "handled correctly")
-    head = ["| class | cases | " + " | ".join(f"before: {v}" for v in verdicts) + " | " +
-            " | ".join(f"after: {v}" for v in verdicts) + " |",
-            "| --- " * (2 + 2 * len(verdicts)) + "|"]
+    head = [
+        "| class | cases | "
+        + " | ".join(f"before: {v}" for v in verdicts)
+        + " | "
+        + " | ".join(f"after: {v}" for v in verdicts)
+        + " |",
+        "| --- " * (2 + 2 * len(verdicts)) + "|",
+    ]
     total: collections.Counter = collections.Counter()
     for cls, cnt in summary.items():
         n = sum(v for (when, _), v in cnt.items() if when == "after")
         total.update(cnt)
-        head.append(f"| {cls} | {n} | " + " | ".join(str(cnt[("before", v)]) for v in verdicts)
-                    + " | " + " | ".join(str(cnt[("after", v)]) for v in verdicts) + " |")
+        head.append(
+            f"| {cls} | {n} | "
+            + " | ".join(str(cnt[("before", v)]) for v in verdicts)
+            + " | "
+            + " | ".join(str(cnt[("after", v)]) for v in verdicts)
+            + " |"
+        )
     n = sum(v for (when, _), v in total.items() if when == "after")
-    head.append(f"| all | {n} | " + " | ".join(str(total[("before", v)]) for v in verdicts)
-                + " | " + " | ".join(str(total[("after", v)]) for v in verdicts) + " |")
+    head.append(
+        f"| all | {n} | "
+        + " | ".join(str(total[("before", v)]) for v in verdicts)
+        + " | "
+        + " | ".join(str(total[("after", v)]) for v in verdicts)
+        + " |"
+    )
     text = "\n".join(head) + "\n\n" + "\n".join(lines) + "\n"
     if markdown:
         markdown.write_text(text)

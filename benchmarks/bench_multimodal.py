@@ -63,10 +63,58 @@ from survlib.train import pick_device
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 #: Sizes of the 50 MSigDB Hallmark gene sets (v7), the Hallmark part of SurvPath's 331.
-HALLMARK_SIZES = [200, 200, 100, 36, 200, 44, 161, 112, 74, 138, 200, 150, 200, 200, 200, 200,
-                  158, 200, 200, 36, 200, 200, 200, 87, 200, 97, 200, 200, 200, 200, 200, 200,
-                  58, 200, 32, 200, 200, 40, 104, 105, 96, 49, 135, 54, 200, 113, 144, 158, 42,
-                  200]
+HALLMARK_SIZES = [
+    200,
+    200,
+    100,
+    36,
+    200,
+    44,
+    161,
+    112,
+    74,
+    138,
+    200,
+    150,
+    200,
+    200,
+    200,
+    200,
+    158,
+    200,
+    200,
+    36,
+    200,
+    200,
+    200,
+    87,
+    200,
+    97,
+    200,
+    200,
+    200,
+    200,
+    200,
+    200,
+    58,
+    200,
+    32,
+    200,
+    200,
+    40,
+    104,
+    105,
+    96,
+    49,
+    135,
+    54,
+    200,
+    113,
+    144,
+    158,
+    42,
+    200,
+]
 
 
 # --------------------------------------------------------------------------------------------
@@ -91,14 +139,21 @@ def simulated_pathways(n_genes: int = 4999, seed: int = 0) -> PathwayMembership:
 class NaiveSurvPath(nn.Module):
     """SurvPath as the reference code runs it: a Python loop over per-pathway SNNs."""
 
-    def __init__(self, d_patch: int, pathways: PathwayMembership, n_bins: int, d: int = 256,
-                 dropout: float = 0.1) -> None:
+    def __init__(
+        self,
+        d_patch: int,
+        pathways: PathwayMembership,
+        n_bins: int,
+        d: int = 256,
+        dropout: float = 0.1,
+    ) -> None:
         super().__init__()
         for p, row in enumerate(pathways.matrix):
             self.register_buffer(f"members_{p}", row.nonzero().flatten(), persistent=False)
         self.n_pathways = pathways.n_pathways
         self.sig_networks = nn.ModuleList(
-            nn.Sequential(SNNBlock(len(m), d, 0.25), SNNBlock(d, d, 0.25)) for m in self.members)
+            nn.Sequential(SNNBlock(len(m), d, 0.25), SNNBlock(d, d, 0.25)) for m in self.members
+        )
         self.patch_projection = nn.Linear(d_patch, d)
         self.path = CoAttentionFusion(d, d // 2, dropout=dropout)
         self.head = DiscreteHead(d, n_bins, d_hidden=d // 4)
@@ -108,9 +163,10 @@ class NaiveSurvPath(nn.Module):
         return [getattr(self, f"members_{p}") for p in range(self.n_pathways)]
 
     def forward(self, patches: torch.Tensor, genes: torch.Tensor) -> torch.Tensor:
-        tokens = torch.stack([net(genes[:, m]) for net, m
-                              in zip(self.sig_networks, self.members, strict=True)],
-                             dim=1)
+        tokens = torch.stack(
+            [net(genes[:, m]) for net, m in zip(self.sig_networks, self.members, strict=True)],
+            dim=1,
+        )
         x_p = self.patch_projection(patches)
         mask = torch.ones(patches.shape[:2], dtype=torch.bool, device=patches.device)
         g_bar, p_bar, _ = self.path(tokens, x_p, mask, need_weights=True)
@@ -128,9 +184,9 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def make_data(n_patients: int, n_patches: int, d_patch: int, n_genes: int, n_bins: int,
-              pool: int, seed: int) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor,
-                                             torch.Tensor]:
+def make_data(
+    n_patients: int, n_patches: int, d_patch: int, n_genes: int, n_bins: int, pool: int, seed: int
+) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor, torch.Tensor]:
     """``pool`` distinct random bags (patient i uses bag i % pool), genes and targets."""
     g = torch.Generator().manual_seed(seed)
     bags = [torch.randn(n_patches, d_patch, generator=g) for _ in range(min(pool, n_patients))]
@@ -140,8 +196,14 @@ def make_data(n_patients: int, n_patches: int, d_patch: int, n_genes: int, n_bin
     return bags, genes, bins, events
 
 
-def epoch_naive(model: nn.Module, opt: torch.optim.Optimizer, bags: list[torch.Tensor],
-                genes: torch.Tensor, bins: torch.Tensor, events: torch.Tensor) -> float:
+def epoch_naive(
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    bags: list[torch.Tensor],
+    genes: torch.Tensor,
+    bins: torch.Tensor,
+    events: torch.Tensor,
+) -> float:
     model.train()
     _sync(genes.device)
     t0 = time.perf_counter()
@@ -154,9 +216,15 @@ def epoch_naive(model: nn.Module, opt: torch.optim.Optimizer, bags: list[torch.T
     return time.perf_counter() - t0
 
 
-def epoch_ours(model: nn.Module, opt: torch.optim.Optimizer, bags: list[torch.Tensor],
-               genes: torch.Tensor, bins: torch.Tensor, events: torch.Tensor,
-               batch_size: int) -> float:
+def epoch_ours(
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    bags: list[torch.Tensor],
+    genes: torch.Tensor,
+    bins: torch.Tensor,
+    events: torch.Tensor,
+    batch_size: int,
+) -> float:
     model.train()
     _sync(genes.device)
     t0 = time.perf_counter()
@@ -164,10 +232,13 @@ def epoch_ours(model: nn.Module, opt: torch.optim.Optimizer, bags: list[torch.Te
     for start in range(0, n, batch_size):
         idx = list(range(start, min(n, start + batch_size)))
         patches = torch.stack([bags[i % len(bags)] for i in idx])
-        batch = SurvivalBatch(patches=patches,
-                              patch_mask=torch.ones(patches.shape[:2], dtype=torch.bool,
-                                                    device=patches.device),
-                              genes=genes[idx], bin_index=bins[idx], event=events[idx])
+        batch = SurvivalBatch(
+            patches=patches,
+            patch_mask=torch.ones(patches.shape[:2], dtype=torch.bool, device=patches.device),
+            genes=genes[idx],
+            bin_index=bins[idx],
+            event=events[idx],
+        )
         opt.zero_grad(set_to_none=True)
         discrete_loss(model, batch).backward()
         opt.step()
@@ -188,8 +259,13 @@ def _best_of(fn: Any, device: torch.device, repeats: int = 2) -> float:
     return min(times)
 
 
-def breakdown(ours: SurvPath, naive: NaiveSurvPath, bags: list[torch.Tensor],
-              genes: torch.Tensor, batch_size: int) -> dict[str, dict[str, float]]:
+def breakdown(
+    ours: SurvPath,
+    naive: NaiveSurvPath,
+    bags: list[torch.Tensor],
+    genes: torch.Tensor,
+    batch_size: int,
+) -> dict[str, dict[str, float]]:
     """Seconds per patient of each part, forward + backward (training mode), ours vs naive."""
     b = min(batch_size, genes.shape[0])
     dev = genes.device
@@ -225,10 +301,14 @@ def breakdown(ours: SurvPath, naive: NaiveSurvPath, bags: list[torch.Tensor],
         return t
 
     out = {
-        "pathway_networks": {"ours": _best_of(enc_ours, dev) / b,
-                             "naive": _best_of(enc_naive, dev)},
-        "co_attention": {"ours": _best_of(lambda: attn(ours.path, b, False), dev) / b,
-                         "naive": _best_of(lambda: attn(naive.path, 1, True), dev)},
+        "pathway_networks": {
+            "ours": _best_of(enc_ours, dev) / b,
+            "naive": _best_of(enc_naive, dev),
+        },
+        "co_attention": {
+            "ours": _best_of(lambda: attn(ours.path, b, False), dev) / b,
+            "naive": _best_of(lambda: attn(naive.path, 1, True), dev),
+        },
         "optimizer_step": {"ours": step(ours) / b, "naive": step(naive)},
         "patch_projection_shared": {"ours": _best_of(projection, dev) / b},
     }
@@ -251,8 +331,15 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     naive = NaiveSurvPath(args.d_patch, pathways, args.n_bins).to(device)
     opt_ours = torch.optim.Adam(ours.parameters(), lr=args.lr)
     opt_naive = torch.optim.Adam(naive.parameters(), lr=args.lr)
-    bags, genes, bins, events = make_data(args.patients, args.patches, args.d_patch,
-                                          pathways.n_genes, args.n_bins, args.pool, args.seed)
+    bags, genes, bins, events = make_data(
+        args.patients,
+        args.patches,
+        args.d_patch,
+        pathways.n_genes,
+        args.n_bins,
+        args.pool,
+        args.seed,
+    )
     bags = [b.to(device) for b in bags]
     genes, bins, events = genes.to(device), bins.to(device), events.to(device)
 
@@ -268,20 +355,33 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     for _ in range(args.epochs):
         times["naive"].append(run_naive())
         times["ours"].append(run_ours())
-    summary = {k: {"seconds_per_epoch_mean": statistics.mean(v),
-                   "seconds_per_epoch_min": min(v),
-                   "seconds_per_epoch_all": v,
-                   "seconds_per_patient_mean": statistics.mean(v) / args.patients,
-                   "warmup_seconds": warmup[k]} for k, v in times.items()}
+    summary = {
+        k: {
+            "seconds_per_epoch_mean": statistics.mean(v),
+            "seconds_per_epoch_min": min(v),
+            "seconds_per_epoch_all": v,
+            "seconds_per_patient_mean": statistics.mean(v) / args.patients,
+            "warmup_seconds": warmup[k],
+        }
+        for k, v in times.items()
+    }
     return {
         "device": str(device),
-        "pathways": {"source": source, "pathway_sizes": "real" if "real" in source else
-                     "simulated", "n_pathways": pathways.n_pathways, "n_genes": pathways.n_genes,
-                     "gene_pathway_pairs": int(sizes.sum()),
-                     "size_min": int(sizes.min()), "size_median": float(np.median(sizes)),
-                     "size_max": int(sizes.max())},
-        "parameters_model": {"ours": count_parameters(ours), "naive": count_parameters(naive),
-                             "naive_modules_in_pathway_list": len(naive.sig_networks)},
+        "pathways": {
+            "source": source,
+            "pathway_sizes": "real" if "real" in source else "simulated",
+            "n_pathways": pathways.n_pathways,
+            "n_genes": pathways.n_genes,
+            "gene_pathway_pairs": int(sizes.sum()),
+            "size_min": int(sizes.min()),
+            "size_median": float(np.median(sizes)),
+            "size_max": int(sizes.max()),
+        },
+        "parameters_model": {
+            "ours": count_parameters(ours),
+            "naive": count_parameters(naive),
+            "naive_modules_in_pathway_list": len(naive.sig_networks),
+        },
         "results": summary,
         "breakdown_seconds_per_patient": parts,
         "speedup_mean": summary["naive"]["seconds_per_epoch_mean"]
@@ -302,14 +402,22 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--batch-size", type=int, default=8, help="patients per batch (ours)")
     parser.add_argument("--pool", type=int, default=8, help="distinct random bags kept in memory")
     parser.add_argument("--lr", type=float, default=5e-4)
-    parser.add_argument("--threads", type=int, default=1,
-                        help="CPU threads of torch and BLAS (shared CPUs; 0: library defaults)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads of torch and BLAS (shared CPUs; 0: library defaults)",
+    )
     parser.add_argument("--device", default="cpu", help="cpu | cuda | auto")
-    parser.add_argument("--fetch", action="store_true",
-                        help="download the SurvPath signatures if they are not cached")
+    parser.add_argument(
+        "--fetch",
+        action="store_true",
+        help="download the SurvPath signatures if they are not cached",
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=None,
-                        help="JSON path (default benchmarks/results/)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="JSON path (default benchmarks/results/)"
+    )
     args = parser.parse_args(argv)
     limit_cpu_threads(args.threads)
 
@@ -328,11 +436,15 @@ def main(argv: list[str] | None = None) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(out, record)
     r = record["results"]
-    print(f"pathways: {record['pathways']['source']} ({record['pathways']['n_pathways']}, "
-          f"{record['pathways']['gene_pathway_pairs']} gene-pathway pairs)")
-    print(f"naive: {r['naive']['seconds_per_epoch_mean']:.2f} s/epoch, ours: "
-          f"{r['ours']['seconds_per_epoch_mean']:.2f} s/epoch, speed-up "
-          f"{record['speedup_mean']:.2f}x ({args.patients} patients x {args.patches} patches)")
+    print(
+        f"pathways: {record['pathways']['source']} ({record['pathways']['n_pathways']}, "
+        f"{record['pathways']['gene_pathway_pairs']} gene-pathway pairs)"
+    )
+    print(
+        f"naive: {r['naive']['seconds_per_epoch_mean']:.2f} s/epoch, ours: "
+        f"{r['ours']['seconds_per_epoch_mean']:.2f} s/epoch, speed-up "
+        f"{record['speedup_mean']:.2f}x ({args.patients} patients x {args.patches} patches)"
+    )
     for part, v in record["breakdown_seconds_per_patient"].items():
         print(f"  {part:26s} s/patient  naive {v['naive']:.3f}  ours {v['ours']:.3f}")
     print(f"wrote {out}")

@@ -31,8 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from survlib.bench import machine_info
 from survlib._core.io import atomic_write_json
+from survlib.bench import machine_info
 from survlib.sweep import available_cpus, local_client, run_sweep
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -60,8 +60,7 @@ def _max_headline_difference(a: Any, b: Any, skip: set[str]) -> float:
     return worst
 
 
-def bench(notebook: str, n: int, workers: int | None, profile: str, threads: int
-          ) -> dict[str, Any]:
+def bench(notebook: str, n: int, workers: int | None, profile: str, threads: int) -> dict[str, Any]:
     """Run the N-point sweep serially and on a local cluster; return the timings."""
     from survlib.bench import THREAD_ENV_VARS
 
@@ -72,8 +71,15 @@ def bench(notebook: str, n: int, workers: int | None, profile: str, threads: int
     serial_threads = os.environ.get("OMP_NUM_THREADS")
     with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmp:
         t0 = time.perf_counter()
-        serial = run_sweep(notebook, grid, profile=profile, name="serial", root=tmp,
-                           executor="serial", progress=True)
+        serial = run_sweep(
+            notebook,
+            grid,
+            profile=profile,
+            name="serial",
+            root=tmp,
+            executor="serial",
+            progress=True,
+        )
         serial_s = time.perf_counter() - t0
 
         t0 = time.perf_counter()
@@ -81,14 +87,23 @@ def bench(notebook: str, n: int, workers: int | None, profile: str, threads: int
             startup_s = time.perf_counter() - t0
             n_workers = len(client.scheduler_info()["workers"])
             t1 = time.perf_counter()
-            cluster = run_sweep(notebook, grid, profile=profile, name="cluster", root=tmp,
-                                executor=client, progress=True)
+            cluster = run_sweep(
+                notebook,
+                grid,
+                profile=profile,
+                name="cluster",
+                root=tmp,
+                executor=client,
+                progress=True,
+            )
             cluster_s = time.perf_counter() - t1
         total_s = time.perf_counter() - t0
         skip = {"seed", "status", "resumed", "seconds", "error"}
         difference = _max_headline_difference(serial.table, cluster.table, skip)
-        per_run = {"serial": serial.table["seconds"].tolist(),
-                   "cluster": cluster.table["seconds"].tolist()}
+        per_run = {
+            "serial": serial.table["seconds"].tolist(),
+            "cluster": cluster.table["seconds"].tolist(),
+        }
     return {
         "notebook": notebook,
         "profile": profile,
@@ -113,11 +128,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notebook", default="01_survival_primer")
     parser.add_argument("--n", type=int, default=4, help="points (runs) in the sweep")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="LocalCluster worker processes (default: the CPU cores)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="LocalCluster worker processes (default: the CPU cores)",
+    )
     parser.add_argument("--profile", default="smoke", choices=["smoke", "book", "paper"])
-    parser.add_argument("--threads", type=int, default=1,
-                        help="CPU threads per serial run (0: the libraries' default)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads per serial run (0: the libraries' default)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="JSON path")
     args = parser.parse_args(argv)
     if args.n < 1:
@@ -130,13 +153,20 @@ def main(argv: list[str] | None = None) -> int:
     result = bench(args.notebook, args.n, args.workers, args.profile, args.threads)
     out = args.out or RESULTS_DIR / f"bench_sweep_{started:%Y%m%dT%H%M%SZ}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"benchmark": "sweep", "started": started.isoformat(), "machine": info,
-               "load_average_after": list(os.getloadavg()), **result}
+    payload = {
+        "benchmark": "sweep",
+        "started": started.isoformat(),
+        "machine": info,
+        "load_average_after": list(os.getloadavg()),
+        **result,
+    }
     atomic_write_json(out, payload, allow_nan=True)
-    print(f"serial {result['serial_seconds']:.1f} s; cluster {result['cluster_sweep_seconds']:.1f} s "
-          f"(+ {result['cluster_startup_seconds']:.1f} s start-up) on {result['workers']} workers; "
-          f"speed-up {result['speedup']:.2f}x ({result['speedup_including_startup']:.2f}x with "
-          f"start-up; bound {result['speedup_bound']}x) -> {out}")
+    print(
+        f"serial {result['serial_seconds']:.1f} s; cluster {result['cluster_sweep_seconds']:.1f} s "
+        f"(+ {result['cluster_startup_seconds']:.1f} s start-up) on {result['workers']} workers; "
+        f"speed-up {result['speedup']:.2f}x ({result['speedup_including_startup']:.2f}x with "
+        f"start-up; bound {result['speedup_bound']}x) -> {out}"
+    )
     return 0
 
 

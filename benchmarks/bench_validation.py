@@ -37,7 +37,9 @@ def train_run(n: int, steps: int, seed: int = 0) -> float:
     start = time.perf_counter()
     for _ in range(steps):
         out = net(x)
-        loss = cox_partial_likelihood(out[:, 0], time_, event) + nll_discrete(out[:, 1:], bins, event)
+        loss = cox_partial_likelihood(out[:, 0], time_, event) + nll_discrete(
+            out[:, 1:], bins, event
+        )
         opt.zero_grad()
         loss.backward()
         opt.step()

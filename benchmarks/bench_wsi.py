@@ -38,8 +38,15 @@ def machine_info() -> dict[str, Any]:
     import openslide
 
     info = _machine_info(
-        ("survlib", "numpy", "scikit-image", "openslide-python", "openslide-bin", "tifffile",
-         "h5py")
+        (
+            "survlib",
+            "numpy",
+            "scikit-image",
+            "openslide-python",
+            "openslide-bin",
+            "tifffile",
+            "h5py",
+        )
     )
     info["openslide_library"] = openslide.__library_version__
     return info

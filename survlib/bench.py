@@ -16,9 +16,13 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-
 #: Environment variables read by the OpenMP, BLAS and numba thread pools when they start.
-THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+THREAD_ENV_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+)
 
 
 def limit_cpu_threads(threads: int) -> int:

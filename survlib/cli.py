@@ -24,14 +24,23 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--all", action="store_true", help="run every notebook in book order")
     run.add_argument("--profile", default="book", choices=["smoke", "book", "paper"])
     run.add_argument(
-        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
         help="override one parameter (repeatable); unknown names are an error",
     )
     run.add_argument("-o", "--output", help="executed notebook path (default book/executed/)")
     run.add_argument("--keep-going", action="store_true", help="with --all, continue on failure")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.add_argument(
-        "-j", "--jobs", type=int, default=None, metavar="N",
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
         help="with --all, run N notebooks at once in worker processes, each with "
         "cores/N CPU threads (default: one per core; 1 runs them one after another)",
     )
@@ -51,16 +60,23 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("notebook", help="stem (01_survival_primer), number (01) or path")
     sweep.add_argument("--grid", required=True, help="YAML file of the points")
     sweep.add_argument("--profile", default="book", choices=["smoke", "book", "paper"])
-    sweep.add_argument("--scheduler", help="address of a running Dask scheduler "
-                       "(default: start a LocalCluster)")
-    sweep.add_argument("--workers", type=int, help="LocalCluster worker processes "
-                       "(default: the CPU cores)")
+    sweep.add_argument(
+        "--scheduler", help="address of a running Dask scheduler (default: start a LocalCluster)"
+    )
+    sweep.add_argument(
+        "--workers", type=int, help="LocalCluster worker processes (default: the CPU cores)"
+    )
     sweep.add_argument("--name", help="sweep folder under sweeps/ (default: the grid's stem)")
-    sweep.add_argument("--plot", metavar="HEADLINE:PARAM",
-                       help="plot a glued value against a swept parameter")
+    sweep.add_argument(
+        "--plot", metavar="HEADLINE:PARAM", help="plot a glued value against a swept parameter"
+    )
     sweep.add_argument("--out-dir", help="root of the sweep folders (default: <repo>/sweeps)")
-    sweep.add_argument("--resources", nargs="+", metavar="NAME=AMOUNT",
-                       help="Dask resources each point needs, e.g. GPU=1")
+    sweep.add_argument(
+        "--resources",
+        nargs="+",
+        metavar="NAME=AMOUNT",
+        help="Dask resources each point needs, e.g. GPU=1",
+    )
     sweep.add_argument("--serial", action="store_true", help="no Dask: run points here, in turn")
     sweep.add_argument("-q", "--quiet", action="store_true", help="no per-point log lines")
 
@@ -68,7 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("name", nargs="?", help="entry name; omit to list the entries")
     fetch.add_argument("--manifest", help="another manifest file")
     fetch.add_argument(
-        "--import", dest="import_dir", metavar="DIR",
+        "--import",
+        dest="import_dir",
+        metavar="DIR",
         help="copy verified local copies from DIR into the cache (matched by sha256)",
     )
     return parser
@@ -86,8 +104,10 @@ def _expected_failures_exit_2(command: Callable[..., int]) -> Callable[..., int]
         try:
             return command(*args, **kwargs)
         except (KeyboardInterrupt, Terminated):
-            print("error: interrupted; temporary files were removed and earlier outputs kept",
-                  file=sys.stderr)
+            print(
+                "error: interrupted; temporary files were removed and earlier outputs kept",
+                file=sys.stderr,
+            )
             return 130
         except (ValueError, TypeError, KeyError, OSError, RuntimeError) as err:
             if isinstance(err, RuntimeError) and not _is_survlib_error(err):
@@ -111,8 +131,14 @@ def main(argv: list[str] | None = None) -> int:
         from survlib.runner import main_run
 
         return main_run(
-            args.notebook, args.all, args.profile, args.parameter, args.output,
-            args.keep_going, args.quiet, jobs=args.jobs if args.all else 1,
+            args.notebook,
+            args.all,
+            args.profile,
+            args.parameter,
+            args.output,
+            args.keep_going,
+            args.quiet,
+            jobs=args.jobs if args.all else 1,
         )
     if args.command == "params":
         from survlib.runner import NotebookNotFoundError, notebook_parameters
@@ -128,8 +154,17 @@ def main(argv: list[str] | None = None) -> int:
         from survlib.sweep import main_sweep
 
         return main_sweep(
-            args.notebook, args.grid, args.profile, args.scheduler, args.workers, args.name,
-            args.plot, args.out_dir, args.resources, args.serial, args.quiet,
+            args.notebook,
+            args.grid,
+            args.profile,
+            args.scheduler,
+            args.workers,
+            args.name,
+            args.plot,
+            args.out_dir,
+            args.resources,
+            args.serial,
+            args.quiet,
         )
     if args.command == "report":
         from survlib.runner import write_run_report
@@ -143,8 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             from survlib.data.fetch import import_files
 
             if args.name:
-                print("error: give either an entry name or --import DIR, not both",
-                      file=sys.stderr)
+                print("error: give either an entry name or --import DIR, not both", file=sys.stderr)
                 return 2
             try:
                 report = import_files(args.import_dir, manifest=args.manifest)

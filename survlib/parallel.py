@@ -41,6 +41,7 @@ __all__ = [
     "submit",
 ]
 
+
 def available_cpus() -> int:
     """CPU cores this process may use (its affinity mask where the OS has one)."""
     if hasattr(os, "sched_getaffinity"):

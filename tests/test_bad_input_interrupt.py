@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-SLEEPY = '''# ---
+SLEEPY = """# ---
 # jupyter:
 #   jupytext:
 #     formats: py:percent
@@ -37,7 +37,7 @@ import pathlib, time
 if marker:
     pathlib.Path(marker).touch()
 time.sleep(seconds)
-'''
+"""
 
 
 def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 60.0) -> None:
@@ -76,9 +76,27 @@ def test_sigterm_during_run_keeps_previous_output_and_leaves_no_temp_files(tmp_p
     marker = tmp_path / "started"
     env = {**os.environ, "TMPDIR": str(private_tmp)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "survlib", "run", str(nb), "-q", "-o", str(out),
-         "-p", "marker", str(marker), "-p", "seconds", "60"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "survlib",
+            "run",
+            str(nb),
+            "-q",
+            "-o",
+            str(out),
+            "-p",
+            "marker",
+            str(marker),
+            "-p",
+            "seconds",
+            "60",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
     )
     try:
         _wait_for(marker, proc)  # the kernel is executing the notebook
@@ -124,7 +142,9 @@ def stalling_server():
     server.server_close()
 
 
-def test_sigterm_during_download_leaves_no_partial_file(tmp_path: Path, stalling_server: str) -> None:
+def test_sigterm_during_download_leaves_no_partial_file(
+    tmp_path: Path, stalling_server: str
+) -> None:
     manifest = tmp_path / "manifest.yaml"
     manifest.write_text(
         f"big:\n  url: {stalling_server}/big.bin\n  hash: null\n  size: 10 MB\n"
@@ -135,7 +155,11 @@ def test_sigterm_during_download_leaves_no_partial_file(tmp_path: Path, stalling
     _StallingHandler.sent.clear()
     proc = subprocess.Popen(
         [sys.executable, "-m", "survlib", "fetch", "big", "--manifest", str(manifest)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
     )
     try:
         start = time.monotonic()

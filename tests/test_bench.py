@@ -24,8 +24,11 @@ def test_limit_cpu_threads_caps_every_pool():
         "  'env': [os.environ[v] for v in THREAD_ENV_VARS],\n"
         "  'pools': [p['num_threads'] for p in threadpool_info()]}))\n"
     )
-    out = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                    check=True).stdout.strip().splitlines()[-1])
+    out = json.loads(
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     assert out["n"] == 1 and out["torch"] == 1
     assert out["env"] == ["1"] * len(THREAD_ENV_VARS)
     assert out["pools"] and set(out["pools"]) == {1}

@@ -41,9 +41,16 @@ def test_schedule_table_reads_the_profiles(monkeypatch) -> None:
     monkeypatch.setenv("SURVLIB_REPO", str(root))
     defaults = notebook_parameters(root / "notebooks" / "05_survpgc.py")
     paper = yaml.safe_load((root / "notebooks" / "params" / "paper.yaml").read_text())["05_survpgc"]
-    book = yaml.safe_load((root / "notebooks" / "params" / "book.yaml").read_text())["05_survpgc"] or {}
-    t = schedule_table("05_survpgc", {"folds": "n_folds", "epochs / patience": ("max_epochs", "patience")},
-                       paper={"folds": "5-fold CV"}, this_run={"n_folds": 7, "max_epochs": 1, "patience": 2})
+    book = (
+        yaml.safe_load((root / "notebooks" / "params" / "book.yaml").read_text())["05_survpgc"]
+        or {}
+    )
+    t = schedule_table(
+        "05_survpgc",
+        {"folds": "n_folds", "epochs / patience": ("max_epochs", "patience")},
+        paper={"folds": "5-fold CV"},
+        this_run={"n_folds": 7, "max_epochs": 1, "patience": 2},
+    )
     assert list(t.index) == ["folds", "epochs / patience"]
     assert t.loc["folds", "paper's protocol"] == "5-fold CV"
     assert t.loc["epochs / patience", "paper's protocol"] == "not stated"
@@ -55,9 +62,12 @@ def test_schedule_table_reads_the_profiles(monkeypatch) -> None:
 def _summary() -> pd.DataFrame:
     from survlib.train import summarize, tidy_results
 
-    rows = [{"model": m, "fold": f, "seed": 0, "metric": k, "value": v}
-            for m, base in (("A", 0.6), ("B (x)", 0.7)) for f in (0, 1)
-            for k, v in (("C-index", base + 0.02 * f), ("iAUC", base - 0.1))]
+    rows = [
+        {"model": m, "fold": f, "seed": 0, "metric": k, "value": v}
+        for m, base in (("A", 0.6), ("B (x)", 0.7))
+        for f in (0, 1)
+        for k, v in (("C-index", base + 0.02 * f), ("iAUC", base - 0.1))
+    ]
     return summarize(tidy_results(rows))
 
 
@@ -65,8 +75,10 @@ def test_summary_lookups_and_table() -> None:
     s = _summary()
     assert book.summary_mean(s, "A") == pytest.approx(0.61)
     assert book.summary_mean(s, "B (x)", "iAUC") == pytest.approx(0.6)
-    assert book.summary_cell(s, "A") == s.loc[(s.model == "A") & (s.metric == "C-index"),
-                                               "mean ± sd"].iloc[0]
+    assert (
+        book.summary_cell(s, "A")
+        == s.loc[(s.model == "A") & (s.metric == "C-index"), "mean ± sd"].iloc[0]
+    )
     assert book.summary_cell(s, "nobody") == "—"
     assert book.summary_cell(s, "nobody", missing="n/a") == "n/a"
     t = book.summary_table(s, ["B (x)", "missing", "A"], ["iAUC", "C-index"])
@@ -76,8 +88,9 @@ def test_summary_lookups_and_table() -> None:
 
 def test_beside_paper_appends_the_papers_columns() -> None:
     ours = book.summary_table(_summary(), ["A", "B (x)"], ["C-index"])
-    out = book.beside_paper(ours, {"A": ("0.5 ± 0.1", "0.6 ± 0.1"), "Z": ("1", "2")},
-                            ("LIHC", "BRCA"), kind="real")
+    out = book.beside_paper(
+        ours, {"A": ("0.5 ± 0.1", "0.6 ± 0.1"), "Z": ("1", "2")}, ("LIHC", "BRCA"), kind="real"
+    )
     assert list(out.columns) == ["C-index (ours, real)", "paper, real LIHC", "paper, real BRCA"]
     assert list(out.index) == ["A", "B (x)"]  # ours decides the rows
     assert out.loc["A", "paper, real BRCA"] == "0.6 ± 0.1"

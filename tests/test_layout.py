@@ -55,7 +55,11 @@ def _code_lines(node: ast.AST, source_lines: list[str]) -> int:
     """Lines of a function that hold code: not blank, not a comment, not its docstring."""
     body = node.body  # type: ignore[attr-defined]
     doc_lines: set[int] = set()
-    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(getattr(body[0], "value", None), ast.Constant)
+    ):
         if isinstance(body[0].value.value, str):
             doc_lines = set(range(body[0].lineno, body[0].end_lineno + 1))
     count = 0
@@ -102,7 +106,10 @@ def test_only_the_training_loop_takes_optimiser_steps() -> None:
 def test_ruff_lint_is_clean() -> None:
     proc = subprocess.run(
         [_tool("ruff"), "check", "--no-cache", "survlib", "tests", "benchmarks", "notebooks"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
 
@@ -110,6 +117,9 @@ def test_ruff_lint_is_clean() -> None:
 def test_ruff_format_is_clean() -> None:
     proc = subprocess.run(
         [_tool("ruff"), "format", "--check", "--no-cache", "survlib", "tests", "benchmarks"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]

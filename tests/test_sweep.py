@@ -26,7 +26,7 @@ from survlib.train import cross_validate
 
 pytestmark = pytest.mark.dask
 
-PROBE = '''# ---
+PROBE = """# ---
 # jupyter:
 #   jupytext:
 #     formats: py:percent
@@ -56,7 +56,7 @@ if fail:
     raise RuntimeError(f"planted failure at seed {seed}")
 glue("product", seed * scale)
 glue("worker_pid", os.getppid())
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,9 @@ def test_grid_is_the_product_of_its_lists_or_an_explicit_list(tmp_path: Path) ->
     assert points[0] == {"seed": 0, "scale": 1.0, "fail": False}
     assert points[-1] == {"seed": 2, "scale": 2.0, "fail": False}
     assert sweep.load_grid([{"seed": 1}, {"seed": 2, "scale": 3.0}]) == [
-        {"seed": 1}, {"seed": 2, "scale": 3.0}]
+        {"seed": 1},
+        {"seed": 2, "scale": 3.0},
+    ]
     with pytest.raises(sweep.SweepError, match="repeats point 0"):
         sweep.load_grid([{"seed": 1}, {"seed": 1}])
     with pytest.raises(sweep.SweepError, match="empty list"):
@@ -98,8 +100,9 @@ def test_grid_is_the_product_of_its_lists_or_an_explicit_list(tmp_path: Path) ->
 def test_every_point_is_validated_before_anything_runs(probe: Path, tmp_path: Path) -> None:
     points = [{"seed": 0}, {"seeds": 1}, {"seed": "many"}, {"scale": 2}]
     with pytest.raises(sweep.SweepError) as err:
-        sweep.run_sweep(probe, points, profile="smoke", root=tmp_path, executor="serial",
-                        progress=False)
+        sweep.run_sweep(
+            probe, points, profile="smoke", root=tmp_path, executor="serial", progress=False
+        )
     msg = str(err.value)
     assert "2 of 4 point(s)" in msg and "nothing was run" in msg
     assert "point 1 {'seeds': 1}" in msg and "seeds" in msg
@@ -107,28 +110,83 @@ def test_every_point_is_validated_before_anything_runs(probe: Path, tmp_path: Pa
     assert not (tmp_path / "sweep").exists()
     # an int where the notebook's default is a float is accepted, as `survlib run -p` does
     _, planned = sweep.plan_sweep(probe, [{"scale": 2}], profile="smoke", root=tmp_path)
-    assert planned[0].parameters["scale"] == 2.0 and isinstance(planned[0].overrides["scale"],
-                                                                float)
+    assert planned[0].parameters["scale"] == 2.0 and isinstance(
+        planned[0].overrides["scale"], float
+    )
 
 
-def test_cli_bad_grid_exits_2_naming_the_problem(probe: Path, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_bad_grid_exits_2_naming_the_problem(
+    probe: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     grid = tmp_path / "bad.yaml"
     grid.write_text("seed: [0, 1]\nlearning_rate: [0.1]\n")
-    code = cli_main(["sweep", str(probe), "--grid", str(grid), "--profile", "smoke",
-                     "--out-dir", str(tmp_path), "--serial"])
+    code = cli_main(
+        [
+            "sweep",
+            str(probe),
+            "--grid",
+            str(grid),
+            "--profile",
+            "smoke",
+            "--out-dir",
+            str(tmp_path),
+            "--serial",
+        ]
+    )
     assert code == 2
     assert "learning_rate" in capsys.readouterr().err
     assert cli_main(["sweep", str(probe), "--grid", str(tmp_path / "none.yaml"), "--serial"]) == 2
     grid.write_text("seed: [0, 1]\n")
-    assert cli_main(["sweep", str(probe), "--grid", str(grid), "--plot", "product:scale",
-                     "--serial", "--out-dir", str(tmp_path)]) == 2
+    assert (
+        cli_main(
+            [
+                "sweep",
+                str(probe),
+                "--grid",
+                str(grid),
+                "--plot",
+                "product:scale",
+                "--serial",
+                "--out-dir",
+                str(tmp_path),
+            ]
+        )
+        == 2
+    )
     assert "not a swept parameter" in capsys.readouterr().err
-    assert cli_main(["sweep", str(probe), "--grid", str(grid), "--resources", "GPU=1",
-                     "--out-dir", str(tmp_path)]) == 2
+    assert (
+        cli_main(
+            [
+                "sweep",
+                str(probe),
+                "--grid",
+                str(grid),
+                "--resources",
+                "GPU=1",
+                "--out-dir",
+                str(tmp_path),
+            ]
+        )
+        == 2
+    )
     assert "advertise" in capsys.readouterr().err
-    assert cli_main(["sweep", str(probe), "--grid", str(grid), "--resources", "GPU",
-                     "--scheduler", "tcp://127.0.0.1:1", "--out-dir", str(tmp_path)]) == 2
+    assert (
+        cli_main(
+            [
+                "sweep",
+                str(probe),
+                "--grid",
+                str(grid),
+                "--resources",
+                "GPU",
+                "--scheduler",
+                "tcp://127.0.0.1:1",
+                "--out-dir",
+                str(tmp_path),
+            ]
+        )
+        == 2
+    )
     assert "NAME=AMOUNT" in capsys.readouterr().err
 
 
@@ -141,19 +199,29 @@ def test_sweep_runs_each_point_on_the_cluster_then_resumes_and_records_a_failure
     client: object, probe: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     grid = {"seed": [1, 2], "scale": [0.5, 3.0]}
-    first = sweep.run_sweep(probe, grid, profile="smoke", name="four", root=tmp_path,
-                            executor=client, plot="product:scale", progress=False)
+    first = sweep.run_sweep(
+        probe,
+        grid,
+        profile="smoke",
+        name="four",
+        root=tmp_path,
+        executor=client,
+        plot="product:scale",
+        progress=False,
+    )
     table = first.table
     assert (first.ran, first.resumed, first.failed) == (4, 0, 0)
     assert len(table) == 4 and set(table["status"]) == {"ok"}
-    got = sorted(zip(table["seed"], table["scale"], table["product"]))
+    got = sorted(zip(table["seed"], table["scale"], table["product"], strict=True))
     assert got == [(1, 0.5, 0.5), (1, 3.0, 3.0), (2, 0.5, 1.0), (2, 3.0, 6.0)]
     assert os.getpid() not in set(table["worker_pid"])  # ran on the workers, not here
     folder = tmp_path / "four"
     for key in table["point"]:
         run = json.loads((folder / key / "probe_sweep.headlines.json").read_text())["run"]
-        assert run["profile"] == "smoke" and sweep.point_key(
-            "probe_sweep", "smoke", run["parameters"]) == key
+        assert (
+            run["profile"] == "smoke"
+            and sweep.point_key("probe_sweep", "smoke", run["parameters"]) == key
+        )
     on_disk = pd.read_csv(folder / "sweep.csv")
     assert len(on_disk) == 4 and list(on_disk.columns[:3]) == ["point", "seed", "scale"]
     if "parquet" in first.files:
@@ -166,16 +234,30 @@ def test_sweep_runs_each_point_on_the_cluster_then_resumes_and_records_a_failure
     grid_file = tmp_path / "four.yaml"
     grid_file.write_text("seed: [1, 2]\nscale: [0.5, 3.0]\n")
     address = client.scheduler.address  # type: ignore[attr-defined]
-    code = cli_main(["sweep", str(probe), "--grid", str(grid_file), "--profile", "smoke",
-                     "--scheduler", address, "--out-dir", str(tmp_path), "-q"])
+    code = cli_main(
+        [
+            "sweep",
+            str(probe),
+            "--grid",
+            str(grid_file),
+            "--profile",
+            "smoke",
+            "--scheduler",
+            address,
+            "--out-dir",
+            str(tmp_path),
+            "-q",
+        ]
+    )
     assert code == 0
     assert "0 run now, 4 resumed, 0 failed" in capsys.readouterr().err
     assert stamps == {p: p.stat().st_mtime_ns for p in folder.glob("*/probe_sweep.ipynb")}
 
     # a failing point is recorded with its error and its notebook; the others are kept
     points = [*sweep.load_grid(grid), {"seed": 7, "fail": True}]
-    third = sweep.run_sweep(probe, points, profile="smoke", name="four", root=tmp_path,
-                            executor=client, progress=False)
+    third = sweep.run_sweep(
+        probe, points, profile="smoke", name="four", root=tmp_path, executor=client, progress=False
+    )
     assert (third.ran, third.resumed, third.failed) == (1, 4, 1)
     bad = third.table[third.table["status"] == "failed"].iloc[0]
     assert bad["seed"] == 7 and "planted failure at seed 7" in bad["error"]
@@ -187,19 +269,27 @@ def test_sweep_runs_each_point_on_the_cluster_then_resumes_and_records_a_failure
     assert list(folder.rglob("*.tmp")) == []
 
 
-def test_a_point_whose_worker_dies_is_retried_once(client: object, probe: Path,
-                                                   tmp_path: Path) -> None:
+def test_a_point_whose_worker_dies_is_retried_once(
+    client: object, probe: Path, tmp_path: Path
+) -> None:
     marker = tmp_path / "died-once"
-    result = sweep.run_sweep(probe, [{"seed": 3, "die_marker": str(marker)}], profile="smoke",
-                             root=tmp_path, executor=client, progress=False)
+    result = sweep.run_sweep(
+        probe,
+        [{"seed": 3, "die_marker": str(marker)}],
+        profile="smoke",
+        root=tmp_path,
+        executor=client,
+        progress=False,
+    )
     assert marker.exists()  # the first attempt killed its worker process
     row = result.table.iloc[0]
     assert row["status"] == "ok" and row["product"] == 3.0
     assert row["worker_pid"] != int(marker.read_text())  # the retry ran in another process
 
 
-def test_interrupted_write_leaves_no_output(probe: Path, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_write_leaves_no_output(
+    probe: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Ctrl-C half-way through the runner's write: no notebook, no record, no temporary file."""
     import nbformat
     import papermill
@@ -250,8 +340,11 @@ def cv_fold(split, seed: int) -> dict[str, float]:
         opt.step()
     with torch.no_grad():
         test_mse = float(((model(x[test]).squeeze(-1) - y[test]) ** 2).mean())
-    return {"test MSE": test_mse, "weight0": float(model.weight[0, 0].detach()),
-            "draw": float(np.random.random())}
+    return {
+        "test MSE": test_mse,
+        "weight0": float(model.weight[0, 0].detach()),
+        "draw": float(np.random.random()),
+    }
 
 
 def test_cross_validate_gives_the_serial_rows_on_any_executor(client: object) -> None:
@@ -267,8 +360,9 @@ def test_cross_validate_gives_the_serial_rows_on_any_executor(client: object) ->
     on_dask = cross_validate(cv_fold, executor=client, **kwargs)
     pd.testing.assert_frame_equal(on_dask, serial, check_exact=True)
     with cf.ThreadPoolExecutor(max_workers=3) as pool:
-        pd.testing.assert_frame_equal(cross_validate(cv_fold, executor=pool, **kwargs), serial,
-                                      check_exact=True)
+        pd.testing.assert_frame_equal(
+            cross_validate(cv_fold, executor=pool, **kwargs), serial, check_exact=True
+        )
 
 
 def test_cross_validate_on_a_process_pool_and_picklability() -> None:
@@ -277,10 +371,12 @@ def test_cross_validate_on_a_process_pool_and_picklability() -> None:
     torch.manual_seed(123)  # forked workers inherit this state; each task must reseed
     np.random.seed(123)
     # fork: the workers inherit the imported modules (a spawned worker would import torch)
-    with cf.ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")
-                                ) as pool:
-        pd.testing.assert_frame_equal(cross_validate(cv_fold, executor=pool, **kwargs), serial,
-                                      check_exact=True)
+    with cf.ProcessPoolExecutor(
+        max_workers=2, mp_context=multiprocessing.get_context("fork")
+    ) as pool:
+        pd.testing.assert_frame_equal(
+            cross_validate(cv_fold, executor=pool, **kwargs), serial, check_exact=True
+        )
         with pytest.raises(TypeError, match="run_fold=.*cannot be sent"):
             cross_validate(lambda split, seed: {"x": 1.0}, executor=pool, **kwargs)
     with pytest.raises(TypeError, match="executor must be None"):
@@ -321,8 +417,9 @@ def test_encode_slides_maps_over_an_executor_and_resumes(client: object, tmp_pat
     assert list(again["status"]) == ["failed", "skipped", "encoded", "skipped"]
     assert list(again["n_patches"][1:]) == list(serial["n_patches"][1:])
     with pytest.warns(RuntimeWarning):  # another patch size is not "done"
-        other = wsi.encode_slides(slides, tmp_path / "serial", patch_size=32,
-                                  magnification=10.0, progress=False)
+        other = wsi.encode_slides(
+            slides, tmp_path / "serial", patch_size=32, magnification=10.0, progress=False
+        )
     assert set(other["status"][1:]) == {"encoded"}
     assert list((tmp_path / "serial").glob(".*")) == []  # no temporary files left
     with pytest.raises(ValueError, match="share the id"):

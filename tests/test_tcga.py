@@ -14,30 +14,51 @@ import pytest
 from survlib.data import tcga
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = next((p / "shared" / "data" for p in (REPO.parent, REPO.parent.parent)
-                    if (p / "shared" / "data").is_dir()), REPO.parent / "shared" / "data")
+SHARED_DATA = next(
+    (
+        p / "shared" / "data"
+        for p in (REPO.parent, REPO.parent.parent)
+        if (p / "shared" / "data").is_dir()
+    ),
+    REPO.parent / "shared" / "data",
+)
 
-# Headers copied from survpgc/datasets_csv/metadata/tcga_lihc.csv, clinical_data/tcga_lihc_clinical.csv,
+# Headers copied from survpgc/datasets_csv/metadata/tcga_lihc.csv,
+# clinical_data/tcga_lihc_clinical.csv,
 # splits/5foldcv/tcga_lihc/splits_0.csv, prompt_generate/1_template/tcga_lihc_clinical_prompt_1.csv
-META_HEADER = (",case_id,slide_id,age,site,survival_months,survival_months_dss,survival_months_pfs,"
-               "censorship,censorship_dss,censorship_pfs,is_female,oncotree_code,train")
+META_HEADER = (
+    ",case_id,slide_id,age,site,survival_months,survival_months_dss,survival_months_pfs,"
+    "censorship,censorship_dss,censorship_pfs,is_female,oncotree_code,train"
+)
 CLIN_HEADER = ",case_id,stage,grade,subtype"
 SPLIT_HEADER = ",train,val,test"
-PROMPT_HEADER = ("patient_id,subtype_template,age_template,sex_template,tumorstage_template,"
-                 "stageedition_template,race_template")
+PROMPT_HEADER = (
+    "patient_id,subtype_template,age_template,sex_template,tumorstage_template,"
+    "stageedition_template,race_template"
+)
 
 
-def _meta_row(i: int, case: str, slide: str, age: int, months: float, cens: int, female: int) -> str:
-    return (f"{i},{case},{slide},{age},2Y,{months},{months},{months},{cens},{cens},{cens},{female},"
-            f"LIHC,1")
+def _meta_row(
+    i: int, case: str, slide: str, age: int, months: float, cens: int, female: int
+) -> str:
+    return (
+        f"{i},{case},{slide},{age},2Y,{months},{months},{months},{cens},{cens},{cens},{female},"
+        f"LIHC,1"
+    )
 
 
 @pytest.fixture
 def files(tmp_path: Path) -> dict[str, Path]:
     """Six patients; P1 has two slides; P6 has no clinical row; P5 has no RNA row."""
     meta = [META_HEADER]
-    rows = [("P1", 58, 23.8, 0, 0), ("P2", 51, 53.4, 0, 0), ("P3", 55, 63.7, 1, 1),
-            ("P4", 70, 10.0, 1, 0), ("P5", 44, 5.5, 0, 1), ("P6", 66, 40.0, 1, 0)]
+    rows = [
+        ("P1", 58, 23.8, 0, 0),
+        ("P2", 51, 53.4, 0, 0),
+        ("P3", 55, 63.7, 1, 1),
+        ("P4", 70, 10.0, 1, 0),
+        ("P5", 44, 5.5, 0, 1),
+        ("P6", 66, 40.0, 1, 0),
+    ]
     i = 0
     for case, age, months, cens, female in rows:
         meta.append(_meta_row(i, case, f"{case}-01Z-00-DX1.AAA.svs", age, months, cens, female))
@@ -46,23 +67,34 @@ def files(tmp_path: Path) -> dict[str, Path]:
     paths = {"metadata": tmp_path / "tcga_x.csv"}
     paths["metadata"].write_text("\n".join(meta) + "\n")
     paths["clinical"] = tmp_path / "tcga_x_clinical.csv"
-    paths["clinical"].write_text(CLIN_HEADER + "\n0,P1,IV,N/A,LIHC\n1,P2,IIIA,N/A,LIHC\n"
-                                 "2,P3,,N/A,LIHC\n3,P4,I,G2,LIHC\n4,P5,II,N/A,LIHC\n"
-                                 "5,P4,I,G2,OTHER\n")
+    paths["clinical"].write_text(
+        CLIN_HEADER + "\n0,P1,IV,N/A,LIHC\n1,P2,IIIA,N/A,LIHC\n"
+        "2,P3,,N/A,LIHC\n3,P4,I,G2,LIHC\n4,P5,II,N/A,LIHC\n"
+        "5,P4,I,G2,OTHER\n"
+    )
     genes = ["FMO2", "APIP", "PLCE1", "SPCS2"]
-    rna = pd.DataFrame(np.arange(20, dtype=float).reshape(5, 4), columns=genes,
-                       index=["P1", "P2", "P3", "P4", "P6"])
+    rna = pd.DataFrame(
+        np.arange(20, dtype=float).reshape(5, 4),
+        columns=genes,
+        index=["P1", "P2", "P3", "P4", "P6"],
+    )
     paths["rna"] = tmp_path / "rna_clean.csv"
     rna.to_csv(paths["rna"])
     paths["signatures"] = tmp_path / "signatures.csv"
     paths["signatures"].write_text("PW_A,PW_B\nFMO2,APIP\nPLCE1,NOTAGENE\n,FMO2\n")
     paths["prompts"] = tmp_path / "prompts.csv"
-    paths["prompts"].write_text(PROMPT_HEADER + "\n" + "\n".join(
-        f"{p},a photograph showing Hepatocellular carcinoma.,The age is {a} years old.,"
-        f"This is a male.,The patient has been diagnosed with a Stage I tumor.,"
-        f"This diagnosis relies on the 7th edition of the criteria.,The person is white."
-        for p, a in (("P1", 58), ("P2", 51), ("P3", 55), ("P4", 70), ("P5", 44), ("P6", 66))
-    ) + "\n", encoding="cp1252")
+    paths["prompts"].write_text(
+        PROMPT_HEADER
+        + "\n"
+        + "\n".join(
+            f"{p},a photograph showing Hepatocellular carcinoma.,The age is {a} years old.,"
+            f"This is a male.,The patient has been diagnosed with a Stage I tumor.,"
+            f"This diagnosis relies on the 7th edition of the criteria.,The person is white."
+            for p, a in (("P1", 58), ("P2", 51), ("P3", 55), ("P4", 70), ("P5", 44), ("P6", 66))
+        )
+        + "\n",
+        encoding="cp1252",
+    )
     return paths
 
 
@@ -77,13 +109,23 @@ def test_read_cohort_one_row_per_patient_event_is_one_minus_censorship(files) ->
 
 
 def test_modalities_intersect_with_a_report(files) -> None:
-    cohort = tcga.read_cohort(files["metadata"], clinical=files["clinical"], rna=files["rna"],
-                              signatures=files["signatures"], prompts=files["prompts"])
+    cohort = tcga.read_cohort(
+        files["metadata"],
+        clinical=files["clinical"],
+        rna=files["rna"],
+        signatures=files["signatures"],
+        prompts=files["prompts"],
+    )
     assert list(cohort.clinical.index) == ["P1", "P2", "P3", "P4"]
     dropped = cohort.attrs["dropped"]
     gone = dropped[dropped["reason"].str.startswith("no ")]
-    assert sorted(zip(gone["patient"], gone["modality"])) == [("P5", "rna"), ("P6", "clinical")]
-    assert ("P4", "clinical") in set(zip(dropped["patient"], dropped["modality"]))  # conflict
+    assert sorted(zip(gone["patient"], gone["modality"], strict=True)) == [
+        ("P5", "rna"),
+        ("P6", "clinical"),
+    ]
+    assert ("P4", "clinical") in set(
+        zip(dropped["patient"], dropped["modality"], strict=True)
+    )  # conflict
     assert cohort.clinical.loc["P2", "stage_group"] == "III"
     assert cohort.clinical.loc["P3", "stage"] == "not reported"
     # expression aligned to the pathway genes, in PathwayMembership order
@@ -99,7 +141,10 @@ def test_modalities_intersect_with_a_report(files) -> None:
     [
         (lambda t: t.replace("survival_months,", "months,", 1), "lacks column"),
         (lambda t: t.replace(",10.0,10.0,10.0,", ",ten,10.0,10.0,", 1), "must be numeric"),
-        (lambda t: t.replace(",23.8,23.8,23.8,0,", ",99.0,23.8,23.8,0,", 1), "conflicting survival"),
+        (
+            lambda t: t.replace(",23.8,23.8,23.8,0,", ",99.0,23.8,23.8,0,", 1),
+            "conflicting survival",
+        ),
         (lambda t: t.replace(",5.5,5.5,5.5,0,", ",-5.5,5.5,5.5,0,", 1), "negative"),
         (lambda t: t.replace(",5.5,5.5,5.5,0,", ",5.5,5.5,5.5,2,", 1), "censorship must be 0/1"),
     ],
@@ -128,8 +173,11 @@ def test_bad_rna_and_missing_files(files, tmp_path: Path) -> None:
 
 
 def _split_files(tmp_path: Path, with_test: bool) -> list[Path]:
-    folds = [(["P1", "P2", "P3", "P4"], ["P5", "P6"]), (["P3", "P4", "P5", "P6"], ["P1", "P2"]),
-             (["P1", "P2", "P5", "P6"], ["P3", "P4"])]
+    folds = [
+        (["P1", "P2", "P3", "P4"], ["P5", "P6"]),
+        (["P3", "P4", "P5", "P6"], ["P1", "P2"]),
+        (["P1", "P2", "P5", "P6"], ["P3", "P4"]),
+    ]
     paths = []
     for k, (train, held) in enumerate(folds):
         frame = pd.DataFrame({"train": train, "val": held + [None] * 2})
@@ -150,7 +198,7 @@ def test_read_splits_published_and_honest(files, tmp_path: Path) -> None:
     assert published[0].test.tolist() == [4, 5] and published[0].val.tolist() == [4, 5]
     assert published[0].train.tolist() == [0, 1, 2, 3]
     honest = tcga.read_splits(paths, cohort.clinical.index, protocol="honest", val_fraction=0.25)
-    for h, p in zip(honest, published):
+    for h, p in zip(honest, published, strict=True):
         assert h.test.tolist() == p.test.tolist()
         assert not set(h.val) & set(h.test) and len(h.val) == 1
         assert sorted([*h.train, *h.val]) == p.train.tolist()
@@ -167,8 +215,12 @@ def test_slide_features_from_clam_h5(files, tmp_path: Path) -> None:
     folder = tmp_path / "h5_files"
     folder.mkdir()
     rng = np.random.default_rng(0)
-    sizes = {"P1-01Z-00-DX1.AAA": 3, "P1-01Z-00-DX2.BBB": 2, "P2-01Z-00-DX1.AAA": 4,
-             "P3-01Z-00-DX1.AAA": 1}
+    sizes = {
+        "P1-01Z-00-DX1.AAA": 3,
+        "P1-01Z-00-DX2.BBB": 2,
+        "P2-01Z-00-DX1.AAA": 4,
+        "P3-01Z-00-DX1.AAA": 1,
+    }
     for stem, n in sizes.items():
         with h5py.File(folder / f"{stem}.h5", "w") as fh:
             fh["features"] = rng.normal(size=(n, 8)).astype(np.float32)
@@ -188,8 +240,10 @@ def test_slide_features_from_clam_h5(files, tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="needs the team's ../shared/data")
-@pytest.mark.parametrize(("source", "cohort"), [("survpgc", "lihc"), ("survpgc", "brca"),
-                                                ("survpgc", "coadread"), ("survpath", "stad")])
+@pytest.mark.parametrize(
+    ("source", "cohort"),
+    [("survpgc", "lihc"), ("survpgc", "brca"), ("survpgc", "coadread"), ("survpath", "stad")],
+)
 def test_real_cohorts_match_pandas(source: str, cohort: str) -> None:
     meta_path = SHARED_DATA / source / "datasets_csv" / "metadata" / f"tcga_{cohort}.csv"
     read = tcga.read_cohort(meta_path)
@@ -207,7 +261,9 @@ def test_real_survpgc_splits_have_val_equal_test() -> None:
     paths = [folder / f"splits_{k}.csv" for k in range(5)]
     table = tcga.describe_splits(paths)
     assert table["val == test"].all()
-    cohort = tcga.read_cohort(SHARED_DATA / "survpgc" / "datasets_csv" / "metadata" / "tcga_lihc.csv")
+    cohort = tcga.read_cohort(
+        SHARED_DATA / "survpgc" / "datasets_csv" / "metadata" / "tcga_lihc.csv"
+    )
     splits = tcga.read_splits(paths, cohort.clinical.index, "honest", event=cohort.event)
     tests = np.concatenate([s.test for s in splits])
     assert len(set(tests)) == len(tests)  # held-out folds are disjoint
@@ -239,8 +295,7 @@ def test_bootstrap_cindex_matches_sksurv_and_covers() -> None:
 
 
 def test_constant_genes_are_removed_and_reported(files, tmp_path: Path) -> None:
-    rna = pd.DataFrame({"FMO2": [1.0, 2.0, 3.0], "VAMP7": [-9.9658] * 3},
-                       index=["P1", "P2", "P3"])
+    rna = pd.DataFrame({"FMO2": [1.0, 2.0, 3.0], "VAMP7": [-9.9658] * 3}, index=["P1", "P2", "P3"])
     path = tmp_path / "rna_const.csv"
     rna.to_csv(path)
     cohort = tcga.read_cohort(files["metadata"], rna=path)

@@ -28,7 +28,9 @@ def test_guard_names_model_stage_step_and_parameter() -> None:
     net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Linear(2, 1))
     guard = FiniteGuard(net, "warm-up", net.named_parameters())
     guard.loss(torch.tensor(1.0), 0)  # finite: silent
-    with pytest.raises(NonFiniteError, match=r"Sequential, stage 'warm-up', step 7: the loss is inf"):
+    with pytest.raises(
+        NonFiniteError, match=r"Sequential, stage 'warm-up', step 7: the loss is inf"
+    ):
         guard.loss(torch.tensor(float("inf")), 7)
     net(torch.ones(1, 3)).sum().backward()
     guard.gradients(1)
@@ -69,7 +71,8 @@ def test_cox_loss_and_gradient_stay_finite_for_far_apart_log_hazards() -> None:
             assert math.isfinite(loss.item()) and torch.isfinite(eta.grad).all()
         ref = cox_partial_likelihood(eta64, time, event, ties=ties)
         assert cox_partial_likelihood(eta32, time, event, ties=ties).item() == pytest.approx(
-            ref.item(), rel=1e-5)
+            ref.item(), rel=1e-5
+        )
         eta64.grad = None
         ref.backward()
         g64 = eta64.grad.clone()
@@ -88,9 +91,18 @@ def test_fit_stops_at_the_first_non_finite_step() -> None:
     model = torch.nn.Linear(4, 1)
     x, y = torch.randn(32, 4), torch.randn(32, 1)
     opt = torch.optim.Adam(model.parameters(), lr=HUGE_LR)
-    with pytest.raises(NonFiniteError, match=r"Linear, stage 'toy', step epoch 1 batch 1: the loss"):
-        fit(model, opt, lambda epoch: [0, 1, 2], lambda m, b: ((m(x) - y) ** 2).mean(),
-            max_epochs=3, progress=False, desc="toy")
+    with pytest.raises(
+        NonFiniteError, match=r"Linear, stage 'toy', step epoch 1 batch 1: the loss"
+    ):
+        fit(
+            model,
+            opt,
+            lambda epoch: [0, 1, 2],
+            lambda m, b: ((m(x) - y) ** 2).mean(),
+            max_epochs=3,
+            progress=False,
+            desc="toy",
+        )
 
 
 def test_fit_catches_a_nan_gradient_behind_a_finite_loss() -> None:
@@ -123,20 +135,19 @@ def test_lbfgs_cox_refuses_non_finite_covariates() -> None:
 
 def test_discrete_bag_model_training_stops_on_divergence() -> None:
     from survlib.data.multimodal import prepare_fold, simulate_multimodal_cohort
-    from survlib.models import MODEL_ZOO
-    from survlib.models import fit_discrete_model
+    from survlib.models import MODEL_ZOO, fit_discrete_model
     from survlib.train import cv_splits
 
-    c = simulate_multimodal_cohort(60, seed=0, n_genes=60, n_pathways=6, d_patch=8,
-                                   patches_per_patient=(4, 8))
+    c = simulate_multimodal_cohort(
+        60, seed=0, n_genes=60, n_pathways=6, d_patch=8, patches_per_patient=(4, 8)
+    )
     split = cv_splits(c.event, n_folds=2, seed=0)[0]
     data = prepare_fold(c, split.train)
     model = MODEL_ZOO["MLP (clinic covariates)"](
-        d_patch=None, pathways=None, n_genes=None, d_text=None, n_clinical=data.n_clinical,
-        n_bins=4)
+        d_patch=None, pathways=None, n_genes=None, d_text=None, n_clinical=data.n_clinical, n_bins=4
+    )
     with pytest.raises(NonFiniteError, match=r"stage 'discrete-time NLL', step epoch 1"):
-        fit_discrete_model(model, data, split, max_epochs=3, lr=HUGE_LR, batch_size=8,
-                           device="cpu")
+        fit_discrete_model(model, data, split, max_epochs=3, lr=HUGE_LR, batch_size=8, device="cpu")
 
 
 # ----------------------------------------------------------------------------- AMKD
@@ -155,8 +166,7 @@ def _amkd_toy():
     time = torch.rand(n, generator=g) * 20 + 1
     event = (torch.rand(n, generator=g) < 0.7).long()
     event[:4] = 1
-    return SurvivalBatch(patches=patches, patch_mask=mask, genes=genes, event=event,
-                         time=time), pw
+    return SurvivalBatch(patches=patches, patch_mask=mask, genes=genes, event=event, time=time), pw
 
 
 def test_amkd_teacher_training_stops_on_divergence() -> None:
@@ -165,22 +175,43 @@ def test_amkd_teacher_training_stops_on_divergence() -> None:
     data, pw = _amkd_toy()
     teacher = AMKDTeacher(6, pw, d=16, pathway_hidden=8, d_hidden=8)
     with pytest.raises(NonFiniteError, match=r"AMKDTeacher, stage 'teacher', step epoch"):
-        fit_teacher(teacher, data, np.arange(24), np.arange(24, 32), lr=HUGE_LR, max_epochs=3,
-                    patience=None, batch_size=8)
+        fit_teacher(
+            teacher,
+            data,
+            np.arange(24),
+            np.arange(24, 32),
+            lr=HUGE_LR,
+            max_epochs=3,
+            patience=None,
+            batch_size=8,
+        )
 
 
 def test_amkd_student_training_stops_on_divergence() -> None:
-    from survlib.models.distill import AMKDConfig, AMKDStudent, AMKDTeacher, fit_student, fit_teacher
+    from survlib.models.distill import (
+        AMKDConfig,
+        AMKDStudent,
+        AMKDTeacher,
+        fit_student,
+        fit_teacher,
+    )
 
     data, pw = _amkd_toy()
     torch.manual_seed(0)
     teacher = AMKDTeacher(6, pw, d=16, pathway_hidden=8, d_hidden=8)
-    fit_teacher(teacher, data, np.arange(24), np.arange(24, 32), max_epochs=1, patience=None,
-                batch_size=8)
+    fit_teacher(
+        teacher, data, np.arange(24), np.arange(24, 32), max_epochs=1, patience=None, batch_size=8
+    )
     student = AMKDStudent(6, teacher.d_g2p, d=16, d_enhance=8, d_hidden=8)
     with pytest.raises(NonFiniteError, match=r"AMKDStudent, stage 'student', step epoch"):
-        fit_student(student, teacher, data, np.arange(24), np.arange(24, 32),
-                    AMKDConfig(max_epochs=3, patience=5, batch_size=8, lr=HUGE_LR, grad_clip=None))
+        fit_student(
+            student,
+            teacher,
+            data,
+            np.arange(24),
+            np.arange(24, 32),
+            AMKDConfig(max_epochs=3, patience=5, batch_size=8, lr=HUGE_LR, grad_clip=None),
+        )
 
 
 # scSurvival's stages, prediction and risk-cell calls: tests/models/sc/test_training.py,

@@ -50,7 +50,9 @@ class FiniteGuard:
         survlib._core.finite.NonFiniteError: Linear, stage 'demo', step 3: the loss is nan...
     """
 
-    def __init__(self, model: Any, stage: str, named_parameters: Iterable[tuple[str, torch.Tensor]]) -> None:
+    def __init__(
+        self, model: Any, stage: str, named_parameters: Iterable[tuple[str, torch.Tensor]]
+    ) -> None:
         self.model = model if isinstance(model, str) else type(model).__name__
         self.stage = stage
         self.named = [(n, p) for n, p in named_parameters]
@@ -68,7 +70,9 @@ class FiniteGuard:
                 "the inputs for NaN/inf)"
             )
 
-    def _check(self, tensors: list[tuple[str, torch.Tensor]], step: Any, what: str, advice: str) -> None:
+    def _check(
+        self, tensors: list[tuple[str, torch.Tensor]], step: Any, what: str, advice: str
+    ) -> None:
         """Raise naming the first of ``tensors`` that holds NaN or infinity."""
         if not tensors:
             return
@@ -77,7 +81,9 @@ class FiniteGuard:
         norms = torch._foreach_norm([t.detach() for _, t in tensors], float("inf"))
         if bool(torch.isfinite(torch.stack([n.float() for n in norms])).all()):
             return
-        name, t = next((nt for nt, n in zip(tensors, norms) if not bool(torch.isfinite(n))))
+        name, t = next(
+            (nt for nt, n in zip(tensors, norms, strict=True) if not bool(torch.isfinite(n)))
+        )
         n_bad = int((~torch.isfinite(t)).sum())
         raise NonFiniteError(
             f"{self._where(step)}: {what.format(name=repr(name))} has {n_bad} non-finite "
@@ -87,7 +93,8 @@ class FiniteGuard:
     def gradients(self, step: Any) -> None:
         """Raise when a watched parameter's gradient holds NaN or infinity (after backward)."""
         self._check(
-            [(n, p.grad) for n, p in self.named if p.grad is not None], step,
+            [(n, p.grad) for n, p in self.named if p.grad is not None],
+            step,
             "the gradient of parameter {name}",
             "the loss was finite; training stopped before the optimiser step (try a smaller "
             "learning rate or gradient clipping)",
@@ -96,7 +103,9 @@ class FiniteGuard:
     def parameters(self, step: Any) -> None:
         """Raise when a watched parameter holds NaN or infinity (after the optimiser step)."""
         self._check(
-            self.named, step, "parameter {name}",
+            self.named,
+            step,
+            "parameter {name}",
             "after the optimiser step; training stopped (the learning rate is probably too large)",
         )
 

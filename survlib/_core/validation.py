@@ -54,8 +54,21 @@ __all__ = [
 
 #: Strings that mean "missing" in a clinical table (compared lower-cased and stripped).
 MISSING_STRINGS = frozenset(
-    {"", "not reported", "unknown", "unkown", "nan", "none", "na", "n/a", "<na>", "nat",
-     "null", "--", "'--"}
+    {
+        "",
+        "not reported",
+        "unknown",
+        "unkown",
+        "nan",
+        "none",
+        "na",
+        "n/a",
+        "<na>",
+        "nat",
+        "null",
+        "--",
+        "'--",
+    }
 )
 
 #: Numeric clinical fields: (unit, lowest, highest) of a valid value.
@@ -83,7 +96,11 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], where: str = "tabl
 
 
 def check_finite_number(
-    value: Any, name: str, *, low: float | None = None, high: float | None = None,
+    value: Any,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
     low_open: bool = False,
 ) -> float:
     """``value`` as a float, refusing NaN, infinity, non-numbers and values out of range."""
@@ -177,7 +194,9 @@ def validate_survival(
     try:
         t = t.astype(np.float64)
     except (TypeError, ValueError) as err:
-        raise ValueError(f"{name}: time must be numeric (months); could not convert: {err}") from err
+        raise ValueError(
+            f"{name}: time must be numeric (months); could not convert: {err}"
+        ) from err
     bad = np.flatnonzero(~np.isfinite(t))
     if bad.size:
         raise ValueError(
@@ -244,16 +263,22 @@ def check_time_event_tensors(time: Any, event: Any, where: str) -> None:
         t = time.detach().cpu().double().numpy()
         bad = np.flatnonzero(~np.isfinite(t))
         if bad.size:
-            raise ValueError(f"{where}: time has NaN or infinite values at rows {_first(bad)}; "
-                             "expected finite months >= 0")
+            raise ValueError(
+                f"{where}: time has NaN or infinite values at rows {_first(bad)}; "
+                "expected finite months >= 0"
+            )
         bad = np.flatnonzero(t < 0)
         if bad.size:
-            raise ValueError(f"{where}: time has negative values at rows {_first(bad)}: "
-                             f"{_values(t, bad)}; expected months >= 0")
+            raise ValueError(
+                f"{where}: time has negative values at rows {_first(bad)}: "
+                f"{_values(t, bad)}; expected months >= 0"
+            )
     e = event.detach().cpu().double().numpy()
     bad = np.flatnonzero(~np.isin(e, (0.0, 1.0)))
-    raise ValueError(f"{where}: event must be 0/1 (1 = death observed); bad values at rows "
-                     f"{_first(bad)}: {_values(e, bad)}")
+    raise ValueError(
+        f"{where}: event must be 0/1 (1 = death observed); bad values at rows "
+        f"{_first(bad)}: {_values(e, bad)}"
+    )
 
 
 def check_bin_indices(bin_index: Any, n_bins: int, where: str, event: Any = None) -> None:
@@ -275,12 +300,16 @@ def check_bin_indices(bin_index: Any, n_bins: int, where: str, event: Any = None
     yn = y.cpu().double().numpy()
     bad = np.flatnonzero(~np.isfinite(yn) | (yn != np.round(yn)))
     if bad.size:
-        raise ValueError(f"{where}: bin_index must be whole numbers (bins 0..{n_bins - 1}); "
-                         f"non-integral values at rows {_first(bad)}: {_values(yn, bad)}")
+        raise ValueError(
+            f"{where}: bin_index must be whole numbers (bins 0..{n_bins - 1}); "
+            f"non-integral values at rows {_first(bad)}: {_values(yn, bad)}"
+        )
     bad = np.flatnonzero((yn < 0) | (yn > n_bins - 1))
     if bad.size:
-        raise ValueError(f"{where}: bin_index must lie in [0, {n_bins - 1}] for {n_bins} bins; "
-                         f"out-of-range values at rows {_first(bad)}: {_values(yn, bad)}")
+        raise ValueError(
+            f"{where}: bin_index must lie in [0, {n_bins - 1}] for {n_bins} bins; "
+            f"out-of-range values at rows {_first(bad)}: {_values(yn, bad)}"
+        )
     check_time_event_tensors(None, event, where)
 
 
@@ -289,12 +318,16 @@ def check_probabilities(p: np.ndarray, name: str) -> np.ndarray:
     p = np.asarray(p, dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(p))
     if bad.size:
-        raise ValueError(f"{name} has NaN or infinite values at flat positions {_first(bad)}; "
-                         "expected probabilities in [0, 1]")
+        raise ValueError(
+            f"{name} has NaN or infinite values at flat positions {_first(bad)}; "
+            "expected probabilities in [0, 1]"
+        )
     bad = np.flatnonzero((p < 0) | (p > 1))
     if bad.size:
-        raise ValueError(f"{name} must be probabilities in [0, 1]; got {_values(p, bad)} at flat "
-                         f"positions {_first(bad)}")
+        raise ValueError(
+            f"{name} must be probabilities in [0, 1]; got {_values(p, bad)} at flat "
+            f"positions {_first(bad)}"
+        )
     return p
 
 
@@ -315,7 +348,11 @@ def check_survival_curves(s: np.ndarray, name: str, tol: float = 1e-6) -> np.nda
 
 
 def check_features(
-    x: Any, name: str, *, ndim: int = 2, shape: tuple[int | None, ...] | None = None,
+    x: Any,
+    name: str,
+    *,
+    ndim: int = 2,
+    shape: tuple[int | None, ...] | None = None,
     allow_empty: bool = False,
 ) -> np.ndarray:
     """A finite feature array of ``ndim`` dimensions and, where given, ``shape`` (None = any)."""
@@ -378,6 +415,8 @@ def censorship_to_event(censorship: Sequence[int] | np.ndarray) -> np.ndarray:
     c = np.asarray(censorship).astype(np.float64)
     if not np.isin(c, (0.0, 1.0)).all():
         bad = np.flatnonzero(~np.isin(c, (0.0, 1.0)))
-        raise ValueError(f"censorship must be 0/1 (1 = censored/alive); bad values at rows "
-                         f"{_first(bad)}: {_values(c, bad)}")
+        raise ValueError(
+            f"censorship must be 0/1 (1 = censored/alive); bad values at rows "
+            f"{_first(bad)}: {_values(c, bad)}"
+        )
     return (1 - c).astype(np.int64)

@@ -53,8 +53,9 @@ class SurvivalBatch:
         return replace(
             self,
             **{
-                f.name: (getattr(self, f.name).to(device) if getattr(self, f.name) is not None
-                         else None)
+                f.name: (
+                    getattr(self, f.name).to(device) if getattr(self, f.name) is not None else None
+                )
                 for f in fields(self)
             },
         )
@@ -73,8 +74,7 @@ class SurvivalBatch:
         return replace(
             self,
             **{
-                f.name: (getattr(self, f.name)[idx] if getattr(self, f.name) is not None
-                         else None)
+                f.name: (getattr(self, f.name)[idx] if getattr(self, f.name) is not None else None)
                 for f in fields(self)
             },
         )
@@ -97,24 +97,31 @@ class PathwayMembership:
     genes: list[str]
 
     def __post_init__(self) -> None:
-        m = torch.as_tensor(np.asarray(self.matrix) if not isinstance(self.matrix, torch.Tensor)
-                            else self.matrix).bool()
+        m = torch.as_tensor(
+            np.asarray(self.matrix) if not isinstance(self.matrix, torch.Tensor) else self.matrix
+        ).bool()
         if m.ndim != 2:
-            raise ValueError(f"PathwayMembership: matrix must be 2-D [n_pathways, G], got "
-                             f"shape {tuple(m.shape)}")
+            raise ValueError(
+                f"PathwayMembership: matrix must be 2-D [n_pathways, G], got shape {tuple(m.shape)}"
+            )
         self.matrix = m
         self.pathway_names = [str(p) for p in self.pathway_names]
         self.genes = [str(g) for g in self.genes]
         if len(self.pathway_names) != m.shape[0]:
-            raise ValueError(f"PathwayMembership: {len(self.pathway_names)} pathway names for "
-                             f"{m.shape[0]} matrix rows")
+            raise ValueError(
+                f"PathwayMembership: {len(self.pathway_names)} pathway names for "
+                f"{m.shape[0]} matrix rows"
+            )
         if len(self.genes) != m.shape[1]:
-            raise ValueError(f"PathwayMembership: {len(self.genes)} gene names for "
-                             f"{m.shape[1]} matrix columns")
+            raise ValueError(
+                f"PathwayMembership: {len(self.genes)} gene names for {m.shape[1]} matrix columns"
+            )
         empty = (~m.any(dim=1)).nonzero().flatten().tolist()
         if empty:
-            raise ValueError(f"PathwayMembership: pathway(s) with no gene: "
-                             f"{[self.pathway_names[i] for i in empty[:5]]}")
+            raise ValueError(
+                f"PathwayMembership: pathway(s) with no gene: "
+                f"{[self.pathway_names[i] for i in empty[:5]]}"
+            )
 
     @property
     def n_pathways(self) -> int:
@@ -130,8 +137,9 @@ class PathwayMembership:
         return self.matrix.sum(dim=1).numpy()
 
     @classmethod
-    def from_sets(cls, sets: dict[str, Sequence[str]],
-                  genes: Sequence[str] | None = None) -> PathwayMembership:
+    def from_sets(
+        cls, sets: dict[str, Sequence[str]], genes: Sequence[str] | None = None
+    ) -> PathwayMembership:
         """Build from ``{pathway: [gene, ...]}``; ``genes`` fixes the column order (default:
         sorted union of the sets; genes of a set missing from ``genes`` are dropped)."""
         if genes is None:
@@ -145,8 +153,9 @@ class PathwayMembership:
         return cls(m, list(sets.keys()), list(genes))
 
     @classmethod
-    def random(cls, n_pathways: int, n_genes: int, sizes: Sequence[int] | None = None,
-               seed: int = 0) -> PathwayMembership:
+    def random(
+        cls, n_pathways: int, n_genes: int, sizes: Sequence[int] | None = None, seed: int = 0
+    ) -> PathwayMembership:
         """Simulated membership: pathway ``p`` draws ``sizes[p]`` distinct genes at random
         (default sizes: uniform in ``[5, 30]``). For tests and when real sets are missing."""
         rng = np.random.default_rng(seed)
@@ -155,5 +164,8 @@ class PathwayMembership:
         m = np.zeros((n_pathways, n_genes), dtype=bool)
         for p, s in enumerate(sizes):
             m[p, rng.choice(n_genes, size=min(int(s), n_genes), replace=False)] = True
-        return cls(torch.from_numpy(m), [f"pathway_{p}" for p in range(n_pathways)],
-                   [f"gene_{g}" for g in range(n_genes)])
+        return cls(
+            torch.from_numpy(m),
+            [f"pathway_{p}" for p in range(n_pathways)],
+            [f"gene_{g}" for g in range(n_genes)],
+        )

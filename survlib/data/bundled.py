@@ -18,8 +18,13 @@ DAYS_PER_MONTH = 365.25 / 12
 def _finish(frame: pd.DataFrame, name: str, endpoint: str, citation: str) -> pd.DataFrame:
     validate_survival(frame["time"], frame["event"], name=name)
     frame.attrs.update(
-        {"name": name, "simulated": False, "endpoint": endpoint, "citation": citation,
-         "time_unit": "months"}
+        {
+            "name": name,
+            "simulated": False,
+            "endpoint": endpoint,
+            "citation": citation,
+            "time_unit": "months",
+        }
     )
     return frame
 

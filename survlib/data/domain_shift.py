@@ -83,13 +83,21 @@ class DomainShift:
     max_follow_up: float | None = None
 
     def __post_init__(self) -> None:
-        for name in ("site_offset", "stain_mix", "stain_jitter", "encoder_noise", "gene_offset",
-                     "gene_scale", "gene_noise"):
+        for name in (
+            "site_offset",
+            "stain_mix",
+            "stain_jitter",
+            "encoder_noise",
+            "gene_offset",
+            "gene_scale",
+            "gene_noise",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"DomainShift.{name} must be >= 0, got {getattr(self, name)}")
         if not 0.0 < self.patch_fraction <= 1.0:
-            raise ValueError(f"DomainShift.patch_fraction must lie in (0, 1], got "
-                             f"{self.patch_fraction}")
+            raise ValueError(
+                f"DomainShift.patch_fraction must lie in (0, 1], got {self.patch_fraction}"
+            )
         if self.max_follow_up is not None and self.max_follow_up <= 0:
             raise ValueError(f"DomainShift.max_follow_up must be > 0, got {self.max_follow_up}")
 
@@ -98,8 +106,15 @@ class DomainShift:
         noise scaled; ``patch_fraction`` and ``max_follow_up`` unchanged)."""
         if factor < 0:
             raise ValueError(f"DomainShift.scaled: factor must be >= 0, got {factor}")
-        names = ("site_offset", "stain_mix", "stain_jitter", "encoder_noise", "gene_offset",
-                 "gene_scale", "gene_noise")
+        names = (
+            "site_offset",
+            "stain_mix",
+            "stain_jitter",
+            "encoder_noise",
+            "gene_offset",
+            "gene_scale",
+            "gene_noise",
+        )
         return replace(self, **{n: factor * getattr(self, n) for n in names})
 
     @classmethod
@@ -112,8 +127,9 @@ def _take(items: list[Any] | None, idx: np.ndarray) -> list[Any] | None:
     return None if items is None else [items[int(i)] for i in idx]
 
 
-def subset_cohort(cohort: MultimodalCohort, idx: np.ndarray | list[int],
-                  name: str | None = None) -> MultimodalCohort:
+def subset_cohort(
+    cohort: MultimodalCohort, idx: np.ndarray | list[int], name: str | None = None
+) -> MultimodalCohort:
     """The patients ``idx`` of ``cohort`` (every per-patient field and the truth, subset)."""
     idx = np.asarray(idx, dtype=np.int64).reshape(-1)
     if idx.size == 0:
@@ -122,9 +138,13 @@ def subset_cohort(cohort: MultimodalCohort, idx: np.ndarray | list[int],
         raise ValueError(f"subset_cohort: indices must lie in [0, {len(cohort) - 1}]")
     truth = cohort.truth
     if truth is not None:
-        truth = replace(truth, risk=truth.risk[idx], components=truth.components.iloc[idx],
-                        planted=_take(truth.planted, idx),
-                        shared_latent=truth.shared_latent[idx])
+        truth = replace(
+            truth,
+            risk=truth.risk[idx],
+            components=truth.components.iloc[idx],
+            planted=_take(truth.planted, idx),
+            shared_latent=truth.shared_latent[idx],
+        )
     clinical = cohort.clinical.iloc[idx].copy()
     expression = cohort.expression.iloc[idx].copy()
     attrs = dict(cohort.attrs)
@@ -133,16 +153,23 @@ def subset_cohort(cohort: MultimodalCohort, idx: np.ndarray | list[int],
     for frame in (clinical, expression):
         frame.attrs.update(cohort.clinical.attrs)
     return MultimodalCohort(
-        clinical=clinical, expression=expression, pathways=cohort.pathways,
-        bags=_take(cohort.bags, idx), patch_types=_take(cohort.patch_types, idx),
-        patch_type_names=cohort.patch_type_names, coords=_take(cohort.coords, idx),
-        slide_paths=_take(cohort.slide_paths, idx), size_level0=cohort.size_level0,
-        truth=truth, attrs=attrs,
+        clinical=clinical,
+        expression=expression,
+        pathways=cohort.pathways,
+        bags=_take(cohort.bags, idx),
+        patch_types=_take(cohort.patch_types, idx),
+        patch_type_names=cohort.patch_type_names,
+        coords=_take(cohort.coords, idx),
+        slide_paths=_take(cohort.slide_paths, idx),
+        size_level0=cohort.size_level0,
+        truth=truth,
+        attrs=attrs,
     )
 
 
-def split_external(cohort: MultimodalCohort, n_external: int, seed: int = 0,
-                   case_mix: float = 0.0) -> tuple[MultimodalCohort, MultimodalCohort]:
+def split_external(
+    cohort: MultimodalCohort, n_external: int, seed: int = 0, case_mix: float = 0.0
+) -> tuple[MultimodalCohort, MultimodalCohort]:
     """Split a simulated cohort into a source and an external cohort (disjoint patients).
 
     Args:
@@ -177,8 +204,9 @@ def split_external(cohort: MultimodalCohort, n_external: int, seed: int = 0,
     return source, external
 
 
-def apply_domain_shift(cohort: MultimodalCohort, shift: DomainShift | None = None,
-                       seed: int = 0) -> MultimodalCohort:
+def apply_domain_shift(
+    cohort: MultimodalCohort, shift: DomainShift | None = None, seed: int = 0
+) -> MultimodalCohort:
     """The same patients as another site would record them (see the module docstring).
 
     Patch features, bags, expression and follow-up change; the truth (true risk, planted
@@ -197,8 +225,9 @@ def apply_domain_shift(cohort: MultimodalCohort, shift: DomainShift | None = Non
         bags, patch_types, coords, planted = [], [], [], []
         for i, bag in enumerate(cohort.bags):
             n_i = len(bag)
-            keep = np.sort(rng.choice(n_i, size=max(1, int(round(shift.patch_fraction * n_i))),
-                                      replace=False))
+            keep = np.sort(
+                rng.choice(n_i, size=max(1, int(round(shift.patch_fraction * n_i))), replace=False)
+            )
             x = bag[keep].astype(np.float64) @ mix + site
             x += shift.stain_jitter * rng.standard_normal(d)
             x += shift.encoder_noise * rng.standard_normal(x.shape)
@@ -221,8 +250,9 @@ def apply_domain_shift(cohort: MultimodalCohort, shift: DomainShift | None = Non
     scale = np.exp(shift.gene_scale * rng.standard_normal(g))
     mean = x.mean(axis=0)
     x = mean + (x - mean) * scale + offset + shift.gene_noise * sd * rng.standard_normal(x.shape)
-    expression = pd.DataFrame(x.astype(np.float32), index=expression.index,
-                              columns=expression.columns)
+    expression = pd.DataFrame(
+        x.astype(np.float32), index=expression.index, columns=expression.columns
+    )
 
     if shift.max_follow_up is not None:
         t = clinical["time"].to_numpy(dtype=np.float64)
@@ -234,20 +264,32 @@ def apply_domain_shift(cohort: MultimodalCohort, shift: DomainShift | None = Non
     truth = cohort.truth
     if truth is not None and planted is not None:
         truth = replace(truth, planted=planted)
-    attrs = {**cohort.attrs, "simulated": True, "domain_shift": asdict(shift),
-             "shift_seed": int(seed)}
+    attrs = {
+        **cohort.attrs,
+        "simulated": True,
+        "domain_shift": asdict(shift),
+        "shift_seed": int(seed),
+    }
     for frame in (clinical, expression):
         frame.attrs.update({**cohort.clinical.attrs, "simulated": True})
     return MultimodalCohort(
-        clinical=clinical, expression=expression, pathways=cohort.pathways, bags=bags,
-        patch_types=patch_types, patch_type_names=cohort.patch_type_names, coords=coords,
-        slide_paths=cohort.slide_paths, size_level0=cohort.size_level0, truth=truth,
+        clinical=clinical,
+        expression=expression,
+        pathways=cohort.pathways,
+        bags=bags,
+        patch_types=patch_types,
+        patch_type_names=cohort.patch_type_names,
+        coords=coords,
+        slide_paths=cohort.slide_paths,
+        size_level0=cohort.size_level0,
+        truth=truth,
         attrs=attrs,
     )
 
 
-def concat_cohorts(first: MultimodalCohort, second: MultimodalCohort,
-                   name: str | None = None) -> tuple[MultimodalCohort, np.ndarray, np.ndarray]:
+def concat_cohorts(
+    first: MultimodalCohort, second: MultimodalCohort, name: str | None = None
+) -> tuple[MultimodalCohort, np.ndarray, np.ndarray]:
     """Stack two cohorts with the same genes and pathways (e.g. source + external).
 
     Used to prepare one :class:`~survlib.data.multimodal.FoldData` whose statistics come from
@@ -262,8 +304,9 @@ def concat_cohorts(first: MultimodalCohort, second: MultimodalCohort,
     if (first.bags is None) != (second.bags is None):
         raise ValueError("concat_cohorts: one cohort has patch bags and the other not")
     if first.bags is not None and first.d_patch != second.d_patch:
-        raise ValueError(f"concat_cohorts: patch features of width {first.d_patch} and "
-                         f"{second.d_patch}")
+        raise ValueError(
+            f"concat_cohorts: patch features of width {first.d_patch} and {second.d_patch}"
+        )
     clinical = pd.concat([first.clinical, second.clinical])
     if clinical.index.has_duplicates:
         raise ValueError("concat_cohorts: the cohorts share patient ids")
@@ -279,21 +322,27 @@ def concat_cohorts(first: MultimodalCohort, second: MultimodalCohort,
             risk=np.concatenate([first.truth.risk, second.truth.risk]),
             components=pd.concat([first.truth.components, second.truth.components]),
             planted=cat(first.truth.planted, second.truth.planted),
-            shared_latent=np.concatenate([first.truth.shared_latent,
-                                          second.truth.shared_latent]),
+            shared_latent=np.concatenate([first.truth.shared_latent, second.truth.shared_latent]),
         )
     simulated = bool(first.attrs.get("simulated")) or bool(second.attrs.get("simulated"))
     for frame in (clinical, expression):
         frame.attrs = {"simulated": simulated}
     combined = MultimodalCohort(
-        clinical=clinical, expression=expression, pathways=first.pathways,
-        bags=cat(first.bags, second.bags), patch_types=cat(first.patch_types, second.patch_types),
-        patch_type_names=first.patch_type_names, coords=cat(first.coords, second.coords),
+        clinical=clinical,
+        expression=expression,
+        pathways=first.pathways,
+        bags=cat(first.bags, second.bags),
+        patch_types=cat(first.patch_types, second.patch_types),
+        patch_type_names=first.patch_type_names,
+        coords=cat(first.coords, second.coords),
         slide_paths=cat(first.slide_paths, second.slide_paths),
-        size_level0=first.size_level0, truth=truth,
-        attrs={"simulated": simulated,
-               "name": name or f"{first.attrs.get('name', 'first')} + "
-                               f"{second.attrs.get('name', 'second')}"},
+        size_level0=first.size_level0,
+        truth=truth,
+        attrs={
+            "simulated": simulated,
+            "name": name
+            or f"{first.attrs.get('name', 'first')} + {second.attrs.get('name', 'second')}",
+        },
     )
     n1 = len(first)
     return combined, np.arange(n1), np.arange(n1, n1 + len(second))
@@ -316,8 +365,9 @@ def simulate_external_pair(
     Returns:
         ``(source, external)``, both ``attrs["simulated"] = True``.
     """
-    cohort = simulate_multimodal_cohort(int(n_source) + int(n_external), seed=seed,
-                                        **simulate_kwargs)
+    cohort = simulate_multimodal_cohort(
+        int(n_source) + int(n_external), seed=seed, **simulate_kwargs
+    )
     source, external = split_external(cohort, n_external, seed=seed, case_mix=case_mix)
     external = apply_domain_shift(external, shift, seed=seed)
     external.attrs["name"] = f"simulated external cohort (shifted site, seed {seed})"

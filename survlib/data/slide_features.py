@@ -32,9 +32,15 @@ def _subset(cohort: MultimodalCohort, keep: np.ndarray) -> MultimodalCohort:
     def pick(xs):
         return None if xs is None else [xs[i] for i in keep]
 
-    return replace(cohort, clinical=cohort.clinical.iloc[keep], expression=cohort.expression
-                   .iloc[keep], bags=pick(cohort.bags), coords=pick(cohort.coords),
-                   patch_types=pick(cohort.patch_types), attrs=attrs)
+    return replace(
+        cohort,
+        clinical=cohort.clinical.iloc[keep],
+        expression=cohort.expression.iloc[keep],
+        bags=pick(cohort.bags),
+        coords=pick(cohort.coords),
+        patch_types=pick(cohort.patch_types),
+        attrs=attrs,
+    )
 
 
 def attach_slide_features(
@@ -57,33 +63,46 @@ def attach_slide_features(
 
     folder = Path(directory)
     if not folder.is_dir():
-        raise NotADirectoryError(f"attach_slide_features: directory={str(directory)!r} is not "
-                                 f"an existing folder")
+        raise NotADirectoryError(
+            f"attach_slide_features: directory={str(directory)!r} is not an existing folder"
+        )
     slides: dict[str, list[str]] = cohort.attrs.get("slides") or {}
     bags, coords, keep, dropped, dims = [], [], [], [], set()
     for i, patient in enumerate(cohort.clinical.index):
         feats, cds = [], []
         for slide in slides.get(patient, []):
             stem = slide[:-4] if slide.lower().endswith(".svs") else slide
-            path = next((p for p in (folder / f"{slide}{suffix}", folder / f"{stem}{suffix}")
-                         if p.is_file()), None)
+            path = next(
+                (
+                    p
+                    for p in (folder / f"{slide}{suffix}", folder / f"{stem}{suffix}")
+                    if p.is_file()
+                ),
+                None,
+            )
             if path is None:
                 continue
             with h5py.File(path, "r") as fh:
                 if "features" not in fh or "coords" not in fh:
-                    raise ValueError(f"slide feature file {str(path)!r} needs datasets "
-                                     f"'features' and 'coords', has {sorted(fh.keys())}")
+                    raise ValueError(
+                        f"slide feature file {str(path)!r} needs datasets "
+                        f"'features' and 'coords', has {sorted(fh.keys())}"
+                    )
                 f = np.asarray(fh["features"], dtype=np.float32)
                 c = np.asarray(fh["coords"])
             f = f.reshape(-1, f.shape[-1]) if f.ndim == 3 and f.shape[0] == 1 else f
             c = c.reshape(-1, c.shape[-1]) if c.ndim == 3 and c.shape[0] == 1 else c
             if f.ndim != 2 or c.ndim != 2 or len(f) != len(c) or len(f) == 0:
-                raise ValueError(f"slide feature file {str(path)!r}: features {f.shape} and "
-                                 f"coords {c.shape} must be [n, D] and [n, 2] with n >= 1")
+                raise ValueError(
+                    f"slide feature file {str(path)!r}: features {f.shape} and "
+                    f"coords {c.shape} must be [n, D] and [n, 2] with n >= 1"
+                )
             dims.add(f.shape[1])
             if len(dims) > 1:
-                raise ValueError(f"slide feature file {str(path)!r}: {f.shape[1]}-d features, "
-                                 f"other slides have {sorted(dims - {f.shape[1]})}")
+                raise ValueError(
+                    f"slide feature file {str(path)!r}: {f.shape[1]}-d features, "
+                    f"other slides have {sorted(dims - {f.shape[1]})}"
+                )
             feats.append(f)
             cds.append(c.astype(np.int64))
         if feats:
@@ -91,15 +110,19 @@ def attach_slide_features(
             bags.append(np.concatenate(feats))
             coords.append(np.concatenate(cds))
         else:
-            dropped.append({"patient": patient, "modality": "slides",
-                            "reason": f"no feature file in {folder}"})
+            dropped.append(
+                {"patient": patient, "modality": "slides", "reason": f"no feature file in {folder}"}
+            )
     if not keep:
-        raise ValueError(f"attach_slide_features: no slide of the cohort has a feature file in "
-                         f"{str(folder)!r} (expected names like <slide_id>{suffix})")
+        raise ValueError(
+            f"attach_slide_features: no slide of the cohort has a feature file in "
+            f"{str(folder)!r} (expected names like <slide_id>{suffix})"
+        )
     out = _subset(cohort, np.asarray(keep))
     report = cohort.attrs.get("dropped", pd.DataFrame(columns=["patient", "modality", "reason"]))
-    out.attrs["dropped"] = pd.concat([report, pd.DataFrame(dropped, columns=report.columns)],
-                                     ignore_index=True)
+    out.attrs["dropped"] = pd.concat(
+        [report, pd.DataFrame(dropped, columns=report.columns)], ignore_index=True
+    )
     out.bags, out.coords = bags, coords
     out.__post_init__()
     return out

@@ -57,8 +57,10 @@ __all__ = [
 
 #: Cohorts each source's manifest entries cover (SurvPGC: the paper's three; SurvPath: the two
 #: with RNA).
-SOURCES: dict[str, tuple[str, ...]] = {"survpgc": ("lihc", "brca", "coadread"),
-                                       "survpath": ("stad", "coadread")}
+SOURCES: dict[str, tuple[str, ...]] = {
+    "survpgc": ("lihc", "brca", "coadread"),
+    "survpath": ("stad", "coadread"),
+}
 #: Template counts of SurvPGC's prompt files (its Table 5).
 TEMPLATE_COUNTS: tuple[int, ...] = (1, 3, 5, 10, 20)
 #: RNA entries by cohort (SurvPath's Xena tables; the SurvPGC repository ships none).
@@ -98,16 +100,20 @@ def _read_csv(path: PathLike, what: str) -> pd.DataFrame:
 def _need(frame: pd.DataFrame, columns: Sequence[str], path: PathLike, what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"{what} file {str(path)!r} lacks column(s) {missing}; it has "
-                         f"{list(frame.columns)[:12]}")
+        raise ValueError(
+            f"{what} file {str(path)!r} lacks column(s) {missing}; it has "
+            f"{list(frame.columns)[:12]}"
+        )
 
 
 def _numeric(values: pd.Series, path: PathLike, column: str) -> np.ndarray:
     num = pd.to_numeric(values, errors="coerce")
     bad = values[num.isna() & values.notna()]
     if len(bad):
-        raise ValueError(f"metadata file {str(path)!r}: column {column!r} must be numeric; "
-                         f"non-numeric value(s) {bad.astype(str).unique()[:5].tolist()}")
+        raise ValueError(
+            f"metadata file {str(path)!r}: column {column!r} must be numeric; "
+            f"non-numeric value(s) {bad.astype(str).unique()[:5].tolist()}"
+        )
     return num.to_numpy(dtype=np.float64)
 
 
@@ -121,24 +127,33 @@ def _read_metadata(path: PathLike) -> tuple[pd.DataFrame, dict[str, list[str]], 
     meta["censorship"] = _numeric(meta["censorship"], path, "censorship")
     known = meta["censorship"].dropna()
     if not known.isin((0.0, 1.0)).all():
-        raise ValueError(f"metadata file {str(path)!r}: censorship must be 0/1 (1 = censored), "
-                         f"got {sorted(set(known.unique()) - {0.0, 1.0})[:5]}")
+        raise ValueError(
+            f"metadata file {str(path)!r}: censorship must be 0/1 (1 = censored), "
+            f"got {sorted(set(known.unique()) - {0.0, 1.0})[:5]}"
+        )
     negative = meta.loc[meta["survival_months"] < 0, "case_id"]
     if len(negative):
-        raise ValueError(f"metadata file {str(path)!r}: negative survival_months for "
-                         f"{negative.unique()[:5].tolist()}")
+        raise ValueError(
+            f"metadata file {str(path)!r}: negative survival_months for "
+            f"{negative.unique()[:5].tolist()}"
+        )
     outcome = meta.groupby("case_id")[["survival_months", "censorship"]].nunique(dropna=False)
     conflict = outcome.index[(outcome > 1).any(axis=1)]
     if len(conflict):
-        raise ValueError(f"metadata file {str(path)!r}: {len(conflict)} patient(s) have slides "
-                         f"with conflicting survival (survival_months/censorship), e.g. "
-                         f"{list(conflict[:5])}")
-    slides = {str(k): [str(s) for s in v if pd.notna(s)]
-              for k, v in meta.groupby("case_id", sort=False)["slide_id"]}
+        raise ValueError(
+            f"metadata file {str(path)!r}: {len(conflict)} patient(s) have slides "
+            f"with conflicting survival (survival_months/censorship), e.g. "
+            f"{list(conflict[:5])}"
+        )
+    slides = {
+        str(k): [str(s) for s in v if pd.notna(s)]
+        for k, v in meta.groupby("case_id", sort=False)["slide_id"]
+    }
     patients = meta.drop_duplicates("case_id").set_index("case_id")
-    dropped = [{"patient": p, "modality": "metadata", "reason": "no survival time or status"}
-               for p in patients.index[patients[["survival_months", "censorship"]]
-                                       .isna().any(axis=1)]]
+    dropped = [
+        {"patient": p, "modality": "metadata", "reason": "no survival time or status"}
+        for p in patients.index[patients[["survival_months", "censorship"]].isna().any(axis=1)]
+    ]
     patients = patients.dropna(subset=["survival_months", "censorship"])
     table = pd.DataFrame(index=patients.index)
     table.index.name = "case_id"
@@ -148,8 +163,9 @@ def _read_metadata(path: PathLike) -> tuple[pd.DataFrame, dict[str, list[str]], 
         table["age"] = pd.to_numeric(patients["age"], errors="coerce")
     if "is_female" in patients:
         female = pd.to_numeric(patients["is_female"], errors="coerce")
-        table["sex"] = np.where(female.isna(), "not reported",
-                                np.where(female == 1, "female", "male"))
+        table["sex"] = np.where(
+            female.isna(), "not reported", np.where(female == 1, "female", "male")
+        )
     if "oncotree_code" in patients:
         table["oncotree_code"] = patients["oncotree_code"].fillna("not reported").astype(str)
     return table, slides, dropped
@@ -172,8 +188,13 @@ def _read_clinical(path: PathLike, dropped: list[dict]) -> pd.DataFrame:
     if len(dup):
         conflicting = dup.groupby("case_id")[fields].nunique(dropna=False).gt(1).any(axis=1)
         for p in conflicting.index[conflicting]:
-            dropped.append({"patient": p, "modality": "clinical",
-                            "reason": "conflicting clinical rows: kept the first (not dropped)"})
+            dropped.append(
+                {
+                    "patient": p,
+                    "modality": "clinical",
+                    "reason": "conflicting clinical rows: kept the first (not dropped)",
+                }
+            )
     clin = clin.drop_duplicates("case_id").set_index("case_id")[fields]
     out = pd.DataFrame(index=clin.index)
     if "stage" in clin:
@@ -193,20 +214,32 @@ def _read_rna(path: PathLike, dropped: list[dict]) -> pd.DataFrame:
     rna.index = rna.index.astype(str).str.strip()
     non_numeric = [c for c in rna.columns if not pd.api.types.is_numeric_dtype(rna[c])]
     if non_numeric:
-        raise ValueError(f"rna file {str(p)!r}: gene column(s) {non_numeric[:5]} are not numeric "
-                         f"(expected the case id in the first column, then one numeric column "
-                         f"per gene)")
+        raise ValueError(
+            f"rna file {str(p)!r}: gene column(s) {non_numeric[:5]} are not numeric "
+            f"(expected the case id in the first column, then one numeric column "
+            f"per gene)"
+        )
     if rna.shape[1] == 0:
         raise ValueError(f"rna file {str(p)!r} has no gene columns")
     constant = rna.columns[rna.nunique(dropna=False) <= 1]
     if len(constant):  # e.g. a gene at Xena's floor value in every sample: no information
-        dropped.append({"patient": "", "modality": "rna",
-                        "reason": f"constant gene(s) removed: {', '.join(map(str, constant))}"})
+        dropped.append(
+            {
+                "patient": "",
+                "modality": "rna",
+                "reason": f"constant gene(s) removed: {', '.join(map(str, constant))}",
+            }
+        )
         rna = rna.drop(columns=constant)
     twice = rna.index[rna.index.duplicated()].unique()
     for case in twice:
-        dropped.append({"patient": case, "modality": "rna",
-                        "reason": "several RNA rows: kept the first (not dropped)"})
+        dropped.append(
+            {
+                "patient": case,
+                "modality": "rna",
+                "reason": "several RNA rows: kept the first (not dropped)",
+            }
+        )
     rna = rna[~rna.index.duplicated()]
     return rna.astype(np.float32)
 
@@ -229,8 +262,9 @@ def _read_signatures(path: PathLike, genes: Sequence[str]) -> tuple[Any, dict[st
             sets[str(column)] = kept
     info["pathway genes missing from rna"] = len(missing)
     if not sets:
-        raise ValueError(f"signatures file {str(path)!r}: no pathway shares a gene with the RNA "
-                         f"table")
+        raise ValueError(
+            f"signatures file {str(path)!r}: no pathway shares a gene with the RNA table"
+        )
     return PathwayMembership.from_sets(sets), info
 
 
@@ -251,9 +285,10 @@ def prompt_fields(cohort: MultimodalCohort) -> list[str]:
     return [c for c in cohort.clinical.columns if str(c).startswith("prompt_")]
 
 
-def clinical_covariates(cohort: MultimodalCohort,
-                        fields: Sequence[str] = ("age", "sex", "stage_group", "subtype"),
-                        ) -> MultimodalCohort:
+def clinical_covariates(
+    cohort: MultimodalCohort,
+    fields: Sequence[str] = ("age", "sex", "stage_group", "subtype"),
+) -> MultimodalCohort:
     """The cohort with only ``time``, ``event`` and the covariate ``fields`` present in its
     clinical table (no prompt text), missing ages set to the cohort median: the input of a
     Cox model on clinical covariates."""
@@ -300,26 +335,31 @@ def read_cohort(
     from survlib.data.validation import validate_survival
 
     table, slides, dropped = _read_metadata(metadata)
-    validate_survival(table["time"].to_numpy(), table["event"].to_numpy(),
-                      name=f"metadata file {str(metadata)!r}")
+    validate_survival(
+        table["time"].to_numpy(), table["event"].to_numpy(), name=f"metadata file {str(metadata)!r}"
+    )
     keep = pd.Index(table.index)
     clin = _read_clinical(clinical, dropped) if clinical is not None else None
     expr = _read_rna(rna, dropped) if rna is not None else None
     prm = _read_prompts(prompts) if prompts is not None else None
     if expr is not None and not keep.isin(expr.index).any():
-        raise ValueError(f"rna file {str(rna)!r} shares no patient with metadata file "
-                         f"{str(metadata)!r} (e.g. rna ids {list(expr.index[:3])}, metadata ids "
-                         f"{list(keep[:3])})")
+        raise ValueError(
+            f"rna file {str(rna)!r} shares no patient with metadata file "
+            f"{str(metadata)!r} (e.g. rna ids {list(expr.index[:3])}, metadata ids "
+            f"{list(keep[:3])})"
+        )
     for modality, frame in (("clinical", clin), ("rna", expr), ("prompts", prm)):
         if frame is None:
             continue
         absent = keep[~keep.isin(frame.index)]
-        dropped += [{"patient": p, "modality": modality, "reason": f"no {modality} row"}
-                    for p in absent]
+        dropped += [
+            {"patient": p, "modality": modality, "reason": f"no {modality} row"} for p in absent
+        ]
         keep = keep[keep.isin(frame.index)]
     if len(keep) == 0:
-        raise ValueError(f"read_cohort: no patient of {str(metadata)!r} is present in every "
-                         f"table given")
+        raise ValueError(
+            f"read_cohort: no patient of {str(metadata)!r} is present in every table given"
+        )
     table = table.loc[keep].copy()
     if clin is not None:
         table = table.join(clin.loc[keep])
@@ -328,23 +368,37 @@ def read_cohort(
     pathways, info = None, {}
     if signatures is not None:
         if expr is None:
-            raise ValueError("read_cohort: signatures need an rna table (the pathways select "
-                             "its genes)")
+            raise ValueError(
+                "read_cohort: signatures need an rna table (the pathways select its genes)"
+            )
         pathways, info = _read_signatures(signatures, list(expr.columns))
         expr = expr[pathways.genes]
-    expression = (expr.loc[keep] if expr is not None
-                  else pd.DataFrame(index=keep, dtype=np.float32))
+    expression = expr.loc[keep] if expr is not None else pd.DataFrame(index=keep, dtype=np.float32)
     label = name or Path(metadata).stem
     table.attrs["simulated"] = False
     expression.attrs["simulated"] = False
-    files = {k: str(v) for k, v in (("metadata", metadata), ("clinical", clinical), ("rna", rna),
-                                    ("signatures", signatures), ("prompts", prompts)) if v}
-    attrs = {"simulated": False, "name": label, "slides": {p: slides[p] for p in keep},
-             "files": files, "dropped": pd.DataFrame(dropped, columns=["patient", "modality",
-                                                                       "reason"]),
-             "signature_info": info}
-    return MultimodalCohort(clinical=table, expression=expression, pathways=pathways,
-                            bags=None, attrs=attrs)
+    files = {
+        k: str(v)
+        for k, v in (
+            ("metadata", metadata),
+            ("clinical", clinical),
+            ("rna", rna),
+            ("signatures", signatures),
+            ("prompts", prompts),
+        )
+        if v
+    }
+    attrs = {
+        "simulated": False,
+        "name": label,
+        "slides": {p: slides[p] for p in keep},
+        "files": files,
+        "dropped": pd.DataFrame(dropped, columns=["patient", "modality", "reason"]),
+        "signature_info": info,
+    }
+    return MultimodalCohort(
+        clinical=table, expression=expression, pathways=pathways, bags=None, attrs=attrs
+    )
 
 
 # ============================================================================ splits
@@ -356,11 +410,18 @@ def describe_splits(paths: Sequence[PathLike]) -> pd.DataFrame:
     for k, path in enumerate(paths):
         frame = _read_csv(path, "splits")
         _need(frame, ("train", "val"), path, "splits")
-        sets = {c: set(frame[c].dropna().astype(str)) for c in ("train", "val", "test")
-                if c in frame}
-        rows.append({"fold": k, "train": len(sets["train"]), "val": len(sets["val"]),
-                     "test": len(sets["test"]) if "test" in sets else None,
-                     "val == test": "test" in sets and sets["val"] == sets["test"]})
+        sets = {
+            c: set(frame[c].dropna().astype(str)) for c in ("train", "val", "test") if c in frame
+        }
+        rows.append(
+            {
+                "fold": k,
+                "train": len(sets["train"]),
+                "val": len(sets["val"]),
+                "test": len(sets["test"]) if "test" in sets else None,
+                "val == test": "test" in sets and sets["val"] == sets["test"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -395,8 +456,7 @@ def read_splits(
     from survlib.train import Split
 
     if protocol not in ("honest", "published"):
-        raise ValueError(f"read_splits: protocol must be 'honest' or 'published', got "
-                         f"{protocol!r}")
+        raise ValueError(f"read_splits: protocol must be 'honest' or 'published', got {protocol!r}")
     if not 0.0 < float(val_fraction) < 1.0 and protocol == "honest":
         raise ValueError(f"read_splits: val_fraction must lie in (0, 1), got {val_fraction}")
     position = {str(p): i for i, p in enumerate(patients)}
@@ -410,19 +470,24 @@ def read_splits(
         held_ids = set(frame[held_col].dropna().astype(str))
         overlap = train_ids & held_ids
         if overlap:
-            raise ValueError(f"splits file {str(path)!r}: {len(overlap)} patient(s) are in both "
-                             f"train and {held_col}, e.g. {sorted(overlap)[:3]}")
+            raise ValueError(
+                f"splits file {str(path)!r}: {len(overlap)} patient(s) are in both "
+                f"train and {held_col}, e.g. {sorted(overlap)[:3]}"
+            )
         train = np.array(sorted(position[p] for p in train_ids if p in position), dtype=np.int64)
         test = np.array(sorted(position[p] for p in held_ids if p in position), dtype=np.int64)
         if train.size == 0 or test.size == 0:
-            raise ValueError(f"splits file {str(path)!r}: no patient of the cohort is left in "
-                             f"train ({train.size}) or {held_col} ({test.size})")
+            raise ValueError(
+                f"splits file {str(path)!r}: no patient of the cohort is left in "
+                f"train ({train.size}) or {held_col} ({test.size})"
+            )
         if protocol == "published":
             out.append(Split(fold=k, train=train, val=test.copy(), test=test))
             continue
         strat = None if ev is None else ev[train]
-        tr, va = train_test_split(train, test_size=float(val_fraction), stratify=strat,
-                                  random_state=int(seed) * 1000 + k)
+        tr, va = train_test_split(
+            train, test_size=float(val_fraction), stratify=strat, random_state=int(seed) * 1000 + k
+        )
         out.append(Split(fold=k, train=np.sort(tr), val=np.sort(va), test=test))
     return out
 
@@ -430,8 +495,9 @@ def read_splits(
 # ============================================================================ through fetch
 
 
-def cohort_entries(cohort: str, source: str = "survpgc", n_templates: int | None = 1,
-                   rna: bool = True) -> list[str]:
+def cohort_entries(
+    cohort: str, source: str = "survpgc", n_templates: int | None = 1, rna: bool = True
+) -> list[str]:
     """The manifest entries :func:`load_cohort` and :func:`load_splits` read for a cohort."""
     cohort = _check_cohort(cohort, source)
     names = [f"{source}_{cohort}_metadata", f"{source}_{cohort}_clinical"]
@@ -462,19 +528,27 @@ def missing_entries(patterns: Sequence[str], manifest: PathLike | None = None) -
 
 def _check_cohort(cohort: str, source: str) -> str:
     if source not in SOURCES:
-        raise ValueError(f"source must be one of {sorted(SOURCES)}, got {source!r} (the "
-                         f"manifest lists the SurvPGC tables; read other files with "
-                         f"read_cohort)")
+        raise ValueError(
+            f"source must be one of {sorted(SOURCES)}, got {source!r} (the "
+            f"manifest lists the SurvPGC tables; read other files with "
+            f"read_cohort)"
+        )
     c = str(cohort).lower().removeprefix("tcga-").removeprefix("tcga_")
     if c not in SOURCES[source]:
-        raise ValueError(f"cohort must be one of {SOURCES[source]} for source={source!r}, got "
-                         f"{cohort!r}")
+        raise ValueError(
+            f"cohort must be one of {SOURCES[source]} for source={source!r}, got {cohort!r}"
+        )
     return c
 
 
-def load_cohort(cohort: str, source: str = "survpgc", n_templates: int | None = 1,
-                rna: bool = True, manifest: PathLike | None = None,
-                progress: bool = False) -> MultimodalCohort:
+def load_cohort(
+    cohort: str,
+    source: str = "survpgc",
+    n_templates: int | None = 1,
+    rna: bool = True,
+    manifest: PathLike | None = None,
+    progress: bool = False,
+) -> MultimodalCohort:
     """:func:`read_cohort` on the manifest's files (fetched, or imported with
     ``survlib fetch --import``): metadata, clinical, the ``n_templates`` prompts
     (``None``: none; SurvPGC only) and, where the cohort has them and ``rna``, SurvPath's RNA
@@ -485,7 +559,10 @@ def load_cohort(cohort: str, source: str = "survpgc", n_templates: int | None = 
     c = _check_cohort(cohort, source)
     if source != "survpgc":
         n_templates = None  # only the SurvPGC repository ships prompts
-    get = (lambda n: fetch(n, manifest=manifest, progress=progress))
+
+    def get(n: str) -> Any:
+        return fetch(n, manifest=manifest, progress=progress)
+
     with_rna = rna and c in _RNA_ENTRIES
     return read_cohort(
         get(f"{source}_{c}_metadata"),
@@ -497,24 +574,37 @@ def load_cohort(cohort: str, source: str = "survpgc", n_templates: int | None = 
     )
 
 
-def split_files(cohort: str, source: str = "survpgc", manifest: PathLike | None = None,
-                progress: bool = False) -> list[Path]:
+def split_files(
+    cohort: str, source: str = "survpgc", manifest: PathLike | None = None, progress: bool = False
+) -> list[Path]:
     """The authors' five split files of ``cohort`` (e.g. ``"lihc"``), through fetch."""
     from survlib.data.fetch import fetch
 
     c = _check_cohort(cohort, source)
-    return [fetch(f"{source}_{c}_splits_{k}", manifest=manifest, progress=progress)
-            for k in range(5)]
+    return [
+        fetch(f"{source}_{c}_splits_{k}", manifest=manifest, progress=progress) for k in range(5)
+    ]
 
 
-def load_splits(cohort: MultimodalCohort, source: str = "survpgc", protocol: str = "honest",
-                val_fraction: float = 0.2, seed: int = 0, manifest: PathLike | None = None,
-                progress: bool = False) -> list[Any]:
+def load_splits(
+    cohort: MultimodalCohort,
+    source: str = "survpgc",
+    protocol: str = "honest",
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    manifest: PathLike | None = None,
+    progress: bool = False,
+) -> list[Any]:
     """:func:`read_splits` on the authors' five split files of ``cohort`` (a loaded cohort)."""
     paths = split_files(str(cohort.attrs.get("name", "")), source, manifest, progress)
-    return read_splits(paths, cohort.clinical.index, protocol=protocol, event=cohort.event,
-                       val_fraction=val_fraction, seed=seed)
-
+    return read_splits(
+        paths,
+        cohort.clinical.index,
+        protocol=protocol,
+        event=cohort.event,
+        val_fraction=val_fraction,
+        seed=seed,
+    )
 
 
 # The cache check of chapters 5 and 6: can a chapter's real-data section run?
@@ -557,15 +647,21 @@ def check_real_data(
     chosen = [c.strip().lower() for c in parts if c.strip()]
     unknown = sorted(set(chosen) - set(entries))
     if unknown:
-        raise ValueError(f"real_cohorts: unknown cohort(s) {unknown}; choose from "
-                         f"{sorted(entries)}")
+        raise ValueError(
+            f"real_cohorts: unknown cohort(s) {unknown}; choose from {sorted(entries)}"
+        )
     missing = missing_entries([p for c in chosen for p in entries[c]] + list(extra), manifest)
-    message = "" if chosen and not missing else (
-        f"**The real TCGA tables are not in the data cache** (`{cache_dir()}`), so the rest "
-        f"of this section is skipped. Missing manifest entries: "
-        f"{', '.join(f'`{m}`' for m in missing) or '(no cohort chosen)'}. With network, "
-        "`survlib fetch NAME` downloads an entry and checks its sha256. Without network, "
-        "put copies of the authors' repositories' files (their commits are in "
-        "`data_manifest.yaml`) in a folder and run `survlib fetch --import FOLDER`: each "
-        "file is matched to its entry by its hash. Then run this chapter again.")
+    message = (
+        ""
+        if chosen and not missing
+        else (
+            f"**The real TCGA tables are not in the data cache** (`{cache_dir()}`), so the rest "
+            f"of this section is skipped. Missing manifest entries: "
+            f"{', '.join(f'`{m}`' for m in missing) or '(no cohort chosen)'}. With network, "
+            "`survlib fetch NAME` downloads an entry and checks its sha256. Without network, "
+            "put copies of the authors' repositories' files (their commits are in "
+            "`data_manifest.yaml`) in a folder and run `survlib fetch --import FOLDER`: each "
+            "file is matched to its entry by its hash. Then run this chapter again."
+        )
+    )
     return RealDataCheck(chosen, missing, message)

@@ -155,8 +155,14 @@ def integrated_gradients(
         base = torch.as_tensor(baseline, dtype=fused.dtype, device=fused.device).expand_as(fused)
     fn, captum_target = _output_fn(model, target, batch.bin_index)
     ig = IntegratedGradients(fn)
-    attr, delta = ig.attribute(fused, baselines=base.contiguous(), target=captum_target,
-                               n_steps=n_steps, method=method, return_convergence_delta=True)
+    attr, delta = ig.attribute(
+        fused,
+        baselines=base.contiguous(),
+        target=captum_target,
+        n_steps=n_steps,
+        method=method,
+        return_convergence_delta=True,
+    )
 
     def out(v: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
@@ -166,9 +172,16 @@ def integrated_gradients(
         idx = torch.as_tensor(captum_target, device=y.device).expand(y.shape[0])
         return y.gather(1, idx.view(-1, 1)).squeeze(1)
 
-    return IGResult(attributions=attr.detach(), fused=fused, baseline=base,
-                    output=out(fused), baseline_output=out(base), delta=delta.detach(),
-                    part_slices=model.part_slices(), modality_groups=dict(model.modality_groups))
+    return IGResult(
+        attributions=attr.detach(),
+        fused=fused,
+        baseline=base,
+        output=out(fused),
+        baseline_output=out(base),
+        delta=delta.detach(),
+        part_slices=model.part_slices(),
+        modality_groups=dict(model.modality_groups),
+    )
 
 
 def modality_attribution(
@@ -199,8 +212,9 @@ def modality_attribution(
     cols["output"] = res.output.cpu().numpy()
     cols["baseline_output"] = res.baseline_output.cpu().numpy()
     cols["delta"] = res.delta.cpu().numpy()
-    return pd.DataFrame(cols, index=pd.Index(patient_ids, name="patient")
-                        if patient_ids is not None else None)
+    return pd.DataFrame(
+        cols, index=pd.Index(patient_ids, name="patient") if patient_ids is not None else None
+    )
 
 
 def attention_maps(model: nn.Module, batch: SurvivalBatch) -> dict[str, torch.Tensor]:

@@ -1,6 +1,7 @@
 """Risk-associated cells of scSurvival: calls from the per-cell scores
-(:func:`identify_risk_cells`), the thresholding and smoothing they use (:func:`two_means_threshold`, :func:`neighbour_mean`),
-and the metrics of chapter 2: precision / recall / F1 against the planted truth
+(:func:`identify_risk_cells`), the thresholding and smoothing they use
+(:func:`two_means_threshold`, :func:`neighbour_mean`), and the metrics of chapter 2:
+precision / recall / F1 against the planted truth
 (:func:`risk_cell_metrics`), batch mixing of an embedding (:func:`batch_mixing`) and the
 supervised upper bound (:func:`supervised_risk_cell_probe`).
 
@@ -107,7 +108,9 @@ def identify_risk_cells(
     called = basis >= thr
     group[called & (hz > 0)] = "higher"
     group[called & (hz <= 0)] = "lower"
-    adata.obs["predicted_risk_group"] = pd.Categorical(group, categories=["higher", "lower", "neutral"])
+    adata.obs["predicted_risk_group"] = pd.Categorical(
+        group, categories=["higher", "lower", "neutral"]
+    )
     adata.obs["predicted_risk_cell"] = group == "higher"
     return adata.obs["predicted_risk_group"]
 

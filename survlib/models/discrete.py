@@ -106,8 +106,11 @@ def predict_discrete_logits(
     out = []
     with torch.no_grad():
         for start in range(0, idx.size, int(batch_size)):
-            batch = data.batch(idx[start:start + int(batch_size)], max_patches=max_patches,
-                               with_patches=_needs_patches(model)).to(dev)
+            batch = data.batch(
+                idx[start : start + int(batch_size)],
+                max_patches=max_patches,
+                with_patches=_needs_patches(model),
+            ).to(dev)
             out.append(predict_logits(model, batch).double().cpu().numpy())
     return np.concatenate(out)
 
@@ -148,10 +151,10 @@ def _discrete_metrics(
         # scores 1 - S at the bin-edge columns 1.., censoring reference = its train + val +
         # test loaders with val == test (here: the training fold, then the test fold twice)
         q = np.asarray(times, dtype=np.float64)
-        ref = np.concatenate([np.asarray(split.train), np.asarray(split.val, dtype=np.int64),
-                              indices, indices])
-        aucs, mean_auc = sv.released_td_auc(logits, t_te, e_te, data.time[ref],
-                                            data.event[ref], q)
+        ref = np.concatenate(
+            [np.asarray(split.train), np.asarray(split.val, dtype=np.int64), indices, indices]
+        )
+        aucs, mean_auc = sv.released_td_auc(logits, t_te, e_te, data.time[ref], data.event[ref], q)
         for t, a in zip(q, aucs, strict=True):
             out[f"AUC {t:g}m (released)"] = float(a)
         out["iAUC (released)"] = float(mean_auc)
@@ -167,8 +170,10 @@ def _selection_indices(split: Split, select_on: str, select_metric: str) -> np.n
         raise ValueError(f"select_metric must be 'loss' or 'cindex', got {select_metric!r}")
     select_idx = np.asarray(split.val if select_on == "validation" else split.test, dtype=np.int64)
     if select_idx.size == 0:
-        raise ValueError(f"fit_discrete_model: the {select_on} set of fold {split.fold} is empty; "
-                         f"use cv_splits(..., val_fraction > 0)")
+        raise ValueError(
+            f"fit_discrete_model: the {select_on} set of fold {split.fold} is empty; "
+            f"use cv_splits(..., val_fraction > 0)"
+        )
     return select_idx
 
 
@@ -249,15 +254,15 @@ def fit_discrete_model(
     def default_loss(m: torch.nn.Module, batch: Any) -> torch.Tensor:
         if hasattr(m, "separate_losses"):  # separate member models (late fusion): own losses
             return torch.stack(list(m.separate_losses(batch, alpha=alpha).values())).sum()
-        return sv.nll_discrete(predict_logits(m, batch), batch.bin_index, batch.event,
-                               alpha=alpha)
+        return sv.nll_discrete(predict_logits(m, batch), batch.bin_index, batch.event, alpha=alpha)
 
     objective = loss_fn if loss_fn is not None else default_loss
 
     def train_batches(epoch: int) -> Iterable[Any]:
         rng = np.random.default_rng([int(seed), int(epoch)])
-        for b in data.iter_batches(split.train, batch_size, max_patches, rng, shuffle=True,
-                                   with_patches=with_patches):
+        for b in data.iter_batches(
+            split.train, batch_size, max_patches, rng, shuffle=True, with_patches=with_patches
+        ):
             yield b.to(dev)
 
     select_bins = torch.as_tensor(data.bin_index[select_idx])
@@ -268,36 +273,65 @@ def fit_discrete_model(
     def score(m: torch.nn.Module) -> float:
         epoch_counter[0] += 1
         epoch = epoch_counter[0]
-        logits = predict_discrete_logits(m, data, select_idx, max_patches=eval_max_patches,
-                                         device=dev)
-        loss = float(sv.nll_discrete(torch.from_numpy(logits), select_bins, select_event,
-                                     alpha=alpha))
-        c_sel = sv.concordance(sv.discrete_risk(logits), data.time[select_idx],
-                               data.event[select_idx])
-        row: dict[str, float] = {"epoch": float(epoch), "selection loss": loss,
-                                 "selection C-index": c_sel}
+        logits = predict_discrete_logits(
+            m, data, select_idx, max_patches=eval_max_patches, device=dev
+        )
+        loss = float(
+            sv.nll_discrete(torch.from_numpy(logits), select_bins, select_event, alpha=alpha)
+        )
+        c_sel = sv.concordance(
+            sv.discrete_risk(logits), data.time[select_idx], data.event[select_idx]
+        )
+        row: dict[str, float] = {
+            "epoch": float(epoch),
+            "selection loss": loss,
+            "selection C-index": c_sel,
+        }
         if track_test:
-            test_logits = predict_discrete_logits(m, data, split.test,
-                                                  max_patches=eval_max_patches, device=dev)
+            test_logits = predict_discrete_logits(
+                m, data, split.test, max_patches=eval_max_patches, device=dev
+            )
             for auc_at in ("months", "released"):
-                row.update({f"test {k}": v for k, v in _discrete_metrics(
-                    test_logits, data, split, np.asarray(split.test), times, auc_at).items()})
+                row.update(
+                    {
+                        f"test {k}": v
+                        for k, v in _discrete_metrics(
+                            test_logits, data, split, np.asarray(split.test), times, auc_at
+                        ).items()
+                    }
+                )
         trace_rows.append(row)
         if epoch < int(min_epoch):  # outside the selection window: always "improving"
             return 1e9 - epoch
         return loss if select_metric == "loss" else 1.0 - c_sel
 
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    result = fit(model, optimizer, train_batches, objective, val_loss=score,
-                 max_epochs=max_epochs, patience=patience, grad_clip=grad_clip,
-                 progress=progress, desc="discrete-time NLL")
+    result = fit(
+        model,
+        optimizer,
+        train_batches,
+        objective,
+        val_loss=score,
+        max_epochs=max_epochs,
+        patience=patience,
+        grad_clip=grad_clip,
+        progress=progress,
+        desc="discrete-time NLL",
+    )
     model.eval()
     trace = pd.DataFrame(trace_rows) if trace_rows else None
     if trace is not None:
         trace["epoch"] = trace["epoch"].astype(int)
-    return DiscreteFit(model=model, data=data, split=split, result=result,
-                       selected_on=select_on, select_metric=select_metric,
-                       trace=trace if track_test else None, device=dev)
+    return DiscreteFit(
+        model=model,
+        data=data,
+        split=split,
+        result=result,
+        selected_on=select_on,
+        select_metric=select_metric,
+        trace=trace if track_test else None,
+        device=dev,
+    )
 
 
 def evaluate_discrete_model(
@@ -323,8 +357,9 @@ def evaluate_discrete_model(
     Censoring weights come from the training patients (``fitted.split.train``).
     """
     idx = np.asarray(fitted.split.test if indices is None else indices, dtype=np.int64)
-    logits = predict_discrete_logits(fitted.model, fitted.data, idx,
-                                     max_patches=eval_max_patches, device=fitted.device)
+    logits = predict_discrete_logits(
+        fitted.model, fitted.data, idx, max_patches=eval_max_patches, device=fitted.device
+    )
     return _discrete_metrics(logits, fitted.data, fitted.split, idx, times, auc_at)
 
 
@@ -341,14 +376,16 @@ def protocol_comparison(fitted: DiscreteFit, min_epoch: int = 1) -> dict[str, fl
         the authors' epoch; ``optimism`` = C-index (test-selected) - C-index; the two epochs.
     """
     if fitted.trace is None or fitted.selected_on != "validation":
-        raise ValueError("protocol_comparison needs a run with select_on='validation' and "
-                         "track_test=True")
+        raise ValueError(
+            "protocol_comparison needs a run with select_on='validation' and track_test=True"
+        )
     tr = fitted.trace[fitted.trace["epoch"] >= int(min_epoch)]
     if tr.empty:
         raise ValueError(f"protocol_comparison: no epoch >= {min_epoch} was run")
     key = "selection loss" if fitted.select_metric == "loss" else "selection C-index"
-    honest = tr.loc[tr[key].idxmin()] if fitted.select_metric == "loss" else tr.loc[
-        tr[key].idxmax()]
+    honest = (
+        tr.loc[tr[key].idxmin()] if fitted.select_metric == "loss" else tr.loc[tr[key].idxmax()]
+    )
     leaky = tr.loc[tr["test C-index"].idxmax()]
     return {
         "C-index": float(honest["test C-index"]),
@@ -405,8 +442,7 @@ def discrete_cv_fold(
         key = (int(seed), int(split.fold))
         data = None if fold_cache is None else fold_cache.get(key)
         if data is None:
-            data = prepare_fold(cohort, split.train, n_bins=n_bins,
-                                clinical_tokens=clinical_tokens)
+            data = prepare_fold(cohort, split.train, n_bins=n_bins, clinical_tokens=clinical_tokens)
             if fold_cache is not None:
                 fold_cache[key] = data
         model = build_model(data)
@@ -419,10 +455,12 @@ def discrete_cv_fold(
         else:
             metrics = evaluate_discrete_model(fitted)
         if store is not None:
-            logits_te = predict_discrete_logits(fitted.model, data, split.test,
-                                                device=fitted.device)
-            logits_tr = predict_discrete_logits(fitted.model, data, split.train,
-                                                device=fitted.device)
+            logits_te = predict_discrete_logits(
+                fitted.model, data, split.test, device=fitted.device
+            )
+            logits_tr = predict_discrete_logits(
+                fitted.model, data, split.train, device=fitted.device
+            )
             store[key] = {
                 "test": np.asarray(split.test),
                 "risk": sv.discrete_risk(logits_te),

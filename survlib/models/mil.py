@@ -49,8 +49,9 @@ class MeanMIL(nn.Module):
 
     inputs: ClassVar[tuple[str, ...]] = ("patches", "patch_mask")
 
-    def __init__(self, d_patch: int, n_bins: int, hidden: tuple[int, ...] = (256,),
-                 dropout: float = 0.25) -> None:
+    def __init__(
+        self, d_patch: int, n_bins: int, hidden: tuple[int, ...] = (256,), dropout: float = 0.25
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         width = d_patch
@@ -86,13 +87,23 @@ class ABMIL(nn.Module):
 
     inputs: ClassVar[tuple[str, ...]] = ("patches", "patch_mask")
 
-    def __init__(self, d_patch: int, n_bins: int, d_hidden: int = 256, d_attn: int = 128,
-                 dropout: float = 0.25) -> None:
+    def __init__(
+        self,
+        d_patch: int,
+        n_bins: int,
+        d_hidden: int = 256,
+        d_attn: int = 128,
+        dropout: float = 0.25,
+    ) -> None:
         super().__init__()
         self.encoder = _patch_encoder(d_patch, d_hidden, dropout)
         self.pool = GatedAttentionPool(d_hidden, d_attn, dropout)
-        self.head = nn.Sequential(nn.Linear(d_hidden, d_hidden), nn.ReLU(), nn.Dropout(dropout),
-                                  nn.Linear(d_hidden, n_bins))
+        self.head = nn.Sequential(
+            nn.Linear(d_hidden, d_hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(d_hidden, n_bins),
+        )
 
     def forward(self, patches: torch.Tensor, patch_mask: torch.Tensor) -> torch.Tensor:
         h = self.encoder(zero_padding(patches, patch_mask))
@@ -126,8 +137,13 @@ class _MaskedSelfAttentionLayer(nn.Module):
     def forward(self, x: torch.Tensor, key_mask: torch.Tensor) -> torch.Tensor:
         q, k, v = self._qkv(x)
         # boolean attn_mask: True = take part in attention (SDPA's convention)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask[:, None, None, :],
-                                           dropout_p=self.dropout if self.training else 0.0)
+        y = F.scaled_dot_product_attention(
+            q,
+            k,
+            v,
+            attn_mask=key_mask[:, None, None, :],
+            dropout_p=self.dropout if self.training else 0.0,
+        )
         return x + self.out(y.transpose(1, 2).flatten(2))
 
     def query_attention(self, x: torch.Tensor, key_mask: torch.Tensor, i: int = 0) -> torch.Tensor:
@@ -182,8 +198,9 @@ class TransMIL(nn.Module):
 
     inputs: ClassVar[tuple[str, ...]] = ("patches", "patch_mask")
 
-    def __init__(self, d_patch: int, n_bins: int, d: int = 256, n_heads: int = 8,
-                 dropout: float = 0.1) -> None:
+    def __init__(
+        self, d_patch: int, n_bins: int, d: int = 256, n_heads: int = 8, dropout: float = 0.1
+    ) -> None:
         super().__init__()
         self.encoder = nn.Sequential(nn.Linear(d_patch, d), nn.ReLU())
         self.cls_token = nn.Parameter(torch.randn(1, 1, d) * 0.02)
@@ -193,15 +210,17 @@ class TransMIL(nn.Module):
         self.norm = nn.LayerNorm(d)
         self.head = nn.Linear(d, n_bins)
 
-    def _tokens(self, patches: torch.Tensor, patch_mask: torch.Tensor
-                ) -> tuple[torch.Tensor, torch.Tensor]:
+    def _tokens(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.encoder(zero_padding(patches, patch_mask))
         cls = self.cls_token.expand(h.shape[0], -1, -1)
         keep = torch.cat([torch.ones_like(patch_mask[:, :1]), patch_mask], dim=1)
         return torch.cat([cls, h], dim=1), keep
 
-    def _through_ppeg(self, patches: torch.Tensor, patch_mask: torch.Tensor
-                      ) -> tuple[torch.Tensor, torch.Tensor]:
+    def _through_ppeg(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         x, keep = self._tokens(patches, patch_mask)
         x = self.layer1(x, keep)
         x = torch.cat([x[:, :1], self.ppeg(x[:, 1:], patch_mask)], dim=1)
@@ -247,19 +266,22 @@ class DSMIL(nn.Module):
 
     inputs: ClassVar[tuple[str, ...]] = ("patches", "patch_mask")
 
-    def __init__(self, d_patch: int, n_bins: int, d_hidden: int = 256, d_q: int = 128,
-                 dropout: float = 0.25) -> None:
+    def __init__(
+        self, d_patch: int, n_bins: int, d_hidden: int = 256, d_q: int = 128, dropout: float = 0.25
+    ) -> None:
         super().__init__()
         self.encoder = _patch_encoder(d_patch, d_hidden, dropout)
         self.instance = nn.Linear(d_hidden, n_bins)
-        self.query = nn.Sequential(nn.Linear(d_hidden, d_q), nn.ReLU(), nn.Linear(d_q, d_q),
-                                   nn.Tanh())
+        self.query = nn.Sequential(
+            nn.Linear(d_hidden, d_q), nn.ReLU(), nn.Linear(d_q, d_q), nn.Tanh()
+        )
         self.value = nn.Sequential(nn.Dropout(dropout), nn.Linear(d_hidden, d_hidden))
         self.bag = nn.Conv1d(n_bins, n_bins, kernel_size=d_hidden)
         self.d_q = d_q
 
-    def _streams(self, patches: torch.Tensor, patch_mask: torch.Tensor
-                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _streams(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         h = self.encoder(zero_padding(patches, patch_mask))
         c = self.instance(h).masked_fill(~patch_mask.unsqueeze(-1), float("-inf"))  # [B, N, K]
         y_max, crit = c.max(dim=1)  # [B, K]: max logit and critical patch per bin
@@ -271,8 +293,9 @@ class DSMIL(nn.Module):
         y_bag = self.bag(b).squeeze(-1)  # [B, K]
         return y_max, y_bag, u
 
-    def streams(self, patches: torch.Tensor, patch_mask: torch.Tensor
-                ) -> tuple[torch.Tensor, torch.Tensor]:
+    def streams(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(instance-stream logits, bag-stream logits)``, each ``[B, n_bins]``."""
         y_max, y_bag, _ = self._streams(patches, patch_mask)
         return y_max, y_bag

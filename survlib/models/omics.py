@@ -59,8 +59,14 @@ def fit_cox_lbfgs(
     x_t = torch.as_tensor(np.asarray(x, dtype=np.float64))
     model = model.double()
     params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.LBFGS(params, lr=1.0, max_iter=max_iter, tolerance_grad=tol,
-                            tolerance_change=tol, line_search_fn="strong_wolfe")
+    opt = torch.optim.LBFGS(
+        params,
+        lr=1.0,
+        max_iter=max_iter,
+        tolerance_grad=tol,
+        tolerance_change=tol,
+        line_search_fn="strong_wolfe",
+    )
 
     def loss_fn(m: nn.Module, _: Any) -> torch.Tensor:
         loss = cox_partial_likelihood(m(x_t), time, event, ties=ties)
@@ -69,8 +75,17 @@ def fit_cox_lbfgs(
         return loss
 
     # one epoch of one full batch: a single L-BFGS step runs the whole optimisation
-    fit(model, opt, lambda epoch: [None], loss_fn, max_epochs=1, patience=None,
-        restore_best=False, progress=False, desc="lbfgs")
+    fit(
+        model,
+        opt,
+        lambda epoch: [None],
+        loss_fn,
+        max_epochs=1,
+        patience=None,
+        restore_best=False,
+        progress=False,
+        desc="lbfgs",
+    )
     return model
 
 

@@ -73,7 +73,8 @@ def patient_mean_expression(
         sums += np.asarray((onehot @ x).todense())
     counts = np.bincount(code, minlength=patients.size)
     return pd.DataFrame(
-        sums / counts[:, None], index=pd.Index(patients, name=patient_key),
+        sums / counts[:, None],
+        index=pd.Index(patients, name=patient_key),
         columns=pd.Index(adata.var_names.astype(str)),
     )
 
@@ -190,8 +191,13 @@ class PseudobulkCox(_PatientCox):
         )
         return feats.iloc[:, idx]
 
-    def fit(self, adata_train: Any, patient_key: str = "patient_id", time_key: str = "time",
-            event_key: str = "event") -> PseudobulkCox:
+    def fit(
+        self,
+        adata_train: Any,
+        patient_key: str = "patient_id",
+        time_key: str = "time",
+        event_key: str = "event",
+    ) -> PseudobulkCox:
         """Fit on the training patients' cells (resets previously fitted genes)."""
         self.genes_ = None
         super().fit(adata_train, patient_key, time_key, event_key)
@@ -235,8 +241,13 @@ class CellTypeProportionCox(_PatientCox):
         tab = tab.reindex(columns=self.cell_types_, fill_value=0.0)
         return tab.loc[pd.unique(pid.to_numpy())]
 
-    def fit(self, adata_train: Any, patient_key: str = "patient_id", time_key: str = "time",
-            event_key: str = "event") -> CellTypeProportionCox:
+    def fit(
+        self,
+        adata_train: Any,
+        patient_key: str = "patient_id",
+        time_key: str = "time",
+        event_key: str = "event",
+    ) -> CellTypeProportionCox:
         """Fit on the training patients' cells (resets previously seen cell types)."""
         self.cell_types_ = None
         super().fit(adata_train, patient_key, time_key, event_key)

@@ -36,8 +36,10 @@ def predict_logits(model: nn.Module, batch: SurvivalBatch) -> torch.Tensor:
     """
     names = getattr(model, "inputs", None)
     if not names:
-        raise ValueError(f"{type(model).__name__} has no 'inputs' attribute naming the "
-                         f"SurvivalBatch fields its forward takes")
+        raise ValueError(
+            f"{type(model).__name__} has no 'inputs' attribute naming the "
+            f"SurvivalBatch fields its forward takes"
+        )
     args = []
     for k in names:
         v = getattr(batch, k)
@@ -58,8 +60,7 @@ def discrete_loss(model: nn.Module, batch: SurvivalBatch, alpha: float = 0.0) ->
 
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     """Number of (trainable) parameters of ``model``."""
-    return int(sum(p.numel() for p in model.parameters()
-                   if p.requires_grad or not trainable_only))
+    return int(sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only))
 
 
 def _need_pathways(pathways: PathwayMembership | None, name: str) -> PathwayMembership:
@@ -77,17 +78,33 @@ def _zoo() -> dict[str, Callable[..., nn.Module]]:
     """
 
     def make(name: str, build: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        def ctor(*, d_patch: int | None, pathways: PathwayMembership | None,
-                 n_genes: int | None, d_text: int | None, n_clinical: int | None, n_bins: int,
-                 n_fields: int = 6, hidden: int = 256, dropout: float | None = None
-                 ) -> nn.Module:
+        def ctor(
+            *,
+            d_patch: int | None,
+            pathways: PathwayMembership | None,
+            n_genes: int | None,
+            d_text: int | None,
+            n_clinical: int | None,
+            n_bins: int,
+            n_fields: int = 6,
+            hidden: int = 256,
+            dropout: float | None = None,
+        ) -> nn.Module:
             if pathways is not None and n_genes is not None and pathways.n_genes != n_genes:
-                raise ValueError(f"n_genes={n_genes} but pathways cover {pathways.n_genes} "
-                                 f"genes")
+                raise ValueError(f"n_genes={n_genes} but pathways cover {pathways.n_genes} genes")
             kw = {} if dropout is None else {"dropout": dropout}
-            return build(d_patch=d_patch, pathways=pathways, n_genes=n_genes, d_text=d_text,
-                         n_clinical=n_clinical, n_bins=n_bins, n_fields=n_fields, h=hidden,
-                         kw=kw, name=name)
+            return build(
+                d_patch=d_patch,
+                pathways=pathways,
+                n_genes=n_genes,
+                d_text=d_text,
+                n_clinical=n_clinical,
+                n_bins=n_bins,
+                n_fields=n_fields,
+                h=hidden,
+                kw=kw,
+                name=name,
+            )
 
         ctor.__name__ = ctor.__qualname__ = f"build_{name}"
         ctor.__doc__ = f"Build {name!r} (see survlib.models._zoo for the keywords)."
@@ -102,44 +119,66 @@ def _zoo() -> dict[str, Callable[..., nn.Module]]:
 
     table: dict[str, Callable[..., nn.Module]] = {
         # --- unimodal: clinic (prompt embeddings, as the paper), genomics, pathology
-        "MLP (clinic)": lambda **a: ClinicalPromptMLP(a["n_fields"], a["d_text"], a["n_bins"],
-                                                      hidden=(a["h"],), **a["kw"]),
-        "SNN (clinic)": lambda **a: ClinicalPromptMLP(a["n_fields"], a["d_text"], a["n_bins"],
-                                                      hidden=(a["h"],), activation="selu",
-                                                      **a["kw"]),
-        "MLP (clinic covariates)": lambda **a: ClinicalMLP(a["n_clinical"], a["n_bins"],
-                                                           **a["kw"]),
+        "MLP (clinic)": lambda **a: ClinicalPromptMLP(
+            a["n_fields"], a["d_text"], a["n_bins"], hidden=(a["h"],), **a["kw"]
+        ),
+        "SNN (clinic)": lambda **a: ClinicalPromptMLP(
+            a["n_fields"], a["d_text"], a["n_bins"], hidden=(a["h"],), activation="selu", **a["kw"]
+        ),
+        "MLP (clinic covariates)": lambda **a: ClinicalMLP(a["n_clinical"], a["n_bins"], **a["kw"]),
         "MLP (genomic)": lambda **a: GenomicMLP(
-            genes_of(a["pathways"], a["n_genes"], a["name"]), a["n_bins"],
-            hidden=(a["h"], a["h"]), **a["kw"]),
+            genes_of(a["pathways"], a["n_genes"], a["name"]),
+            a["n_bins"],
+            hidden=(a["h"], a["h"]),
+            **a["kw"],
+        ),
         "SNN (genomic)": lambda **a: GenomicMLP(
-            genes_of(a["pathways"], a["n_genes"], a["name"]), a["n_bins"],
-            hidden=(a["h"], a["h"]), activation="selu", **a["kw"]),
-        "MLP (pathology)": lambda **a: MeanMIL(a["d_patch"], a["n_bins"], hidden=(a["h"],),
-                                               **a["kw"]),
+            genes_of(a["pathways"], a["n_genes"], a["name"]),
+            a["n_bins"],
+            hidden=(a["h"], a["h"]),
+            activation="selu",
+            **a["kw"],
+        ),
+        "MLP (pathology)": lambda **a: MeanMIL(
+            a["d_patch"], a["n_bins"], hidden=(a["h"],), **a["kw"]
+        ),
         "ABMIL": lambda **a: ABMIL(a["d_patch"], a["n_bins"], d_hidden=a["h"], **a["kw"]),
         "TransMIL": lambda **a: TransMIL(a["d_patch"], a["n_bins"], d=a["h"], **a["kw"]),
         "DSMIL": lambda **a: DSMIL(a["d_patch"], a["n_bins"], d_hidden=a["h"], **a["kw"]),
         # --- pathology + genomics
-        "PORPOISE": lambda **a: PORPOISE(a["d_patch"],
-                                         genes_of(a["pathways"], a["n_genes"], a["name"]),
-                                         a["n_bins"], d=a["h"], **a["kw"]),
-        "MCAT": lambda **a: MCAT(a["d_patch"], _need_pathways(a["pathways"], a["name"]),
-                                 a["n_bins"], d=a["h"], **a["kw"]),
-        "SurvPath": lambda **a: SurvPath(a["d_patch"], _need_pathways(a["pathways"], a["name"]),
-                                         a["n_bins"], d=a["h"], **a["kw"]),
+        "PORPOISE": lambda **a: PORPOISE(
+            a["d_patch"],
+            genes_of(a["pathways"], a["n_genes"], a["name"]),
+            a["n_bins"],
+            d=a["h"],
+            **a["kw"],
+        ),
+        "MCAT": lambda **a: MCAT(
+            a["d_patch"], _need_pathways(a["pathways"], a["name"]), a["n_bins"], d=a["h"], **a["kw"]
+        ),
+        "SurvPath": lambda **a: SurvPath(
+            a["d_patch"], _need_pathways(a["pathways"], a["name"]), a["n_bins"], d=a["h"], **a["kw"]
+        ),
         # --- pathology + genomics + clinic
-        "SurvPGC": lambda **a: SurvPGC(a["d_patch"], _need_pathways(a["pathways"], a["name"]),
-                                       a["d_text"], a["n_bins"], d=a["h"], **a["kw"]),
+        "SurvPGC": lambda **a: SurvPGC(
+            a["d_patch"],
+            _need_pathways(a["pathways"], a["name"]),
+            a["d_text"],
+            a["n_bins"],
+            d=a["h"],
+            **a["kw"],
+        ),
         # --- clinic + pathology (Table 4)
         "SurvPGC (approach a)": lambda **a: ClinicalLateFusion(
-            a["d_patch"], a["n_clinical"], a["n_bins"], d=a["h"], **a["kw"]),
+            a["d_patch"], a["n_clinical"], a["n_bins"], d=a["h"], **a["kw"]
+        ),
         "SurvPGC (approach b)": lambda **a: ClinicalConcatFusion(
-            a["d_patch"], a["n_clinical"], a["n_bins"], d=a["h"], **a["kw"]),
+            a["d_patch"], a["n_clinical"], a["n_bins"], d=a["h"], **a["kw"]
+        ),
         "SurvPGC (approach c)": lambda **a: ClinicalProjectionFusion(
-            a["d_patch"], a["n_clinical"], a["n_bins"], d=a["h"], **a["kw"]),
-        "SurvPC": lambda **a: SurvPC(a["d_patch"], a["d_text"], a["n_bins"], d=a["h"],
-                                     **a["kw"]),
+            a["d_patch"], a["n_clinical"], a["n_bins"], d=a["h"], **a["kw"]
+        ),
+        "SurvPC": lambda **a: SurvPC(a["d_patch"], a["d_text"], a["n_bins"], d=a["h"], **a["kw"]),
     }
     return {name: make(name, build) for name, build in table.items()}
 

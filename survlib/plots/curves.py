@@ -49,11 +49,23 @@ def plot_km(
     for colour, level in zip(PALETTE, levels, strict=False):
         sel = labels == level
         curve = km_curve(time[sel], event[sel])
-        ax.step(curve["time"], curve["survival"], where="post", color=colour,
-                label=f"{level} (n={int(sel.sum())})")
+        ax.step(
+            curve["time"],
+            curve["survival"],
+            where="post",
+            color=colour,
+            label=f"{level} (n={int(sel.sum())})",
+        )
         if show_ci:
-            ax.fill_between(curve["time"], curve["lower"], curve["upper"], step="post",
-                            color=colour, alpha=0.15, linewidth=0)
+            ax.fill_between(
+                curve["time"],
+                curve["lower"],
+                curve["upper"],
+                step="post",
+                color=colour,
+                alpha=0.15,
+                linewidth=0,
+            )
         censored = sel & (event == 0)
         if censored.any():
             surv_at = np.interp(time[censored], curve["time"], curve["survival"])
@@ -75,8 +87,14 @@ def plot_km(
             t_sel = time[labels == level]
             counts = "  ".join(str(int((t_sel >= t).sum())) for t in at_risk_times)
             rows.append(f"{level}: " + counts)
-        ax.text(0, -0.32, "at risk (" + ", ".join(f"{t:g}" for t in at_risk_times) + " mo)\n"
-                + "\n".join(rows), transform=ax.transAxes, fontsize=7, va="top")
+        ax.text(
+            0,
+            -0.32,
+            "at risk (" + ", ".join(f"{t:g}" for t in at_risk_times) + " mo)\n" + "\n".join(rows),
+            transform=ax.transAxes,
+            fontsize=7,
+            va="top",
+        )
     ax.spines[["top", "right"]].set_visible(False)
     return ax
 

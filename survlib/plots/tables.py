@@ -30,7 +30,8 @@ def results_table(
     if paper is not None:
         if metric is None:
             raise ValueError("results_table: pass `metric` together with `paper`")
-        wide[paper_label] = [paper.get(m, np.nan) if hasattr(paper, "get") else np.nan
-                             for m in wide.index]
+        wide[paper_label] = [
+            paper.get(m, np.nan) if hasattr(paper, "get") else np.nan for m in wide.index
+        ]
     wide.columns.name = None
     return wide

@@ -99,30 +99,44 @@ class BenchmarkSpec:
     device: str = "auto"
 
 
-def build_baseline(name: str, d_patch: int, pathways: PathwayMembership, width: int
-                   ) -> nn.Module:
+def build_baseline(name: str, d_patch: int, pathways: PathwayMembership, width: int) -> nn.Module:
     """A Table-2 baseline with one output (a Cox log hazard), at width ``width``.
 
     The WSI models, SNN/MLP, MCAT and SurvPath come from :data:`survlib.models.MODEL_ZOO`
     (with ``n_bins=1``); S-MLP and the "(Cat)" models are :class:`SparsePathwayMLP` and
     :class:`MILConcat`.
     """
-    kw = dict(d_patch=d_patch, pathways=pathways, n_genes=pathways.n_genes, d_text=None,
-              n_clinical=None, n_bins=1, hidden=width)
-    zoo_names = {"ABMIL": "ABMIL", "TransMIL": "TransMIL", "DSMIL": "DSMIL",
-                 "SNN": "SNN (genomic)", "MLP": "MLP (genomic)", "MCAT": "MCAT",
-                 "SurvPath": "SurvPath"}
+    kw = dict(
+        d_patch=d_patch,
+        pathways=pathways,
+        n_genes=pathways.n_genes,
+        d_text=None,
+        n_clinical=None,
+        n_bins=1,
+        hidden=width,
+    )
+    zoo_names = {
+        "ABMIL": "ABMIL",
+        "TransMIL": "TransMIL",
+        "DSMIL": "DSMIL",
+        "SNN": "SNN (genomic)",
+        "MLP": "MLP (genomic)",
+        "MCAT": "MCAT",
+        "SurvPath": "SurvPath",
+    }
     if name in zoo_names:
         return MODEL_ZOO[zoo_names[name]](**kw)
     if name == "SMLP":
         return SparsePathwayMLP(pathways, d=width, d_hidden=width)
     if name == "ABMIL (Cat)":
-        return MILConcat(ABMIL(d_patch, 1, d_hidden=width, d_attn=width), width,
-                         pathways.n_genes, d_gen=width)
+        return MILConcat(
+            ABMIL(d_patch, 1, d_hidden=width, d_attn=width), width, pathways.n_genes, d_gen=width
+        )
     if name == "TransMIL (Cat)":
         heads = 4 if width % 4 == 0 else 1
-        return MILConcat(TransMIL(d_patch, 1, d=width, n_heads=heads), width,
-                         pathways.n_genes, d_gen=width)
+        return MILConcat(
+            TransMIL(d_patch, 1, d=width, n_heads=heads), width, pathways.n_genes, d_gen=width
+        )
     raise ValueError(f"unknown baseline {name!r}; known: {sorted(BASELINES)}")
 
 
@@ -193,18 +207,31 @@ def run_benchmark_fold(
     risk_frames: list[pd.DataFrame] = []
     models: dict[str, nn.Module] = {}
     fits: dict[str, FitSummary] = {}
-    cox_kw = dict(lr=spec.teacher_lr, batch_size=spec.batch_size, max_epochs=spec.max_epochs,
-                  patience=spec.patience, seed=seed)
+    cox_kw = dict(
+        lr=spec.teacher_lr,
+        batch_size=spec.batch_size,
+        max_epochs=spec.max_epochs,
+        patience=spec.patience,
+        seed=seed,
+    )
 
     def score(name: str, model: nn.Module) -> None:
         thr = float(np.median(predict_risk(model, data, train_idx)))
         for set_name, idx in sets.items():
             r = predict_risk(model, data, idx)
             metric = "C-index" if set_name == "test" else "C-index (external)"
-            rows.append({"model": name, "metric": metric,
-                         "value": concordance(r, time_np[idx], event_np[idx])})
-            risk_frames.append(pd.DataFrame({"index": idx, "set": set_name, "model": name,
-                                             "risk": r, "threshold": thr}))
+            rows.append(
+                {
+                    "model": name,
+                    "metric": metric,
+                    "value": concordance(r, time_np[idx], event_np[idx]),
+                }
+            )
+            risk_frames.append(
+                pd.DataFrame(
+                    {"index": idx, "set": set_name, "model": name, "risk": r, "threshold": thr}
+                )
+            )
 
     def student(name: str, teacher: nn.Module, config: AMKDConfig) -> AMKDStudent:
         seed_everything(seed)
@@ -249,8 +276,9 @@ def run_benchmark_fold(
 
     for r in rows:
         r["seed"] = int(seed)
-    return FoldRun(rows=rows, risks=pd.concat(risk_frames, ignore_index=True), models=models,
-                   fits=fits)
+    return FoldRun(
+        rows=rows, risks=pd.concat(risk_frames, ignore_index=True), models=models, fits=fits
+    )
 
 
 # ============================================================================================
@@ -317,21 +345,33 @@ def run_benchmark_cv(
     first: FirstFold | None = None
     t0 = time.perf_counter()
     for run_seed in seeds:
-        for split in cv_splits(source_event, n_folds=n_folds, val_fraction=val_fraction,
-                               seed=run_seed):
+        for split in cv_splits(
+            source_event, n_folds=n_folds, val_fraction=val_fraction, seed=run_seed
+        ):
             fold = prepare_fold(cohort, split.train)  # statistics of the training patients only
             data = fold.batch(np.arange(len(cohort)))
-            run = run_benchmark_fold(data, cohort.pathways, split.train, split.val,
-                                     split.test, external_idx, spec, seed=run_seed)
+            run = run_benchmark_fold(
+                data,
+                cohort.pathways,
+                split.train,
+                split.val,
+                split.test,
+                external_idx,
+                spec,
+                seed=run_seed,
+            )
             rows += [{**r, "fold": split.fold} for r in run.rows]
             risk_frames.append(run.risks.assign(fold=split.fold, seed=run_seed))
             if first is None:
                 first = FirstFold(run=run, split=split, fold=fold, data=data)
     if first is None:
         raise ValueError("run_benchmark_cv: no seed given")
-    return BenchmarkCV(results=tidy_results(rows),
-                       risks=pd.concat(risk_frames, ignore_index=True), first=first,
-                       seconds=time.perf_counter() - t0)
+    return BenchmarkCV(
+        results=tidy_results(rows),
+        risks=pd.concat(risk_frames, ignore_index=True),
+        first=first,
+        seconds=time.perf_counter() - t0,
+    )
 
 
 # ============================================================================================
@@ -368,19 +408,33 @@ def run_real_omics(
             data = fold.batch(np.arange(len(cohort)), with_patches=False)
             torch.manual_seed(seed)
             model = build_baseline(name, 1, cohort.pathways, width)
-            fit_teacher(model, data, split.train, split.val, lr=lr, batch_size=batch_size,
-                        max_epochs=max_epochs, patience=patience, seed=seed)
+            fit_teacher(
+                model,
+                data,
+                split.train,
+                split.val,
+                lr=lr,
+                batch_size=batch_size,
+                max_epochs=max_epochs,
+                patience=patience,
+                seed=seed,
+            )
             risk = predict_risk(model, data, split.test)
             t_te, e_te = cohort.time[split.test], cohort.event[split.test]
             cs.append(concordance(risk, t_te, e_te))
             per_fold.append((risk, t_te, e_te))
         ci = bootstrap_cindex(per_fold, n_boot=n_boot, seed=seed)
-        rows.append({
-            "model": name,
-            "C-index (mean ± sd)": f"{np.mean(cs):.3f} ± {np.std(cs, ddof=1):.3f}",
-            "95% CI": f"[{ci['CI low']:.3f}, {ci['CI high']:.3f}]",
-            "mean": float(np.mean(cs)), "sd": float(np.std(cs, ddof=1)),
-            "low": ci["CI low"], "high": ci["CI high"]})
+        rows.append(
+            {
+                "model": name,
+                "C-index (mean ± sd)": f"{np.mean(cs):.3f} ± {np.std(cs, ddof=1):.3f}",
+                "95% CI": f"[{ci['CI low']:.3f}, {ci['CI high']:.3f}]",
+                "mean": float(np.mean(cs)),
+                "sd": float(np.std(cs, ddof=1)),
+                "low": ci["CI low"],
+                "high": ci["CI high"],
+            }
+        )
     return rows
 
 
@@ -392,8 +446,14 @@ def run_real_omics(
 def student_at_width(width: int, d_patch: int = 1024) -> AMKDStudent:
     """The student on ``d_patch``-wide patches at width ``d`` (g2p width ``d``, the hidden widths
     of the head and the pooling ``d / 2``, the ratio the book uses)."""
-    return AMKDStudent(d_patch, width, d=width, d_enhance=width,
-                       d_hidden=max(width // 2, 1), d_attn=max(width // 2, 1))
+    return AMKDStudent(
+        d_patch,
+        width,
+        d=width,
+        d_enhance=width,
+        d_hidden=max(width // 2, 1),
+        d_attn=max(width // 2, 1),
+    )
 
 
 def widest_student_within(budget: int, d_patch: int = 1024, lo: int = 8, hi: int = 1024) -> int:
@@ -401,6 +461,7 @@ def widest_student_within(budget: int, d_patch: int = 1024, lo: int = 8, hi: int
     ``budget`` parameters (bisection; the count grows with the width)."""
     while hi - lo > 8:
         mid = (lo + hi) // 16 * 8
-        lo, hi = (mid, hi) if count_parameters(student_at_width(mid, d_patch)) <= budget \
-            else (lo, mid)
+        lo, hi = (
+            (mid, hi) if count_parameters(student_at_width(mid, d_patch)) <= budget else (lo, mid)
+        )
     return lo

@@ -69,12 +69,15 @@ class MemorySampler:
         return max(inside) if inside else _rss_bytes()
 
 
-def _simulate_to_file(path: str, n_patients: int, cells_per_patient: int, n_genes: int, setting: str,
-                      seed: int) -> dict[str, float]:
+def _simulate_to_file(
+    path: str, n_patients: int, cells_per_patient: int, n_genes: int, setting: str, seed: int
+) -> dict[str, float]:
     """Simulate a cohort into ``path`` (streamed); seconds and peak memory of doing so."""
     with MemorySampler() as mem:
         t0 = _time.perf_counter()
-        adata = simulate_sc_cohort(n_patients, cells_per_patient, n_genes, setting, seed, write_h5ad=path)
+        adata = simulate_sc_cohort(
+            n_patients, cells_per_patient, n_genes, setting, seed, write_h5ad=path
+        )
         adata.file.close()
         t1 = _time.perf_counter()
     return {"seconds": t1 - t0, "peak_rss_mb": mem.peak(t0, t1) / 2**20}
@@ -118,7 +121,11 @@ def benchmark_run(
     if backed and workdir is None:
         tmp = tempfile.TemporaryDirectory(prefix="scsurvival_bench_")
         workdir = tmp.name
-    path = os.path.join(workdir, f"cohort_{n_patients}x{cells_per_patient}x{n_genes}_{seed}.h5ad") if backed else None
+    path = (
+        os.path.join(workdir, f"cohort_{n_patients}x{cells_per_patient}x{n_genes}_{seed}.h5ad")
+        if backed
+        else None
+    )
     sim_args = (n_patients, cells_per_patient, n_genes, setting, seed)
     try:
         if backed and isolate:
@@ -128,7 +135,9 @@ def benchmark_run(
             with ctx.Pool(1) as pool:
                 sim = pool.apply(_simulate_to_file, (path, *sim_args))
             with ctx.Pool(1) as pool:
-                result = pool.apply(_measure_run, (path, sim_args, preset, device, seed, train_overrides))
+                result = pool.apply(
+                    _measure_run, (path, sim_args, preset, device, seed, train_overrides)
+                )
             result["stages"] = {"simulate": sim, **result["stages"]}
         else:
             sim = _simulate_to_file(path, *sim_args) if backed else None
@@ -146,8 +155,14 @@ def benchmark_run(
     return result
 
 
-def _measure_run(path: str | None, sim_args: tuple, preset: str, device: str, seed: int,
-                 train_overrides: dict[str, Any]) -> dict[str, Any]:
+def _measure_run(
+    path: str | None,
+    sim_args: tuple,
+    preset: str,
+    device: str,
+    seed: int,
+    train_overrides: dict[str, Any],
+) -> dict[str, Any]:
     """The measured part of :func:`benchmark_run`: load (or simulate in memory) -> predict."""
     import torch as _torch
 
@@ -212,7 +227,9 @@ def _measure_run(path: str | None, sim_args: tuple, preset: str, device: str, se
         "steps": dict(model.steps_run),
         "seconds_end_to_end": end_to_end,
         "seconds_train": sum(model.timings.values()),
-        "seconds_streaming": sum(stages[k]["seconds"] for k in ("load", "checks", "predict") if k in stages),
+        "seconds_streaming": sum(
+            stages[k]["seconds"] for k in ("load", "checks", "predict") if k in stages
+        ),
         "cells_per_second": n_cells / end_to_end if end_to_end > 0 else float("nan"),
         "peak_rss_mb_after_simulate": max(v["peak_rss_mb"] for v in measured.values()),
         "macro_f1": scores["macro_f1"],
@@ -229,4 +246,8 @@ def linear_fit(x: Sequence[float], y: Sequence[float]) -> dict[str, float]:
     pred = intercept + slope * xa
     ss_res = float(((ya - pred) ** 2).sum())
     ss_tot = float(((ya - ya.mean()) ** 2).sum())
-    return {"slope": float(slope), "intercept": float(intercept), "r2": 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan")}
+    return {
+        "slope": float(slope),
+        "intercept": float(intercept),
+        "r2": 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan"),
+    }

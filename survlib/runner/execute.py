@@ -124,7 +124,11 @@ def _environment_facts() -> dict[str, str]:
 
 
 def _write_outputs(
-    tmp: Path, tmp_out: Path, tmp_headlines: Path, record: dict[str, Any], out: Path,
+    tmp: Path,
+    tmp_out: Path,
+    tmp_headlines: Path,
+    record: dict[str, Any],
+    out: Path,
     headlines_path: Path,
 ) -> None:
     """Finish an executed notebook (injected cell hidden, run record added) and write it and its
@@ -235,4 +239,3 @@ def run_notebook(
     if failed.exists():
         failed.unlink()
     return RunResult(stem, out, headlines_path, full, seconds)
-

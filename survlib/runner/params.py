@@ -39,7 +39,6 @@ class NotebookNotFoundError(FileNotFoundError):
     """No notebook source matches the requested name."""
 
 
-
 def list_notebooks() -> list[Path]:
     """All chapter sources ``notebooks/NN_*.py``, in book order."""
     return sorted(p for p in notebooks_dir().glob("[0-9][0-9]_*.py"))
@@ -181,4 +180,3 @@ def resolve_parameters(
         for key, value in values.items():
             injected[key] = _coerce(key, value, defaults[key])
     return injected, {**defaults, **injected}
-

@@ -51,8 +51,9 @@ def main_run(
             print("error: --output cannot be combined with --all", file=sys.stderr)
             return 2
         targets = [p.stem for p in list_notebooks()]
-        defined = {stem: notebook_parameters(read_notebook(resolve_notebook(stem)))
-                   for stem in targets}
+        defined = {
+            stem: notebook_parameters(read_notebook(resolve_notebook(stem))) for stem in targets
+        }
         orphan = sorted(k for k in overrides if not any(k in d for d in defined.values()))
         if orphan:
             print(f"error: no notebook has parameter(s) {orphan}", file=sys.stderr)
@@ -137,9 +138,7 @@ def _previous_seconds(stem: str, profile: str) -> float:
     return float(run.get("seconds", 0.0)) if run.get("profile") == profile else 0.0
 
 
-def _worker_command(
-    stem: str, profile: str, overrides: dict[str, Any], threads: int
-) -> list[str]:
+def _worker_command(stem: str, profile: str, overrides: dict[str, Any], threads: int) -> list[str]:
     """The ``survlib run`` command a worker process executes for one notebook.
 
     A chapter's own thread parameter (:data:`THREAD_PARAMETERS`) is capped at ``threads``
@@ -198,9 +197,7 @@ def run_parallel(
     def work(stem: str) -> subprocess.CompletedProcess[str] | None:
         if stop.is_set():
             return None  # an earlier notebook failed: do not start this one
-        proc = subprocess.run(
-            commands[stem], env=env, capture_output=True, text=True, check=False
-        )
+        proc = subprocess.run(commands[stem], env=env, capture_output=True, text=True, check=False)
         if proc.returncode != 0 and not keep_going:
             stop.set()
         return proc
@@ -220,10 +217,10 @@ def run_parallel(
             else:
                 wrote = [line for line in log.splitlines() if line.startswith("[survlib] wrote")]
                 print(wrote[-1] if wrote else f"[survlib] {stem} done", file=sys.stderr, flush=True)
-    print(f"[survlib] {len(order)} notebooks in {time.perf_counter() - start:.0f} s",
-          file=sys.stderr)
+    print(
+        f"[survlib] {len(order)} notebooks in {time.perf_counter() - start:.0f} s", file=sys.stderr
+    )
     if failed:
         print(f"error: failed notebooks: {', '.join(failed)}", file=sys.stderr)
         return status if status == 2 else 1
     return 0
-

@@ -81,4 +81,3 @@ __all__ = [
     "td_auc",
     "uno_concordance",
 ]
-

@@ -29,7 +29,6 @@ def _float_array(x: ArrayLike, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be numeric, could not convert: {err}") from err
 
 
-
 def _risk_array(risk: ArrayLike, n: int, name: str = "risk") -> np.ndarray:
     r = _float_array(risk, name)
     if r.ndim == 2 and r.shape[1] == 1:
@@ -40,4 +39,3 @@ def _risk_array(risk: ArrayLike, n: int, name: str = "risk") -> np.ndarray:
     if bad.size:
         raise ValueError(f"{name} has NaN or infinite values at rows {bad[:5].tolist()}")
     return r
-

@@ -133,7 +133,6 @@ def make_time_bins(time: ArrayLike, event: ArrayLike, n_bins: int = 4) -> TimeBi
     return TimeBins(n_bins=n_bins).fit(time, event)
 
 
-
 def discrete_survival(logits: torch.Tensor | np.ndarray) -> np.ndarray:
     r"""Survival at the right edge of each bin: :math:`S_k = \prod_{j \le k} (1 - \sigma(z_j))`.
 
@@ -260,4 +259,3 @@ def breslow_survival(
     idx = np.searchsorted(uniq, q, side="right") - 1
     h0 = np.where(idx >= 0, cum_haz[np.clip(idx, 0, None)], 0.0)
     return np.exp(-np.outer(np.exp(eta - shift), h0))
-

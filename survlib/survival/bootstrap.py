@@ -52,9 +52,12 @@ def paired_bootstrap_cindex(
     if d.size == 0:
         return {**out, "ci_low": float("nan"), "ci_high": float("nan"), "p": float("nan")}
     p = min(1.0, 2.0 * min(np.mean(d <= 0), np.mean(d >= 0)))
-    return {**out, "ci_low": float(np.quantile(d, 0.025)), "ci_high": float(np.quantile(d, 0.975)),
-            "p": float(p)}
-
+    return {
+        **out,
+        "ci_low": float(np.quantile(d, 0.025)),
+        "ci_high": float(np.quantile(d, 0.975)),
+        "p": float(p),
+    }
 
 
 def _harrell_matrix(risk: np.ndarray, time: np.ndarray, event: np.ndarray) -> tuple[float, float]:
@@ -95,8 +98,9 @@ def bootstrap_cindex(
     if not folds:
         raise ValueError("bootstrap_cindex: no folds")
     if int(n_boot) < 1 or not 0.0 < float(alpha) < 1.0:
-        raise ValueError(f"bootstrap_cindex: need n_boot >= 1 and 0 < alpha < 1, got "
-                         f"{n_boot}, {alpha}")
+        raise ValueError(
+            f"bootstrap_cindex: need n_boot >= 1 and 0 < alpha < 1, got {n_boot}, {alpha}"
+        )
     data = []
     for k, (risk, time, event) in enumerate(folds):
         t, e = validate_survival(_to_numpy(time), _to_numpy(event), name=f"bootstrap fold {k}")
@@ -116,6 +120,9 @@ def bootstrap_cindex(
                 cs.append(num / den)
         means[b] = np.mean(cs) if cs else np.nan
     lo, hi = np.nanquantile(means, [alpha / 2, 1 - alpha / 2])
-    return {"C-index": float(np.nanmean(observed)), "CI low": float(lo), "CI high": float(hi),
-            "n_boot": float(n_boot)}
-
+    return {
+        "C-index": float(np.nanmean(observed)),
+        "CI low": float(lo),
+        "CI high": float(hi),
+        "n_boot": float(n_boot),
+    }

@@ -72,8 +72,8 @@ def median_split(risk: ArrayLike, threshold: float | None = None) -> np.ndarray:
     if r.size == 0 or not np.all(np.isfinite(r)):
         raise ValueError("median_split: risk must be a non-empty array of finite values")
     thr = (
-        float(np.median(r)) if threshold is None
+        float(np.median(r))
+        if threshold is None
         else check_finite_number(threshold, "median_split: threshold")
     )
     return np.where(r > thr, "high", "low")
-

@@ -234,4 +234,3 @@ def nll_discrete(
     censored = -(1.0 - e) * log_s_this
     loss = (1.0 - alpha) * (uncensored + censored) + alpha * uncensored
     return loss.mean()
-

@@ -112,7 +112,8 @@ def _validated(
         _pandas_or_numpy(time), _pandas_or_numpy(event), name="test survival data"
     )
     tt, te = validate_survival(
-        _pandas_or_numpy(train_time), _pandas_or_numpy(train_event),
+        _pandas_or_numpy(train_time),
+        _pandas_or_numpy(train_event),
         name="training survival data",
     )
     t, e = _within_training_followup(t, e, tt, te)
@@ -140,8 +141,6 @@ def concordance(risk: ArrayLike, time: ArrayLike, event: ArrayLike) -> float:
     return float(concordance_index_censored(e.astype(bool), t, r)[0])
 
 
-
-
 def uno_concordance(
     risk: ArrayLike,
     time: ArrayLike,
@@ -162,9 +161,7 @@ def uno_concordance(
     a = align_by_index(risk=risk, time=time, event=event)
     t, e, tt, te = _validated(a["time"], a["event"], train_time, train_event)
     r = _risk_array(a["risk"], t.size)
-    return float(
-        concordance_index_ipcw(_surv_struct(tt, te), _surv_struct(t, e), r, tau=tau)[0]
-    )
+    return float(concordance_index_ipcw(_surv_struct(tt, te), _surv_struct(t, e), r, tau=tau)[0])
 
 
 def td_auc(
@@ -231,7 +228,6 @@ def td_auc(
     return aucs, float(mean_auc)
 
 
-
 def released_td_auc(
     logits: torch.Tensor | np.ndarray,
     time: ArrayLike,
@@ -270,15 +266,18 @@ def released_td_auc(
     surv = discrete_survival(logits)
     q = np.asarray(times, dtype=np.float64).reshape(-1)
     if surv.shape[1] - 1 != q.size:
-        raise ValueError(f"released_td_auc: the released code scores times with columns 1.. "
-                         f"of the survival curve, so it needs n_bins - 1 == len(times); got "
-                         f"n_bins={surv.shape[1]}, times={q.tolist()}")
+        raise ValueError(
+            f"released_td_auc: the released code scores times with columns 1.. "
+            f"of the survival curve, so it needs n_bins - 1 == len(times); got "
+            f"n_bins={surv.shape[1]}, times={q.tolist()}"
+        )
     t, e, tt, te = _validated(time, event, censor_time, censor_event)
     if surv.shape[0] != t.size:
         raise ValueError(f"released_td_auc: logits have {surv.shape[0]} rows, time has {t.size}")
     try:
-        scores, mean_auc = cumulative_dynamic_auc(_surv_struct(tt, te), _surv_struct(t, e),
-                                                  1.0 - surv[:, 1:], q)
+        scores, mean_auc = cumulative_dynamic_auc(
+            _surv_struct(tt, te), _surv_struct(t, e), 1.0 - surv[:, 1:], q
+        )
     except ValueError:
         return np.full(q.size, float(failed_value)), float(failed_value)
     return np.asarray(scores, dtype=np.float64), float(mean_auc)
@@ -340,7 +339,6 @@ def integrated_brier(
             f"integrated_brier: needs at least two evaluable times, got {q[ok].tolist()}"
         )
     return float(integrated_brier_score(_surv_struct(tt, te), _surv_struct(t, e), s[:, ok], q[ok]))
-
 
 
 def fold_metrics(

@@ -45,7 +45,6 @@ class SweepPoint:
     folder: Path
 
 
-
 # --------------------------------------------------------------------------------------------
 # the grid
 # --------------------------------------------------------------------------------------------
@@ -57,8 +56,9 @@ def _scalar(where: str, value: Any) -> Any:
     return value
 
 
-def load_grid(grid: str | os.PathLike[str] | Mapping[str, Any] | Sequence[Mapping[str, Any]]
-              ) -> list[dict[str, Any]]:
+def load_grid(
+    grid: str | os.PathLike[str] | Mapping[str, Any] | Sequence[Mapping[str, Any]],
+) -> list[dict[str, Any]]:
     """The points of a grid: a YAML file, a mapping of lists (product) or a list of mappings.
 
     In a mapping, each value is a non-empty list of scalars (or one scalar: a fixed value);
@@ -88,7 +88,7 @@ def load_grid(grid: str | os.PathLike[str] | Mapping[str, Any] | Sequence[Mappin
                 raise SweepError(f"{where}: parameter {name!r} has an empty list of values")
             names.append(str(name))
             axes.append([_scalar(f"{where}: {name}", v) for v in values])
-        points = [dict(zip(names, combo)) for combo in itertools.product(*axes)]
+        points = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes)]
     elif isinstance(grid, list):
         if not grid:
             raise SweepError(f"{where}: the list of points is empty")
@@ -96,11 +96,12 @@ def load_grid(grid: str | os.PathLike[str] | Mapping[str, Any] | Sequence[Mappin
         for i, item in enumerate(grid):
             if not isinstance(item, Mapping):
                 raise SweepError(f"{where}: point {i} must be a mapping name: value, got {item!r}")
-            points.append({str(k): _scalar(f"{where}: point {i}: {k}", v)
-                           for k, v in item.items()})
+            points.append({str(k): _scalar(f"{where}: point {i}: {k}", v) for k, v in item.items()})
     else:
-        raise SweepError(f"{where}: a grid is a mapping of parameter: [values] or a list of "
-                         f"mappings, got {type(grid).__name__}")
+        raise SweepError(
+            f"{where}: a grid is a mapping of parameter: [values] or a list of "
+            f"mappings, got {type(grid).__name__}"
+        )
     seen: dict[str, int] = {}
     for i, point in enumerate(points):
         canon = json.dumps(point, sort_keys=True)
@@ -112,8 +113,11 @@ def load_grid(grid: str | os.PathLike[str] | Mapping[str, Any] | Sequence[Mappin
 
 def point_key(stem: str, profile: str, parameters: Mapping[str, Any]) -> str:
     """The folder name of a point: a hash of the notebook, the profile and every parameter."""
-    canon = json.dumps({"notebook": stem, "profile": profile, "parameters": dict(parameters)},
-                       sort_keys=True, default=str)
+    canon = json.dumps(
+        {"notebook": stem, "profile": profile, "parameters": dict(parameters)},
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(canon.encode()).hexdigest()[:12]
 
 
@@ -143,8 +147,9 @@ def plan_sweep(
         SweepError: listing every invalid point (or a bad name / profile / notebook).
     """
     if not _NAME.match(str(name)):
-        raise SweepError(f"sweep name {name!r} must be letters, digits, '.', '_' or '-' "
-                         "(it names a folder)")
+        raise SweepError(
+            f"sweep name {name!r} must be letters, digits, '.', '_' or '-' (it names a folder)"
+        )
     if profile not in runner.PROFILES:
         raise SweepError(f"profile {profile!r} is not one of {', '.join(runner.PROFILES)}")
     try:
@@ -166,8 +171,10 @@ def plan_sweep(
         overrides = {k: injected[k] for k in point}
         planned.append(SweepPoint(i, overrides, full, key, folder / key))
     if problems:
-        raise SweepError(f"{len(problems)} of {len(points)} point(s) of the sweep of {stem} are "
-                         "invalid; nothing was run:\n" + "\n".join(problems))
+        raise SweepError(
+            f"{len(problems)} of {len(points)} point(s) of the sweep of {stem} are "
+            "invalid; nothing was run:\n" + "\n".join(problems)
+        )
     return source, planned
 
 
@@ -189,6 +196,8 @@ def point_is_done(point: SweepPoint, stem: str, profile: str) -> bool:
         run = json.loads(record.read_text()).get("run", {})
     except (OSError, ValueError):
         return False
-    return (run.get("notebook") == stem and run.get("profile") == profile
-            and run.get("parameters") == point.parameters)
-
+    return (
+        run.get("notebook") == stem
+        and run.get("profile") == profile
+        and run.get("parameters") == point.parameters
+    )

@@ -21,8 +21,9 @@ from survlib.sweep.plan import (
 )
 
 
-def collect(points: Sequence[SweepPoint], stem: str, profile: str,
-            resumed: set[str] | None = None) -> Any:
+def collect(
+    points: Sequence[SweepPoint], stem: str, profile: str, resumed: set[str] | None = None
+) -> Any:
     """The tidy table of a sweep, read from the points' folders (one row per point).
 
     Columns: ``point`` (key), the swept parameters, ``status`` (``ok``, ``failed``,
@@ -40,8 +41,7 @@ def collect(points: Sequence[SweepPoint], stem: str, profile: str,
         values: dict[str, Any] = {}
         if point_is_done(p, stem, profile):
             data = json.loads(_headlines_path(p.folder, stem).read_text())
-            row.update(status="ok", seconds=float(data["run"].get("seconds", math.nan)),
-                       error="")
+            row.update(status="ok", seconds=float(data["run"].get("seconds", math.nan)), error="")
             values = data.get("values", {})
         else:
             try:
@@ -49,8 +49,11 @@ def collect(points: Sequence[SweepPoint], stem: str, profile: str,
             except (OSError, ValueError):
                 rec = {}
             if rec.get("status") == "failed":
-                row.update(status="failed", seconds=float(rec.get("seconds") or math.nan),
-                           error=str(rec.get("error", "")))
+                row.update(
+                    status="failed",
+                    seconds=float(rec.get("seconds") or math.nan),
+                    error=str(rec.get("error", "")),
+                )
             else:  # never ran, or its outputs were removed or do not match its parameters
                 row.update(status="missing", seconds=math.nan, error="no matching output")
         row["resumed"] = p.key in (resumed or set())
@@ -72,12 +75,14 @@ def _parse_plot(plot: str | None, points: Sequence[Mapping[str, Any]]) -> tuple[
         return None
     headline, sep, param = str(plot).rpartition(":")
     if not sep or not headline or not param:
-        raise SweepError(f"--plot {plot!r} must be HEADLINE:PARAM (a glued value and a swept "
-                         "parameter)")
+        raise SweepError(
+            f"--plot {plot!r} must be HEADLINE:PARAM (a glued value and a swept parameter)"
+        )
     swept = sorted({k for p in points for k in p})
     if param not in swept:
-        raise SweepError(f"--plot {plot!r}: {param!r} is not a swept parameter; the grid "
-                         f"sweeps {swept}")
+        raise SweepError(
+            f"--plot {plot!r}: {param!r} is not a swept parameter; the grid sweeps {swept}"
+        )
     return headline, param
 
 
@@ -87,8 +92,7 @@ def _markdown_table(df: Any, max_rows: int = 200) -> str:
             return "" if math.isnan(v) else f"{v:.4g}"
         return str(v).replace("|", "\\|").replace("\n", " ")
 
-    lines = ["| " + " | ".join(map(str, df.columns)) + " |",
-             "|" + "---|" * len(df.columns)]
+    lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
     for row in df.head(max_rows).itertuples(index=False):
         lines.append("| " + " | ".join(cell(v) for v in row) + " |")
     return "\n".join(lines)
@@ -106,7 +110,7 @@ def _plot_png(table: Any, headline: str, param: str, others: list[str]) -> bytes
     for label, group in groups:
         group = group.sort_values(param)
         label = label if isinstance(label, tuple) else (label,)
-        text = ", ".join(f"{k}={v}" for k, v in zip(others, label)) or None
+        text = ", ".join(f"{k}={v}" for k, v in zip(others, label, strict=True)) or None
         ax.plot(group[param], group[headline], marker="o", label=text)
     ax.set_xlabel(param)
     ax.set_ylabel(headline)
@@ -120,9 +124,15 @@ def _plot_png(table: Any, headline: str, param: str, others: list[str]) -> bytes
     return buffer.getvalue()
 
 
-def write_outputs(table: Any, folder: Path, stem: str, profile: str,
-                  points: Sequence[SweepPoint], plot: tuple[str, str] | None, seconds: float
-                  ) -> tuple[dict[str, Path], str | None]:
+def write_outputs(
+    table: Any,
+    folder: Path,
+    stem: str,
+    profile: str,
+    points: Sequence[SweepPoint],
+    plot: tuple[str, str] | None,
+    seconds: float,
+) -> tuple[dict[str, Path], str | None]:
     """Write ``sweep.csv`` (and ``sweep.parquet``), the plot and ``summary.md``, atomically."""
     files: dict[str, Path] = {}
     with atomic_write(folder / "sweep.csv", mode="w", newline="") as fh:
@@ -152,8 +162,10 @@ def write_outputs(table: Any, folder: Path, stem: str, profile: str,
         ok = table[table["status"] == "ok"]
         if column not in table.columns or ok[column].isna().all():
             glued = [c for c in table.columns if c not in set(params) | set(STATUS_COLUMNS)]
-            plot_error = (f"--plot: no successful point glued a value {headline!r}; glued: "
-                          f"{', '.join(glued) or '(none)'}")
+            plot_error = (
+                f"--plot: no successful point glued a value {headline!r}; glued: "
+                f"{', '.join(glued) or '(none)'}"
+            )
             notes.append(plot_error)
         else:
             others = [p for p in params if p != param and table[p].nunique() > 1]
@@ -166,18 +178,23 @@ def write_outputs(table: Any, folder: Path, stem: str, profile: str,
     n_resumed = int(table["resumed"].sum())
     shown = ["point", *params, "status", "seconds"]
     if plot is not None and "plot" in files:
-        shown.append(f"glued_{plot[0]}" if plot[0] in set(params) | set(STATUS_COLUMNS)
-                     else plot[0])
+        shown.append(
+            f"glued_{plot[0]}" if plot[0] in set(params) | set(STATUS_COLUMNS) else plot[0]
+        )
     lines = [
         f"# Sweep {folder.name}: {stem}",
         "",
-        (f"- notebook `{stem}`, profile **{profile}**, {len(points)} point(s): {n_ok} ok, "
-         f"{len(points) - n_ok} failed or missing, {n_resumed} done by an earlier invocation"),
+        (
+            f"- notebook `{stem}`, profile **{profile}**, {len(points)} point(s): {n_ok} ok, "
+            f"{len(points) - n_ok} failed or missing, {n_resumed} done by an earlier invocation"
+        ),
         f"- this invocation: {seconds:.1f} s of wall time",
         "- one row per point with every glued headline: `sweep.csv`"
         + (", `sweep.parquet`" if "parquet" in files else ""),
-        ("- each point's executed notebook and run record: `<point>/`; re-run the same "
-         "`survlib sweep` command to resume"),
+        (
+            "- each point's executed notebook and run record: `<point>/`; re-run the same "
+            "`survlib sweep` command to resume"
+        ),
         "",
     ]
     if "plot" in files:
@@ -187,12 +204,13 @@ def write_outputs(table: Any, folder: Path, stem: str, profile: str,
     if len(failed):
         lines += ["## Failed points", ""]
         for row in failed.itertuples(index=False):
-            lines.append(f"- `{row.point}` ({', '.join(f'{k}={getattr(row, k)!r}' for k in params)}"
-                         f"): {row.error}")
+            lines.append(
+                f"- `{row.point}` ({', '.join(f'{k}={getattr(row, k)!r}' for k in params)}"
+                f"): {row.error}"
+            )
         lines.append("")
     if notes:
         lines += ["## Notes", "", *[f"- {n}" for n in notes], ""]
     atomic_write_text(folder / "summary.md", "\n".join(lines))
     files["summary"] = folder / "summary.md"
     return files, plot_error
-

@@ -47,8 +47,9 @@ def _error_text(err: BaseException, limit: int = 2000) -> str:
     return text if len(text) <= limit else text[:limit] + " ..."
 
 
-def run_point(source: str, profile: str, overrides: dict[str, Any], folder: str,
-              parameters: dict[str, Any]) -> dict[str, Any]:
+def run_point(
+    source: str, profile: str, overrides: dict[str, Any], folder: str, parameters: dict[str, Any]
+) -> dict[str, Any]:
     """Execute one point with :func:`survlib.runner.run_notebook` into ``folder``.
 
     A notebook error (``papermill.PapermillExecutionError``: a cell raised) is recorded in
@@ -62,18 +63,31 @@ def run_point(source: str, profile: str, overrides: dict[str, Any], folder: str,
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     stem = Path(source).stem
-    record: dict[str, Any] = {"notebook": stem, "profile": profile, "overrides": overrides,
-                              "parameters": parameters, "host": os.uname().nodename,
-                              "pid": os.getpid()}
+    record: dict[str, Any] = {
+        "notebook": stem,
+        "profile": profile,
+        "overrides": overrides,
+        "parameters": parameters,
+        "host": os.uname().nodename,
+        "pid": os.getpid(),
+    }
     start = time.perf_counter()
     try:
         with parallel.PROCESS_LOCK:
-            result = runner.run_notebook(source, profile=profile, overrides=overrides,
-                                         output=out / f"{stem}.ipynb", progress=False)
+            result = runner.run_notebook(
+                source,
+                profile=profile,
+                overrides=overrides,
+                output=out / f"{stem}.ipynb",
+                progress=False,
+            )
     except papermill.PapermillExecutionError as err:
-        record.update(status="failed", error=_error_text(err),
-                      seconds=round(time.perf_counter() - start, 2),
-                      failed_notebook=f"{stem}.failed.ipynb")
+        record.update(
+            status="failed",
+            error=_error_text(err),
+            seconds=round(time.perf_counter() - start, 2),
+            failed_notebook=f"{stem}.failed.ipynb",
+        )
         atomic_write_json(out / POINT_FILE, record)
         return record
     record.update(status="ok", error="", seconds=round(result.seconds, 2))
@@ -87,8 +101,9 @@ def run_point(source: str, profile: str, overrides: dict[str, Any], folder: str,
 
 
 @contextlib.contextmanager
-def local_client(workers: int | None = None, n_tasks: int | None = None,
-                 **cluster_kwargs: Any) -> Iterator[Any]:
+def local_client(
+    workers: int | None = None, n_tasks: int | None = None, **cluster_kwargs: Any
+) -> Iterator[Any]:
     """A ``distributed.Client`` on a fresh ``LocalCluster`` of worker processes, closed after.
 
     ``workers`` defaults to the CPU cores (never more than ``n_tasks``); each worker is one
@@ -104,8 +119,13 @@ def local_client(workers: int | None = None, n_tasks: int | None = None,
         raise SweepError(f"workers must be >= 1, got {workers}")
     if n_tasks is not None:
         n = max(1, min(n, int(n_tasks)))
-    kwargs: dict[str, Any] = {"n_workers": n, "threads_per_worker": 1, "processes": True,
-                              "host": "127.0.0.1", "dashboard_address": None}
+    kwargs: dict[str, Any] = {
+        "n_workers": n,
+        "threads_per_worker": 1,
+        "processes": True,
+        "host": "127.0.0.1",
+        "dashboard_address": None,
+    }
     kwargs.update(cluster_kwargs)
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
         cluster = LocalCluster(**kwargs)
@@ -120,8 +140,9 @@ def local_client(workers: int | None = None, n_tasks: int | None = None,
 
 
 @contextlib.contextmanager
-def _client_for(executor: Any, scheduler: str | None, workers: int | None, n_tasks: int
-                ) -> Iterator[Any]:
+def _client_for(
+    executor: Any, scheduler: str | None, workers: int | None, n_tasks: int
+) -> Iterator[Any]:
     if executor is not None:
         yield parallel.check_executor(executor)
     elif scheduler:
@@ -130,8 +151,9 @@ def _client_for(executor: Any, scheduler: str | None, workers: int | None, n_tas
         try:
             client = Client(scheduler, timeout="20s")
         except OSError as err:
-            raise SweepError(f"cannot reach the Dask scheduler at --scheduler {scheduler!r}: "
-                             f"{err}") from err
+            raise SweepError(
+                f"cannot reach the Dask scheduler at --scheduler {scheduler!r}: {err}"
+            ) from err
         try:
             yield client
         finally:
@@ -193,10 +215,12 @@ def run_sweep(
     if workers is not None and int(workers) < 1:
         raise SweepError(f"workers must be >= 1, got {workers}")
     if resources and executor is None and not scheduler:
-        raise SweepError(f"--resources {resources} needs a cluster whose workers advertise them "
-                         "(--scheduler, e.g. dask-jobqueue workers started with --resources); "
-                         "the LocalCluster's workers advertise none, so the points would wait "
-                         "forever")
+        raise SweepError(
+            f"--resources {resources} needs a cluster whose workers advertise them "
+            "(--scheduler, e.g. dask-jobqueue workers started with --resources); "
+            "the LocalCluster's workers advertise none, so the points would wait "
+            "forever"
+        )
     points_in = load_grid(grid)
     if name is None:
         name = Path(grid).stem if isinstance(grid, str | os.PathLike) else "sweep"
@@ -205,14 +229,24 @@ def run_sweep(
     stem = source.stem
     folder = points[0].folder.parent
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(folder / "sweep.json", {
-        "notebook": stem, "source": str(source), "profile": profile,
-        "points": [{"key": p.key, "overrides": p.overrides} for p in points]}, sort_keys=False)
+    atomic_write_json(
+        folder / "sweep.json",
+        {
+            "notebook": stem,
+            "source": str(source),
+            "profile": profile,
+            "points": [{"key": p.key, "overrides": p.overrides} for p in points],
+        },
+        sort_keys=False,
+    )
 
     todo = [p for p in points if not point_is_done(p, stem, profile)]
     done_before = {p.key for p in points} - {p.key for p in todo}
-    _log(f"{stem}, profile {profile!r}: {len(points)} point(s), {len(done_before)} already done, "
-         f"{len(todo)} to run -> {folder}", progress)
+    _log(
+        f"{stem}, profile {profile!r}: {len(points)} point(s), {len(done_before)} already done, "
+        f"{len(todo)} to run -> {folder}",
+        progress,
+    )
     start = time.perf_counter()
     if todo:
         if executor == "serial":
@@ -223,28 +257,58 @@ def run_sweep(
     table = collect(points, stem, profile, done_before)
     files, plot_error = write_outputs(table, folder, stem, profile, points, plot_spec, seconds)
     failed = int((table["status"] != "ok").sum())
-    return SweepResult(table=table, folder=folder, ran=len(todo), resumed=len(done_before),
-                       failed=failed, seconds=seconds, files=files, plot_error=plot_error)
+    return SweepResult(
+        table=table,
+        folder=folder,
+        ran=len(todo),
+        resumed=len(done_before),
+        failed=failed,
+        seconds=seconds,
+        files=files,
+        plot_error=plot_error,
+    )
 
 
-def _run_points(pool: Any, source: Path, profile: str, todo: list[SweepPoint],
-                resources: dict[str, float] | None, progress: bool) -> None:
+def _run_points(
+    pool: Any,
+    source: Path,
+    profile: str,
+    todo: list[SweepPoint],
+    resources: dict[str, float] | None,
+    progress: bool,
+) -> None:
     """Submit every point, then wait; a task that raised is recorded as a failed point.
 
     On a :class:`~survlib.parallel.SerialExecutor` each point runs as it is submitted, in
     grid order.
     """
+
     def submit(p: SweepPoint) -> Any:
-        return parallel.submit(pool, run_point, str(source), profile, p.overrides,
-                               str(p.folder), p.parameters, retries=1, resources=resources)
+        return parallel.submit(
+            pool,
+            run_point,
+            str(source),
+            profile,
+            p.overrides,
+            str(p.folder),
+            p.parameters,
+            retries=1,
+            resources=resources,
+        )
 
     def finish(number: int, p: SweepPoint, future: Any) -> None:
         try:
             record = future.result()
         except Exception as err:  # noqa: BLE001 - retried once already (or the worker died twice)
-            record = {"notebook": source.stem, "profile": profile, "overrides": p.overrides,
-                      "parameters": p.parameters, "status": "failed",
-                      "error": _error_text(err), "seconds": None}
+            record = {
+                "notebook": source.stem,
+                "profile": profile,
+                "overrides": p.overrides,
+                "parameters": p.parameters,
+                "status": "failed",
+                "error": _error_text(err),
+                "seconds": None,
+            }
             p.folder.mkdir(parents=True, exist_ok=True)
             atomic_write_json(p.folder / POINT_FILE, record)
         release = getattr(future, "release", None)
@@ -265,6 +329,7 @@ def _run_points(pool: Any, source: Path, profile: str, todo: list[SweepPoint],
         parallel.cancel(pool, list(futures))
         raise
 
+
 # --------------------------------------------------------------------------------------------
 # command line
 # --------------------------------------------------------------------------------------------
@@ -282,8 +347,9 @@ def _parse_resources(items: Sequence[str] | None) -> dict[str, float] | None:
         except ValueError:
             amount = math.nan
         if not key or not math.isfinite(amount) or amount <= 0:
-            raise SweepError(f"--resources {item!r} must be NAME=AMOUNT with AMOUNT > 0, "
-                             "e.g. GPU=1")
+            raise SweepError(
+                f"--resources {item!r} must be NAME=AMOUNT with AMOUNT > 0, e.g. GPU=1"
+            )
         out[key] = amount
     return out
 
@@ -308,20 +374,33 @@ def main_sweep(
         return 2
     try:
         result = run_sweep(
-            notebook, grid, profile=profile, name=name, root=out_dir,
-            executor="serial" if serial else None, scheduler=scheduler, workers=workers,
-            resources=_parse_resources(resources), plot=plot, progress=not quiet,
+            notebook,
+            grid,
+            profile=profile,
+            name=name,
+            root=out_dir,
+            executor="serial" if serial else None,
+            scheduler=scheduler,
+            workers=workers,
+            resources=_parse_resources(resources),
+            plot=plot,
+            progress=not quiet,
         )
     except SweepError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("[survlib sweep] interrupted: finished points are kept; run the same command "
-              "again to resume", file=sys.stderr)
+        print(
+            "[survlib sweep] interrupted: finished points are kept; run the same command "
+            "again to resume",
+            file=sys.stderr,
+        )
         return 130
-    print(f"[survlib sweep] {len(result.table)} point(s): {result.ran} run now, "
-          f"{result.resumed} resumed, {result.failed} failed; {result.seconds:.1f} s",
-          file=sys.stderr)
+    print(
+        f"[survlib sweep] {len(result.table)} point(s): {result.ran} run now, "
+        f"{result.resumed} resumed, {result.failed} failed; {result.seconds:.1f} s",
+        file=sys.stderr,
+    )
     for label, path in result.files.items():
         print(f"[survlib sweep] {label}: {path}", file=sys.stderr)
     print(result.files["csv"])

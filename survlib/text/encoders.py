@@ -111,8 +111,11 @@ class MiniLMEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
         vectors = model.encode(
-            list(sentences), batch_size=self.batch_size, show_progress_bar=False,
-            convert_to_numpy=True, normalize_embeddings=True,
+            list(sentences),
+            batch_size=self.batch_size,
+            show_progress_bar=False,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
         )
         return np.asarray(vectors, dtype=np.float32)
 
@@ -132,8 +135,12 @@ class ConchTextEncoder:
     name = "conch"
     dim = 512
 
-    def __init__(self, checkpoint: str | os.PathLike[str] | None = None, device: str = "cpu",
-                 batch_size: int = 64) -> None:
+    def __init__(
+        self,
+        checkpoint: str | os.PathLike[str] | None = None,
+        device: str = "cpu",
+        batch_size: int = 64,
+    ) -> None:
         self.checkpoint = checkpoint
         self.device = device
         self.batch_size = int(batch_size)
@@ -154,16 +161,18 @@ class ConchTextEncoder:
                     "from https://huggingface.co/MahmoodLab/conch). Use encoder='minilm' for the "
                     "offline default."
                 ) from err
-            source = (str(self.checkpoint) if self.checkpoint is not None
-                      else "hf_hub:MahmoodLab/conch")
+            source = (
+                str(self.checkpoint) if self.checkpoint is not None else "hf_hub:MahmoodLab/conch"
+            )
             if self.checkpoint is not None and not Path(self.checkpoint).is_file():
                 raise TextEncoderUnavailableError(
                     f"CONCH checkpoint {self.checkpoint} not found; download pytorch_model.bin "
                     "from https://huggingface.co/MahmoodLab/conch (gated) or use encoder='minilm'"
                 )
             try:
-                model, _ = create_model_from_pretrained("conch_ViT-B-16", source,
-                                                        device=self.device)
+                model, _ = create_model_from_pretrained(
+                    "conch_ViT-B-16", source, device=self.device
+                )
             except Exception as err:  # network, licence or file problems
                 raise TextEncoderUnavailableError(
                     f"could not load CONCH weights from {source!r} ({type(err).__name__}: {err}); "
@@ -184,8 +193,9 @@ class ConchTextEncoder:
         chunks = []
         with torch.inference_mode():
             for start in range(0, len(sentences), self.batch_size):
-                ids = tokenize(texts=list(sentences[start:start + self.batch_size]),
-                               tokenizer=tokenizer).to(self.device)
+                ids = tokenize(
+                    texts=list(sentences[start : start + self.batch_size]), tokenizer=tokenizer
+                ).to(self.device)
                 chunks.append(model.encode_text(ids).float().cpu().numpy())
         return np.concatenate(chunks).astype(np.float32)
 
@@ -211,7 +221,9 @@ class HashingEncoder:
             for word in re.findall(r"[\w.]+", sentence.lower()):
                 padded = f" {word} "
                 for j in range(max(1, len(padded) - self.n + 1)):
-                    digest = hashlib.blake2b(padded[j:j + self.n].encode(), digest_size=8).digest()
+                    digest = hashlib.blake2b(
+                        padded[j : j + self.n].encode(), digest_size=8
+                    ).digest()
                     h = int.from_bytes(digest, "little")
                     out[i, h % self.dim] += 1.0 if (h >> 63) & 1 else -1.0
             norm = np.linalg.norm(out[i])
@@ -269,7 +281,8 @@ class CachedEncoder:
         sentences = list(self._memory)
         with atomic_write(self.path, mode="wb") as fh:
             np.savez_compressed(
-                fh, sentences=np.array(sentences, dtype=str),
+                fh,
+                sentences=np.array(sentences, dtype=str),
                 vectors=np.stack([self._memory[s] for s in sentences]).astype(np.float32),
             )
 
@@ -280,8 +293,10 @@ class CachedEncoder:
         if todo:
             vectors = np.asarray(self.encoder.encode(todo), dtype=np.float32)
             if vectors.shape != (len(todo), self.dim):
-                raise ValueError(f"encoder {self.name!r} returned shape {vectors.shape}, "
-                                 f"expected {(len(todo), self.dim)}")
+                raise ValueError(
+                    f"encoder {self.name!r} returned shape {vectors.shape}, "
+                    f"expected {(len(todo), self.dim)}"
+                )
             self.calls += len(todo)
             self._memory.update(zip(todo, vectors, strict=True))
             self._save_store()
@@ -293,8 +308,9 @@ class CachedEncoder:
 _ENCODERS: dict[tuple[Any, ...], CachedEncoder] = {}
 
 
-def get_text_encoder(name: str = "minilm", cache: bool | str | os.PathLike[str] = True,
-                     **kwargs: Any) -> CachedEncoder:
+def get_text_encoder(
+    name: str = "minilm", cache: bool | str | os.PathLike[str] = True, **kwargs: Any
+) -> CachedEncoder:
     """A cached text encoder by name (the same object for the same arguments in a process).
 
     Args:
@@ -342,11 +358,16 @@ def encode_prompts(
             in :class:`CachedEncoder` to avoid embedding repeated sentences twice; a name is
             always cached).
     """
-    table = prompts.to_numpy(dtype=object) if isinstance(prompts, pd.DataFrame) else np.asarray(
-        [list(row) for row in prompts], dtype=object)
+    table = (
+        prompts.to_numpy(dtype=object)
+        if isinstance(prompts, pd.DataFrame)
+        else np.asarray([list(row) for row in prompts], dtype=object)
+    )
     if table.ndim != 2 or table.size == 0:
-        raise ValueError(f"encode_prompts: expected a non-empty [n_patients, n_fields] table of "
-                         f"sentences, got shape {table.shape}")
+        raise ValueError(
+            f"encode_prompts: expected a non-empty [n_patients, n_fields] table of "
+            f"sentences, got shape {table.shape}"
+        )
     enc = get_text_encoder(encoder) if isinstance(encoder, str) else encoder
     flat = [str(s) for s in table.ravel()]
     if isinstance(enc, CachedEncoder):

@@ -106,15 +106,20 @@ def clinical_prompts(
     index = np.zeros((len(clinical), len(mapping)), dtype=np.int64)
     for k, (column, key) in enumerate(mapping.items()):
         if column not in clinical.columns:
-            raise KeyError(f"clinical_prompts: column {column!r} not in the clinical table "
-                           f"(columns: {list(clinical.columns)})")
+            raise KeyError(
+                f"clinical_prompts: column {column!r} not in the clinical table "
+                f"(columns: {list(clinical.columns)})"
+            )
         if key not in table:
-            raise KeyError(f"clinical_prompts: no templates for field {key!r}; known fields: "
-                           f"{sorted(table)}")
+            raise KeyError(
+                f"clinical_prompts: no templates for field {key!r}; known fields: {sorted(table)}"
+            )
         options = tuple(table[key])
         if int(n_templates) > len(options):
-            raise ValueError(f"clinical_prompts: n_templates={n_templates} but field {key!r} has "
-                             f"only {len(options)} templates")
+            raise ValueError(
+                f"clinical_prompts: n_templates={n_templates} but field {key!r} has "
+                f"only {len(options)} templates"
+            )
         draw = np.random.default_rng([int(seed), k]).integers(0, int(n_templates), len(clinical))
         index[:, k] = draw
         label = FIELD_LABELS.get(key, key.replace("_", " "))
@@ -127,8 +132,9 @@ def clinical_prompts(
                 sentences.append(options[int(j)].format(value=text))
         out[column] = sentences
     prompts = pd.DataFrame(out, index=clinical.index)
-    prompts.attrs.update({"n_templates": int(n_templates), "seed": int(seed),
-                          "template_index": index})
+    prompts.attrs.update(
+        {"n_templates": int(n_templates), "seed": int(seed), "template_index": index}
+    )
     return prompts
 
 
@@ -148,5 +154,4 @@ def book_prompts(cohort: MultimodalCohort, n_templates: int = 1, seed: int = 0) 
         if col in c:
             known = c[col].where(c[col] != "not reported")
             table[col] = ("Stage " + known) if col == "stage" else known
-    return clinical_prompts(table, n_templates=n_templates, seed=seed,
-                            fields=list(table.columns))
+    return clinical_prompts(table, n_templates=n_templates, seed=seed, fields=list(table.columns))

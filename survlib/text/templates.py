@@ -28,8 +28,10 @@ def load_templates() -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
         raise ValueError(f"{TEMPLATES_FILE}: field_labels must map field names to strings")
     for key, options in templates.items():
         if not options or not all(isinstance(s, str) and "{value}" in s for s in options):
-            raise ValueError(f"{TEMPLATES_FILE}: templates of field {key!r} must be a non-empty "
-                             "list of strings that each contain '{value}'")
+            raise ValueError(
+                f"{TEMPLATES_FILE}: templates of field {key!r} must be a non-empty "
+                "list of strings that each contain '{value}'"
+            )
     return dict(labels), {k: tuple(v) for k, v in templates.items()}
 
 

@@ -8,7 +8,14 @@ model family (``survlib.models``) trains through :func:`fit`. Device and seed he
 
 from survlib._core.device import pick_device, seed_everything
 from survlib._core.finite import NonFiniteError
-from survlib.train.cv import RESULT_COLUMNS, Split, cross_validate, cv_splits, summarize, tidy_results
+from survlib.train.cv import (
+    RESULT_COLUMNS,
+    Split,
+    cross_validate,
+    cv_splits,
+    summarize,
+    tidy_results,
+)
 from survlib.train.loop import FitResult, fit
 
 __all__ = [

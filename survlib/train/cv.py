@@ -98,9 +98,7 @@ def cv_splits(
                 ) from err
         else:
             train, val = train_all, np.array([], dtype=np.int64)
-        splits.append(
-            Split(fold=fold, train=np.sort(train), val=np.sort(val), test=np.sort(test))
-        )
+        splits.append(Split(fold=fold, train=np.sort(train), val=np.sort(val), test=np.sort(test)))
     return splits
 
 
@@ -161,8 +159,11 @@ def cross_validate(
     seeds = list(seeds)
     if not seeds:
         raise ValueError("cross_validate: seeds is empty")
-    tasks = [(split, int(seed)) for seed in seeds
-             for split in cv_splits(event, n_folds=n_folds, val_fraction=val_fraction, seed=seed)]
+    tasks = [
+        (split, int(seed))
+        for seed in seeds
+        for split in cv_splits(event, n_folds=n_folds, val_fraction=val_fraction, seed=seed)
+    ]
     rows: list[dict[str, Any]] = []
     bar = tqdm(total=len(tasks), desc=f"cv {model}", disable=not progress, leave=False)
 
@@ -173,8 +174,15 @@ def cross_validate(
                 f"{metrics!r} (fold {split.fold}, seed {seed})"
             )
         for metric, value in metrics.items():
-            rows.append({"model": model, "fold": split.fold, "seed": int(seed),
-                         "metric": str(metric), "value": float(value)})
+            rows.append(
+                {
+                    "model": model,
+                    "fold": split.fold,
+                    "seed": int(seed),
+                    "metric": str(metric),
+                    "value": float(value),
+                }
+            )
         bar.update(1)
 
     if executor is None:
@@ -183,10 +191,9 @@ def cross_validate(
     else:
         pool = parallel.check_executor(executor)
         parallel.check_picklable(run_fold, pool, "run_fold")
-        futures = [parallel.submit(pool, _cv_task, run_fold, split, seed)
-                   for split, seed in tasks]
+        futures = [parallel.submit(pool, _cv_task, run_fold, split, seed) for split, seed in tasks]
         try:
-            for (split, seed), future in zip(tasks, futures):
+            for (split, seed), future in zip(tasks, futures, strict=True):
                 add(split, seed, future.result())
         except BaseException:
             parallel.cancel(pool, futures)
@@ -209,7 +216,9 @@ def tidy_results(rows: Iterable[Mapping[str, Any]] | pd.DataFrame) -> pd.DataFra
         dicts = [dict(r) for r in items if not isinstance(r, pd.DataFrame)]
         if dicts:
             frames.append(pd.DataFrame(dicts))
-        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=RESULT_COLUMNS)
+        df = (
+            pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=RESULT_COLUMNS)
+        )
     missing = [c for c in RESULT_COLUMNS if c not in df.columns]
     if missing:
         raise KeyError(f"results are missing column(s) {missing}; expected {RESULT_COLUMNS}")
@@ -231,6 +240,7 @@ def summarize(df: pd.DataFrame) -> pd.DataFrame:
     )
     out["n"] = out["n"].astype(int)
     out["mean ± sd"] = [
-        f"{m:.3f} ± {s:.3f}" if np.isfinite(s) else f"{m:.3f}" for m, s in zip(out["mean"], out["sd"])
+        f"{m:.3f} ± {s:.3f}" if np.isfinite(s) else f"{m:.3f}"
+        for m, s in zip(out["mean"], out["sd"], strict=True)
     ]
     return out

@@ -156,63 +156,26 @@ def fit(
         raise ValueError(f"max_epochs must be >= 1, got {max_epochs}")
     if patience is not None and int(patience) < 1:
         raise ValueError(f"patience must be >= 1 or None, got {patience}")
+    if max_steps is not None and int(max_steps) < 1:
+        raise ValueError(f"max_steps must be >= 1 or None, got {max_steps}")
     start = _time.perf_counter()
     params = [p for g in optimizer.param_groups for p in g["params"]]
     names = {id(p): n for n, p in model.named_parameters()}
-    if max_steps is not None and int(max_steps) < 1:
-        raise ValueError(f"max_steps must be >= 1 or None, got {max_steps}")
     guard = FiniteGuard(
-        model if model_name is None else model_name, desc, [(names.get(id(p), f"param[{i}]"), p) for i, p in enumerate(params)]
+        model if model_name is None else model_name,
+        desc,
+        [(names.get(id(p), f"param[{i}]"), p) for i, p in enumerate(params)],
     )
+    step = _Stepper(model, optimizer, loss_fn, guard, params, grad_clip, on_step, max_steps)
     rows: list[dict[str, float]] = []
-    best_loss = math.inf
-    best_epoch = 0
+    best_loss, best_epoch, since_best = math.inf, 0, 0
     best_state: dict[str, torch.Tensor] | None = None
-    since_best = 0
-    steps = 0
-    budget_spent = False
 
     bar = tqdm(range(1, int(max_epochs) + 1), desc=desc, disable=not progress, leave=False)
     for epoch in bar:
         model.train()
-        total, n_batches = 0.0, 0
-        for batch_no, batch in enumerate(train_batches(epoch - 1)):
-
-            def closure(batch: Any = batch, batch_no: int = batch_no) -> torch.Tensor:
-                optimizer.zero_grad(set_to_none=True)
-                loss = loss_fn(model, batch)
-                where = f"epoch {epoch} batch {batch_no}"
-                guard.loss(loss, where)
-                loss.backward()
-                guard.gradients(where)
-                if grad_clip is not None:
-                    torch.nn.utils.clip_grad_norm_(params, float(grad_clip))
-                return loss
-
-            loss = optimizer.step(closure)
-            guard.parameters(f"epoch {epoch} batch {batch_no}")
-            step_loss = float(loss.detach().item())
-            total += step_loss
-            n_batches += 1
-            steps += 1
-            if on_step is not None:
-                on_step(steps, step_loss)
-            if max_steps is not None and steps >= int(max_steps):
-                budget_spent = True
-                break
-        if n_batches == 0:
-            raise RuntimeError(f"fit ({desc}): train_batches({epoch - 1}) yielded no batches")
-        train_loss = total / n_batches
-
-        v = math.nan
-        if val_loss is not None:
-            model.eval()
-            with torch.no_grad():
-                v = float(val_loss(model))
-            if not math.isfinite(v):
-                raise NonFiniteError(
-                    f"{guard.model}, stage {desc!r}, epoch {epoch}: the validation loss is {v}"
-                )
+        train_loss = step.epoch(epoch, train_batches(epoch - 1), desc)
+        v = _validation_loss(model, val_loss, guard, desc, epoch)
         rows.append({"epoch": epoch, "train_loss": train_loss, "val_loss": v})
 
         monitored = v if val_loss is not None else train_loss
@@ -228,7 +191,7 @@ def fit(
             since_best += 1
         if progress:
             bar.set_postfix(train=f"{train_loss:.4f}", val=f"{v:.4f}", best=best_epoch)
-        if budget_spent or (patience is not None and since_best >= int(patience)):
+        if step.budget_spent or (patience is not None and since_best >= int(patience)):
             break
     bar.close()
 
@@ -242,6 +205,85 @@ def fit(
         n_epochs=len(rows),
         seconds=_time.perf_counter() - start,
     )
+
+
+class _Stepper:
+    """The optimiser steps of :func:`fit`: one closure per batch (so L-BFGS works too), the
+    non-finite guard around the loss, the gradients and the updated parameters, gradient
+    clipping, the global step count and the ``max_steps`` budget."""
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        optimizer: torch.optim.Optimizer,
+        loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor],
+        guard: FiniteGuard,
+        params: list[torch.Tensor],
+        grad_clip: float | None,
+        on_step: Callable[[int, float], None] | None,
+        max_steps: int | None,
+    ) -> None:
+        self.model, self.optimizer, self.loss_fn, self.guard = model, optimizer, loss_fn, guard
+        self.params, self.grad_clip, self.on_step = params, grad_clip, on_step
+        self.max_steps = None if max_steps is None else int(max_steps)
+        self.steps = 0
+        self.budget_spent = False
+
+    def one(self, batch: Any, where: str) -> float:
+        """One optimiser step on ``batch``; returns its loss."""
+
+        def closure() -> torch.Tensor:
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = self.loss_fn(self.model, batch)
+            self.guard.loss(loss, where)
+            loss.backward()
+            self.guard.gradients(where)
+            if self.grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(self.params, float(self.grad_clip))
+            return loss
+
+        loss = self.optimizer.step(closure)
+        self.guard.parameters(where)
+        return float(loss.detach().item())
+
+    def epoch(self, epoch: int, batches: Iterable[Any], desc: str) -> float:
+        """Step through one epoch's batches (stopping early when the step budget is spent);
+        returns the mean training loss."""
+        total, n_batches = 0.0, 0
+        for batch_no, batch in enumerate(batches):
+            step_loss = self.one(batch, f"epoch {epoch} batch {batch_no}")
+            total += step_loss
+            n_batches += 1
+            self.steps += 1
+            if self.on_step is not None:
+                self.on_step(self.steps, step_loss)
+            if self.max_steps is not None and self.steps >= self.max_steps:
+                self.budget_spent = True
+                break
+        if n_batches == 0:
+            raise RuntimeError(f"fit ({desc}): train_batches({epoch - 1}) yielded no batches")
+        return total / n_batches
+
+
+def _validation_loss(
+    model: torch.nn.Module,
+    val_loss: Callable[[torch.nn.Module], float] | None,
+    guard: FiniteGuard,
+    desc: str,
+    epoch: int,
+) -> float:
+    """``val_loss(model)`` in eval mode without gradients (NaN when there is none); a
+    non-finite value raises :class:`NonFiniteError`."""
+    if val_loss is None:
+        return math.nan
+    model.eval()
+    with torch.no_grad():
+        v = float(val_loss(model))
+    if not math.isfinite(v):
+        raise NonFiniteError(
+            f"{guard.model}, stage {desc!r}, epoch {epoch}: the validation loss is {v}"
+        )
+    return v
 
 
 # --------------------------------------------------------------------------------------------

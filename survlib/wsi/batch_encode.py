@@ -22,8 +22,18 @@ __all__ = ["SLIDE_SUFFIXES", "encode_slides"]
 
 
 #: File suffixes :func:`encode_slides` picks up when given a folder (OpenSlide's formats).
-SLIDE_SUFFIXES = (".svs", ".tif", ".tiff", ".ndpi", ".vms", ".vmu", ".scn", ".mrxs", ".svslide",
-                  ".bif")
+SLIDE_SUFFIXES = (
+    ".svs",
+    ".tif",
+    ".tiff",
+    ".ndpi",
+    ".vms",
+    ".vmu",
+    ".scn",
+    ".mrxs",
+    ".svslide",
+    ".bif",
+)
 
 _ENCODERS: dict[tuple[str, str], PatchEncoder] = {}
 
@@ -74,23 +84,41 @@ def _encode_slide_task(
 
     start = time.perf_counter()
     out = Path(out_path)
-    row: dict[str, Any] = {"slide": slide_path, "features": out_path, "status": "encoded",
-                           "n_patches": 0, "seconds": 0.0, "error": ""}
+    row: dict[str, Any] = {
+        "slide": slide_path,
+        "features": out_path,
+        "status": "encoded",
+        "n_patches": 0,
+        "seconds": 0.0,
+        "error": "",
+    }
     try:
         enc = _worker_encoder(encoder, encoder_kwargs)
-        if not options["overwrite"] and out.is_file() and _features_match(
-            out, enc, options["magnification"], options["patch_size"]
+        if (
+            not options["overwrite"]
+            and out.is_file()
+            and _features_match(out, enc, options["magnification"], options["patch_size"])
         ):
             with h5py.File(out, "r") as h5:
                 row.update(status="skipped", n_patches=int(h5["features"].shape[0]))
             return row
         with Slide(slide_path, base_magnification=options["base_magnification"]) as slide:
             mask = tissue_mask(slide, downsample=options["mask_downsample"])
-            grid = tile_grid(slide, magnification=options["magnification"],
-                             patch_size=options["patch_size"], mask=mask,
-                             min_tissue=options["min_tissue"])
-            feats = extract_features(slide, grid, enc, batch_size=options["batch_size"],
-                                     patient_id=options["patient_id"], progress=False)
+            grid = tile_grid(
+                slide,
+                magnification=options["magnification"],
+                patch_size=options["patch_size"],
+                mask=mask,
+                min_tissue=options["min_tissue"],
+            )
+            feats = extract_features(
+                slide,
+                grid,
+                enc,
+                batch_size=options["batch_size"],
+                patient_id=options["patient_id"],
+                progress=False,
+            )
         write_features(out, feats)
         row["n_patches"] = len(feats)
     except Exception as exc:  # noqa: BLE001 - recorded; the other slides go on
@@ -154,12 +182,14 @@ def encode_slides(
     if isinstance(slides, str | os.PathLike):
         folder = Path(slides)
         if not folder.is_dir():
-            raise ValueError(f"slides={str(slides)!r} is not a folder; pass a folder or a list "
-                             "of slide paths")
+            raise ValueError(
+                f"slides={str(slides)!r} is not a folder; pass a folder or a list of slide paths"
+            )
         paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in SLIDE_SUFFIXES)
         if not paths:
-            raise ValueError(f"slides={str(slides)!r}: no slide files "
-                             f"({', '.join(SLIDE_SUFFIXES)})")
+            raise ValueError(
+                f"slides={str(slides)!r}: no slide files ({', '.join(SLIDE_SUFFIXES)})"
+            )
     else:
         paths = [Path(p) for p in slides]
         if not paths:
@@ -167,12 +197,16 @@ def encode_slides(
     seen: dict[str, Path] = {}
     for p in paths:
         if p.stem in seen:
-            raise ValueError(f"slides {seen[p.stem]} and {p} share the id {p.stem!r}; "
-                             "their feature files would collide")
+            raise ValueError(
+                f"slides {seen[p.stem]} and {p} share the id {p.stem!r}; "
+                "their feature files would collide"
+            )
         seen[p.stem] = p
     if int(patch_size) < 1 or float(magnification) <= 0:
-        raise ValueError(f"patch_size must be >= 1 and magnification > 0, got "
-                         f"patch_size={patch_size}, magnification={magnification}")
+        raise ValueError(
+            f"patch_size must be >= 1 and magnification > 0, got "
+            f"patch_size={patch_size}, magnification={magnification}"
+        )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     pool = parallel.check_executor(executor)
@@ -180,12 +214,19 @@ def encode_slides(
     ids = patient_ids or {}
     tasks = []
     for p in paths:
-        options = {"magnification": float(magnification), "patch_size": int(patch_size),
-                   "min_tissue": float(min_tissue), "mask_downsample": float(mask_downsample),
-                   "base_magnification": base_magnification, "batch_size": int(batch_size),
-                   "patient_id": str(ids.get(p.stem, "")), "overwrite": bool(overwrite)}
-        tasks.append((str(p), str(out / f"{p.stem}.h5"), encoder, dict(encoder_kwargs or {}),
-                      options))
+        options = {
+            "magnification": float(magnification),
+            "patch_size": int(patch_size),
+            "min_tissue": float(min_tissue),
+            "mask_downsample": float(mask_downsample),
+            "base_magnification": base_magnification,
+            "batch_size": int(batch_size),
+            "patient_id": str(ids.get(p.stem, "")),
+            "overwrite": bool(overwrite),
+        }
+        tasks.append(
+            (str(p), str(out / f"{p.stem}.h5"), encoder, dict(encoder_kwargs or {}), options)
+        )
     futures = [parallel.submit(pool, _encode_slide_task, *task, retries=1) for task in tasks]
     rows = []
     try:
@@ -194,15 +235,19 @@ def encode_slides(
     except BaseException:
         parallel.cancel(pool, futures)
         raise
-    table = pd.DataFrame(rows, columns=["slide", "features", "status", "n_patches", "seconds",
-                                        "error"])
+    table = pd.DataFrame(
+        rows, columns=["slide", "features", "status", "n_patches", "seconds", "error"]
+    )
     table.insert(1, "slide_id", [p.stem for p in paths])
     failed = table[table["status"] == "failed"]
     if len(failed):
         import warnings
 
         pairs = zip(failed["slide_id"], failed["error"], strict=True)
-        warnings.warn(f"encode_slides: {len(failed)} of {len(table)} slide(s) failed: "
-                      + "; ".join(f"{s}: {e}" for s, e in pairs),
-                      RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"encode_slides: {len(failed)} of {len(table)} slide(s) failed: "
+            + "; ".join(f"{s}: {e}" for s, e in pairs),
+            RuntimeWarning,
+            stacklevel=2,
+        )
     return table

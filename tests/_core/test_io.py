@@ -13,6 +13,7 @@ from survlib._core.io import atomic_write, atomic_write_json, atomic_write_text
 def files_under(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.is_file()) if path.exists() else []
 
+
 # --------------------------------------------------------------------------------------------
 # survlib._core.io
 # --------------------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ def site_pages(site: Path) -> list[str]:
     pages = []
     for path in sorted(site.rglob("*.html")):
         rel = path.relative_to(site).as_posix()
-        if not rel.split("/", 1)[0] in ASSET_DIRS:
+        if rel.split("/", 1)[0] not in ASSET_DIRS:
             pages.append(rel)
     return pages
 
@@ -130,8 +130,9 @@ def server(site: Path) -> Iterator[str]:
     handler = functools.partial(_QuietHandler, directory=str(site))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -141,8 +142,9 @@ def server(site: Path) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-def _check_links(report: PageReport, hrefs: list[str], page_url: str, base: str,
-                 site: Path) -> None:
+def _check_links(
+    report: PageReport, hrefs: list[str], page_url: str, base: str, site: Path
+) -> None:
     for href in hrefs:
         url = urllib.parse.urljoin(page_url, href)
         parts = urllib.parse.urlsplit(url)
@@ -169,11 +171,18 @@ def _visit(context: Any, base: str, site: Path, rel: str, shots: Path) -> PageRe
 
     report = PageReport(rel)
     page = context.new_page()
-    page.on("console", lambda m: report.console_errors.append(m.text)
-            if m.type == "error" else None)
+    page.on(
+        "console", lambda m: report.console_errors.append(m.text) if m.type == "error" else None
+    )
     page.on("pageerror", lambda e: report.console_errors.append(f"uncaught: {e}"))
-    page.on("requestfailed", lambda r: None if r.url in report.blocked_requests
-            else report.failed_requests.append(f"{r.url} ({r.failure})"))
+    page.on(
+        "requestfailed",
+        lambda r: (
+            None
+            if r.url in report.blocked_requests
+            else report.failed_requests.append(f"{r.url} ({r.failure})")
+        ),
+    )
     page.set_viewport_size({"width": 1280, "height": 900})
     page_url = f"{base}/{rel}"
     response = page.goto(page_url, wait_until="load")
@@ -188,8 +197,10 @@ def _visit(context: Any, base: str, site: Path, rel: str, shots: Path) -> PageRe
     if report.math_elements:
         # MathJax 3 is loaded with `defer`: wait for it, then for its typesetting to finish
         try:
-            page.wait_for_function("() => window.MathJax && window.MathJax.startup && "
-                                   "window.MathJax.startup.promise", timeout=20_000)
+            page.wait_for_function(
+                "() => window.MathJax && window.MathJax.startup && window.MathJax.startup.promise",
+                timeout=20_000,
+            )
             page.evaluate("() => window.MathJax.startup.promise")
             report.mathjax_version = page.evaluate("() => window.MathJax.version || null")
         except PlaywrightTimeout as err:  # MathJax never started
@@ -197,8 +208,12 @@ def _visit(context: Any, base: str, site: Path, rel: str, shots: Path) -> PageRe
         report.math_rendered = page.locator(".math:has(mjx-container)").count()
     text = page.evaluate("() => document.body.innerText")
     report.raw_math = sorted({m.group(0) for m in RAW_MATH.finditer(text)})
-    report.glue_left = sorted({text[max(0, m.start() - 30): m.end() + 30].replace("\n", " ")
-                               for m in GLUE_LEFT.finditer(text)})
+    report.glue_left = sorted(
+        {
+            text[max(0, m.start() - 30) : m.end() + 30].replace("\n", " ")
+            for m in GLUE_LEFT.finditer(text)
+        }
+    )
     images = page.evaluate(
         """async () => Promise.all([...document.images].map(async img => {
             if (!img.complete) { try { await img.decode(); } catch (e) {} }
@@ -211,10 +226,13 @@ def _visit(context: Any, base: str, site: Path, rel: str, shots: Path) -> PageRe
         path = urllib.parse.unquote(urllib.parse.urlsplit(img["url"]).path).lstrip("/")
         local = img["url"].startswith("data:") or (site / path).is_file()
         if not (img["w"] > 0 and img["h"] > 0 and local):
-            report.bad_images.append(f"{img['src'][:80]} ({img['w']}x{img['h']}, "
-                                     f"{'file present' if local else 'no file'})")
-    hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')]"
-                          ".map(a => a.getAttribute('href'))")
+            report.bad_images.append(
+                f"{img['src'][:80]} ({img['w']}x{img['h']}, "
+                f"{'file present' if local else 'no file'})"
+            )
+    hrefs = page.evaluate(
+        "() => [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))"
+    )
     _check_links(report, hrefs, page_url, base, site)
     shot = shots / (rel.replace("/", "__").removesuffix(".html") + ".png")
     page.screenshot(path=str(shot), full_page=True)
@@ -229,15 +247,22 @@ def reports(site: Path, server: str) -> dict[str, PageReport]:
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     chromium = os.environ.get("SURVLIB_CHROMIUM", "/usr/bin/chromium")
     if not Path(chromium).is_file():
-        pytest.fail(f"no Chromium at {chromium}: run `make browser-deps` "
-                    "(apt-get install chromium) or set SURVLIB_CHROMIUM")
+        pytest.fail(
+            f"no Chromium at {chromium}: run `make browser-deps` "
+            "(apt-get install chromium) or set SURVLIB_CHROMIUM"
+        )
     shots = Path(os.environ.get("SURVLIB_SCREENSHOTS", site.parent / "screenshots"))
     shots.mkdir(parents=True, exist_ok=True)
     results: dict[str, PageReport] = {}
-    with tempfile.TemporaryDirectory(prefix="survlib-chromium-") as profile, \
-            sync_api.sync_playwright() as pw:
+    with (
+        tempfile.TemporaryDirectory(prefix="survlib-chromium-") as profile,
+        sync_api.sync_playwright() as pw,
+    ):
         context = pw.chromium.launch_persistent_context(
-            profile, executable_path=chromium, headless=True, args=CHROMIUM_FLAGS,
+            profile,
+            executable_path=chromium,
+            headless=True,
+            args=CHROMIUM_FLAGS,
             service_workers="block",
         )
         blocked: dict[str, list[str]] = {}
@@ -301,8 +326,11 @@ def test_every_image_is_decoded_with_a_nonzero_size(reports: dict[str, PageRepor
 
 def test_every_equation_is_typeset_offline(reports: dict[str, PageReport]) -> None:
     assert sum(r.math_elements for r in reports.values()) > 0, "no equation on any page"
-    untypeset = {p: f"{r.math_rendered}/{r.math_elements} typeset (MathJax {r.mathjax_version})"
-                 for p, r in reports.items() if r.math_rendered != r.math_elements}
+    untypeset = {
+        p: f"{r.math_rendered}/{r.math_elements} typeset (MathJax {r.mathjax_version})"
+        for p, r in reports.items()
+        if r.math_rendered != r.math_elements
+    }
     assert not untypeset
     assert not _failures(reports, "raw_math")
 

@@ -15,8 +15,9 @@ def test_pathway_membership_validation() -> None:
         PathwayMembership(torch.tensor([[True, False], [False, False]]), ["a", "b"], ["g1", "g2"])
     with pytest.raises(ValueError, match="gene names"):
         PathwayMembership(torch.tensor([[True, False]]), ["a"], ["g1"])
-    pm = PathwayMembership.from_sets({"A": ["x", "y"], "B": ["y", "z", "zz"]},
-                                     genes=["x", "y", "z"])
+    pm = PathwayMembership.from_sets(
+        {"A": ["x", "y"], "B": ["y", "z", "zz"]}, genes=["x", "y", "z"]
+    )
     assert pm.matrix.tolist() == [[True, True, False], [False, True, True]]
     assert list(pm.sizes) == [2, 2]
 

@@ -12,8 +12,9 @@ import pytest
 def small_cohort():
     from survlib.data.multimodal import simulate_multimodal_cohort
 
-    return simulate_multimodal_cohort(40, seed=3, n_pathways=6, n_genes=40, d_patch=8,
-                                      patches_per_patient=(10, 20))
+    return simulate_multimodal_cohort(
+        40, seed=3, n_pathways=6, n_genes=40, d_patch=8, patches_per_patient=(10, 20)
+    )
 
 
 def test_split_external_is_disjoint_and_labelled(small_cohort) -> None:
@@ -38,10 +39,10 @@ def test_domain_shift_changes_what_it_says(small_cohort) -> None:
     from survlib.data.domain_shift import DomainShift, apply_domain_shift
 
     same = apply_domain_shift(small_cohort, DomainShift.none(), seed=0)
-    assert all(np.allclose(a, b, atol=1e-5)
-               for a, b in zip(same.bags, small_cohort.bags, strict=True))
-    assert np.allclose(same.expression.to_numpy(), small_cohort.expression.to_numpy(),
-                       atol=1e-3)
+    assert all(
+        np.allclose(a, b, atol=1e-5) for a, b in zip(same.bags, small_cohort.bags, strict=True)
+    )
+    assert np.allclose(same.expression.to_numpy(), small_cohort.expression.to_numpy(), atol=1e-3)
     assert np.array_equal(same.time, small_cohort.time)
     assert DomainShift().scaled(0.0) == replace_shift(DomainShift(), 0.0)
 
@@ -68,8 +69,15 @@ def test_domain_shift_changes_what_it_says(small_cohort) -> None:
 def replace_shift(shift, factor):
     from dataclasses import replace
 
-    names = ("site_offset", "stain_mix", "stain_jitter", "encoder_noise", "gene_offset",
-             "gene_scale", "gene_noise")
+    names = (
+        "site_offset",
+        "stain_mix",
+        "stain_jitter",
+        "encoder_noise",
+        "gene_offset",
+        "gene_scale",
+        "gene_noise",
+    )
     return replace(shift, **{n: factor * getattr(shift, n) for n in names})
 
 

@@ -28,8 +28,10 @@ def test_synthetic_slide_is_an_aperio_slide_openslide_reads(synthetic):
 
 def test_synthetic_slide_is_deterministic_and_has_every_region(synthetic, tmp_path):
     again = write_synthetic_slide(
-        tmp_path / "again.tif", seed=3, width=synthetic.dimensions[0],
-        height=synthetic.dimensions[1]
+        tmp_path / "again.tif",
+        seed=3,
+        width=synthetic.dimensions[0],
+        height=synthetic.dimensions[1],
     )
     np.testing.assert_array_equal(again.truth.labels, synthetic.truth.labels)
     a, b = openslide.OpenSlide(str(synthetic.path)), openslide.OpenSlide(str(again.path))

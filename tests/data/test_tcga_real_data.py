@@ -21,9 +21,9 @@ def test_missing_entries_are_listed_with_the_cache_folder(empty_cache) -> None:
     check = check_real_data(" LIHC, brca ,", ENTRIES, extra=["survpgc_prompt_template_1"])
     assert check.cohorts == ["lihc", "brca"]
     assert not check.available
-    assert check.missing == ["survpgc_lihc_clinical"] + [f"survpgc_brca_splits_{k}"
-                                                         for k in range(5)] \
-        + ["survpgc_prompt_template_1"]
+    assert check.missing == ["survpgc_lihc_clinical"] + [
+        f"survpgc_brca_splits_{k}" for k in range(5)
+    ] + ["survpgc_prompt_template_1"]
     assert str(empty_cache) in check.message and "survlib fetch --import" in check.message
     assert f"`{check.missing[0]}`" in check.message
     assert check_real_data(["lihc"], ENTRIES).cohorts == ["lihc"]  # a sequence works too

@@ -26,8 +26,16 @@ from survlib.models import MODEL_ZOO, PathwayMembership, SurvivalBatch, predict_
 from survlib.survival import discrete_risk
 
 D_PATCH, N_GENES, D_TEXT, N_CLIN, K = 10, 24, 8, 5, 4
-FUSION = ["SurvPGC", "SurvPath", "PORPOISE", "MCAT", "SurvPC", "SurvPGC (approach a)",
-          "SurvPGC (approach b)", "SurvPGC (approach c)"]
+FUSION = [
+    "SurvPGC",
+    "SurvPath",
+    "PORPOISE",
+    "MCAT",
+    "SurvPC",
+    "SurvPGC (approach a)",
+    "SurvPGC (approach b)",
+    "SurvPGC (approach c)",
+]
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -45,17 +53,28 @@ def batch() -> SurvivalBatch:
     mask[1, 5:] = False
     mask[2, 2:] = False
     return SurvivalBatch(
-        patches=torch.randn(3, 8, D_PATCH, generator=g), patch_mask=mask,
+        patches=torch.randn(3, 8, D_PATCH, generator=g),
+        patch_mask=mask,
         genes=torch.randn(3, N_GENES, generator=g),
         clinical_tokens=torch.randn(3, 6, D_TEXT, generator=g),
-        clinical=torch.randn(3, N_CLIN, generator=g), bin_index=torch.tensor([1, 3, 0]),
-        event=torch.tensor([1, 0, 1]), time=torch.tensor([10.0, 50.0, 3.0]))
+        clinical=torch.randn(3, N_CLIN, generator=g),
+        bin_index=torch.tensor([1, 3, 0]),
+        event=torch.tensor([1, 0, 1]),
+        time=torch.tensor([10.0, 50.0, 3.0]),
+    )
 
 
 def build(name: str, pathways: PathwayMembership, dtype: torch.dtype = torch.float32):
     torch.manual_seed(0)
-    model = MODEL_ZOO[name](d_patch=D_PATCH, pathways=pathways, n_genes=N_GENES, d_text=D_TEXT,
-                            n_clinical=N_CLIN, n_bins=K, hidden=32)
+    model = MODEL_ZOO[name](
+        d_patch=D_PATCH,
+        pathways=pathways,
+        n_genes=N_GENES,
+        d_text=D_TEXT,
+        n_clinical=N_CLIN,
+        n_bins=K,
+        hidden=32,
+    )
     return model.to(dtype).eval()
 
 
@@ -85,8 +104,11 @@ def test_outputs_are_the_model_outputs(pathways, batch) -> None:
     model = build("SurvPGC", pathways)
     res = integrated_gradients(model, batch, target="risk")
     torch.testing.assert_close(res.output, risk_from_logits(predict_logits(model, batch)))
-    np.testing.assert_allclose(predicted_risk(model, batch),
-                               discrete_risk(predict_logits(model, batch).detach()), rtol=1e-5)
+    np.testing.assert_allclose(
+        predicted_risk(model, batch),
+        discrete_risk(predict_logits(model, batch).detach()),
+        rtol=1e-5,
+    )
     lab = integrated_gradients(model, batch, target="label")
     logits = predict_logits(model, batch).detach()
     torch.testing.assert_close(lab.output, logits[torch.arange(3), batch.bin_index])
@@ -121,8 +143,11 @@ def test_survpgc_modality_table(pathways, batch) -> None:
     shares = df[["share[Clinic/Pathology]", "share[Genomic/Pathology]"]]
     np.testing.assert_allclose(shares.sum(axis=1), 1.0, rtol=1e-6)
     assert ((shares > 0) & (shares < 1)).all().all()
-    np.testing.assert_allclose(df["attr[Clinic/Pathology]"] + df["attr[Genomic/Pathology]"],
-                               df["output"] - df["baseline_output"], atol=5e-3)
+    np.testing.assert_allclose(
+        df["attr[Clinic/Pathology]"] + df["attr[Genomic/Pathology]"],
+        df["output"] - df["baseline_output"],
+        atol=5e-3,
+    )
 
 
 def test_baseline_tensor_and_errors(pathways, batch) -> None:
@@ -143,8 +168,9 @@ def test_attention_helpers(pathways, batch) -> None:
     assert all((m[~batch.patch_mask] == 0).all() for m in maps.values())
     one = patient_attention(model, batch, 1)
     assert one["clinic->pathology"].shape == (5,)
-    np.testing.assert_allclose(one["clinic->pathology"], maps["clinic->pathology"][1, :5].numpy(),
-                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(
+        one["clinic->pathology"], maps["clinic->pathology"][1, :5].numpy(), rtol=1e-5, atol=1e-7
+    )
     idx = top_patches(one["genomics->pathology"], k=3)
     s = one["genomics->pathology"]
     assert list(idx) == list(np.argsort(-s, kind="stable")[:3])

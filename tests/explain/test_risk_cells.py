@@ -35,6 +35,7 @@ def test_two_means_threshold_and_metrics():
     assert m["macro_precision"] == pytest.approx(p)
     assert m["macro_f1"] == pytest.approx(2 * p * r / (p + r))
 
+
 def test_neighbour_mean_exact_and_subsampled():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(400, 3)).astype(np.float32)
@@ -67,11 +68,14 @@ def trained():
     model = ScSurvival(adata, **TINY).train(progress=False, seed=0)
     return model, adata
 
+
 def test_identify_risk_cells_writes_groups(trained):
     model, adata = trained
     groups = identify_risk_cells(model, adata)
     assert set(groups.unique()) <= {"higher", "lower", "neutral"}
-    assert (adata.obs["predicted_risk_cell"] == (adata.obs["predicted_risk_group"] == "higher")).all()
+    assert (
+        adata.obs["predicted_risk_cell"] == (adata.obs["predicted_risk_group"] == "higher")
+    ).all()
     called = groups.to_numpy() != "neutral"
     hz = adata.obs["hazard_score_smoothed"].to_numpy()
     assert (np.abs(hz[called]) >= model.risk_threshold_).all()
@@ -83,11 +87,19 @@ def test_identify_risk_cells_writes_groups(trained):
     raw = adata.obs["hazard_score"].to_numpy()
     np.testing.assert_allclose(hz[:5], raw[nearest].mean(axis=0), rtol=1e-4, atol=1e-5)
     identify_risk_cells(model, adata, smooth_neighbors=1)
-    assert np.abs(adata.obs["hazard_score"].to_numpy()[adata.obs["predicted_risk_group"].to_numpy() != "neutral"]).min() >= model.risk_threshold_
+    assert (
+        np.abs(
+            adata.obs["hazard_score"].to_numpy()[
+                adata.obs["predicted_risk_group"].to_numpy() != "neutral"
+            ]
+        ).min()
+        >= model.risk_threshold_
+    )
     identify_risk_cells(model, adata, rule="authors")
     assert 0 <= model.risk_threshold_ <= 1
     with pytest.raises(ValueError, match="rule"):
         identify_risk_cells(model, adata, rule="vibes")
+
 
 def test_identify_risk_cells_with_the_authors_hazard_form(trained):
     model, adata = trained

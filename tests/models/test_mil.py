@@ -31,8 +31,9 @@ def make_bags(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
     return x, mask, sizes
 
 
-def pad_more(x: torch.Tensor, mask: torch.Tensor,
-             extra: int = 6) -> tuple[torch.Tensor, torch.Tensor]:
+def pad_more(
+    x: torch.Tensor, mask: torch.Tensor, extra: int = 6
+) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(99)
     xp = torch.cat([x, 1e3 * torch.randn(x.shape[0], extra, D, generator=g)], dim=1)
     mp = torch.cat([mask, torch.zeros(x.shape[0], extra, dtype=torch.bool)], dim=1)
@@ -141,7 +142,8 @@ def test_parameter_counts(capsys: pytest.CaptureFixture[str]) -> None:
     # MeanMIL: Linear(1024, 256) + Linear(256, 4)
     assert counts["MeanMIL"] == 1024 * 256 + 256 + 256 * 4 + 4
     # ABMIL: encoder + two attention branches (256 -> 128) + score + rho + head
-    assert counts["ABMIL"] == (1024 * 256 + 256) + 2 * (256 * 128 + 128) + (128 + 1) \
-        + (256 * 256 + 256) + (256 * 4 + 4)
+    assert counts["ABMIL"] == (1024 * 256 + 256) + 2 * (256 * 128 + 128) + (128 + 1) + (
+        256 * 256 + 256
+    ) + (256 * 4 + 4)
     with capsys.disabled():
         print("\nMIL parameter counts (d_patch=1024, n_bins=4):", counts)

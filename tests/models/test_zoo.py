@@ -43,10 +43,24 @@ NAMES = list(MODEL_ZOO)
 
 
 def test_zoo_names() -> None:
-    for name in ["ABMIL", "TransMIL", "DSMIL", "MLP (pathology)", "PORPOISE", "MCAT",
-                 "SurvPath", "SurvPGC", "SurvPGC (approach a)", "SurvPGC (approach b)",
-                 "SurvPGC (approach c)", "SurvPC", "MLP (clinic)", "SNN (clinic)",
-                 "MLP (genomic)", "SNN (genomic)"]:
+    for name in [
+        "ABMIL",
+        "TransMIL",
+        "DSMIL",
+        "MLP (pathology)",
+        "PORPOISE",
+        "MCAT",
+        "SurvPath",
+        "SurvPGC",
+        "SurvPGC (approach a)",
+        "SurvPGC (approach b)",
+        "SurvPGC (approach c)",
+        "SurvPC",
+        "MLP (clinic)",
+        "SNN (clinic)",
+        "MLP (genomic)",
+        "SNN (genomic)",
+    ]:
         assert name in MODEL_ZOO
 
 
@@ -70,14 +84,16 @@ def test_padding_invariance(name: str, pathways: PathwayMembership) -> None:
     batch = make_batch()
     padded = pad_more(batch)
     with torch.no_grad():
-        torch.testing.assert_close(predict_logits(model, padded), predict_logits(model, batch),
-                                   atol=1e-5, rtol=0)
+        torch.testing.assert_close(
+            predict_logits(model, padded), predict_logits(model, batch), atol=1e-5, rtol=0
+        )
         if hasattr(model, "attention"):
             a = model.attention(*[getattr(batch, k) for k in model.inputs])
             ap = model.attention(*[getattr(padded, k) for k in model.inputs])
             for key in a:
-                torch.testing.assert_close(ap[key][:, : batch.patches.shape[1]], a[key],
-                                           atol=1e-5, rtol=0)
+                torch.testing.assert_close(
+                    ap[key][:, : batch.patches.shape[1]], a[key], atol=1e-5, rtol=0
+                )
                 assert (ap[key][~padded.patch_mask] == 0).all()
 
 
@@ -89,10 +105,12 @@ def test_batch_equals_each_patient_alone(name: str, pathways: PathwayMembership)
         batched = predict_logits(model, batch)
         for i, n in enumerate(SIZES):
             one = batch.index([i])
-            one = dataclasses.replace(one, patches=one.patches[:, :n],
-                                      patch_mask=one.patch_mask[:, :n])
-            torch.testing.assert_close(batched[i : i + 1], predict_logits(model, one),
-                                       atol=1e-5, rtol=0)
+            one = dataclasses.replace(
+                one, patches=one.patches[:, :n], patch_mask=one.patch_mask[:, :n]
+            )
+            torch.testing.assert_close(
+                batched[i : i + 1], predict_logits(model, one), atol=1e-5, rtol=0
+            )
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -120,15 +138,18 @@ def test_missing_field_is_named(pathways: PathwayMembership) -> None:
 
 def test_zoo_checks_gene_count(pathways: PathwayMembership) -> None:
     with pytest.raises(ValueError, match="n_genes=31"):
-        MODEL_ZOO["SurvPath"](d_patch=D_PATCH, pathways=pathways, n_genes=31, d_text=None,
-                              n_clinical=None, n_bins=K)
+        MODEL_ZOO["SurvPath"](
+            d_patch=D_PATCH, pathways=pathways, n_genes=31, d_text=None, n_clinical=None, n_bins=K
+        )
     with pytest.raises(ValueError, match="needs pathways"):
-        MODEL_ZOO["SurvPath"](d_patch=D_PATCH, pathways=None, n_genes=N_GENES, d_text=None,
-                              n_clinical=None, n_bins=K)
+        MODEL_ZOO["SurvPath"](
+            d_patch=D_PATCH, pathways=None, n_genes=N_GENES, d_text=None, n_clinical=None, n_bins=K
+        )
 
 
-def test_parameter_counts_reported(pathways: PathwayMembership,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_parameter_counts_reported(
+    pathways: PathwayMembership, capsys: pytest.CaptureFixture[str]
+) -> None:
     counts = {name: count_parameters(build(name, pathways)) for name in NAMES}
     assert all(c > 0 for c in counts.values())
     # the grouped pathway encoder has exactly the per-pathway parameter count

@@ -28,10 +28,15 @@ def make_batch(seed: int = 0) -> SurvivalBatch:
         mask[i, :s] = True
     patches = torch.randn(b, n, D_PATCH, generator=g).masked_fill(~mask.unsqueeze(-1), 0.0)
     return SurvivalBatch(
-        patches=patches, patch_mask=mask, genes=torch.randn(b, N_GENES, generator=g),
+        patches=patches,
+        patch_mask=mask,
+        genes=torch.randn(b, N_GENES, generator=g),
         clinical_tokens=torch.randn(b, N_FIELDS, D_TEXT, generator=g),
-        clinical=torch.randn(b, N_CLIN, generator=g), bin_index=torch.tensor([0, 3, 1]),
-        event=torch.tensor([1, 0, 1]), time=torch.tensor([2.0, 40.0, 10.0]))
+        clinical=torch.randn(b, N_CLIN, generator=g),
+        bin_index=torch.tensor([0, 3, 1]),
+        event=torch.tensor([1, 0, 1]),
+        time=torch.tensor([2.0, 40.0, 10.0]),
+    )
 
 
 def pad_more(batch: SurvivalBatch, extra: int = 5) -> SurvivalBatch:
@@ -40,10 +45,19 @@ def pad_more(batch: SurvivalBatch, extra: int = 5) -> SurvivalBatch:
     return dataclasses.replace(
         batch,
         patches=torch.cat([batch.patches, 50 * torch.randn(b, extra, D_PATCH, generator=g)], 1),
-        patch_mask=torch.cat([batch.patch_mask, torch.zeros(b, extra, dtype=torch.bool)], 1))
+        patch_mask=torch.cat([batch.patch_mask, torch.zeros(b, extra, dtype=torch.bool)], 1),
+    )
 
 
 def build(name: str, pathways: PathwayMembership, seed: int = 0) -> nn.Module:
     torch.manual_seed(seed)
-    return MODEL_ZOO[name](d_patch=D_PATCH, pathways=pathways, n_genes=N_GENES, d_text=D_TEXT,
-                           n_clinical=N_CLIN, n_bins=K, n_fields=N_FIELDS, hidden=32)
+    return MODEL_ZOO[name](
+        d_patch=D_PATCH,
+        pathways=pathways,
+        n_genes=N_GENES,
+        d_text=D_TEXT,
+        n_clinical=N_CLIN,
+        n_bins=K,
+        n_fields=N_FIELDS,
+        hidden=32,
+    )

@@ -16,14 +16,26 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tiny models: one thr
 def test_run_benchmark_fold_rows() -> None:
     data, pw = toy_data(n=48)
     idx = np.arange(48)
-    spec = BenchmarkSpec(width=8, baselines=("SMLP",), alphas=(0.5, 1.0), mil_teachers=False,
-                         max_epochs=1, patience=None, batch_size=16,
-                         config=AMKDConfig(alpha=0.5, max_epochs=1, patience=None,
-                                           batch_size=16))
+    spec = BenchmarkSpec(
+        width=8,
+        baselines=("SMLP",),
+        alphas=(0.5, 1.0),
+        mil_teachers=False,
+        max_epochs=1,
+        patience=None,
+        batch_size=16,
+        config=AMKDConfig(alpha=0.5, max_epochs=1, patience=None, batch_size=16),
+    )
     run = run_benchmark_fold(data, pw, idx[:28], idx[28:36], idx[36:42], idx[42:], spec)
     models = {r["model"] for r in run.rows}
-    assert {"Teacher (multimodal)", "AMKD (alpha=0.5)", "AMKD (alpha=1)",
-            "w/o L_ARR and L_GE", "Student, no teacher", "SMLP"} <= models
+    assert {
+        "Teacher (multimodal)",
+        "AMKD (alpha=0.5)",
+        "AMKD (alpha=1)",
+        "w/o L_ARR and L_GE",
+        "Student, no teacher",
+        "SMLP",
+    } <= models
     metrics = {r["metric"] for r in run.rows}
     assert metrics == {"C-index", "C-index (external)"}
     assert set(run.models) == {"teacher", "AMKD"}

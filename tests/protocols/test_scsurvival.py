@@ -13,13 +13,37 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 def test_linear_fit():
     fit = linear_fit([1, 2, 3, 4], [3, 5, 7, 9])
-    assert fit["slope"] == pytest.approx(2) and fit["intercept"] == pytest.approx(1) and fit["r2"] == pytest.approx(1)
+    assert (
+        fit["slope"] == pytest.approx(2)
+        and fit["intercept"] == pytest.approx(1)
+        and fit["r2"] == pytest.approx(1)
+    )
 
 
 def test_benchmark_run_reports_every_stage(tmp_path):
-    res = benchmark_run(8, 20, 60, setting="distinct", workdir=str(tmp_path), **{k: v for k, v in TINY.items()
-                        if k in ("pretrain_steps", "amicr_steps", "finetune_steps", "n_latent", "n_hidden")})
-    assert {"simulate", "load", "setup", "checks", "pretrain", "amicr", "finetune", "predict", "identify"} <= set(res["stages"])
+    res = benchmark_run(
+        8,
+        20,
+        60,
+        setting="distinct",
+        workdir=str(tmp_path),
+        **{
+            k: v
+            for k, v in TINY.items()
+            if k in ("pretrain_steps", "amicr_steps", "finetune_steps", "n_latent", "n_hidden")
+        },
+    )
+    assert {
+        "simulate",
+        "load",
+        "setup",
+        "checks",
+        "pretrain",
+        "amicr",
+        "finetune",
+        "predict",
+        "identify",
+    } <= set(res["stages"])
     assert all(v["seconds"] >= 0 and v["peak_rss_mb"] > 0 for v in res["stages"].values())
     assert res["cells_per_second"] > 0 and res["device"] == "cpu"
     assert not list(tmp_path.glob("*.h5ad"))  # the temporary cohort file is removed

@@ -28,8 +28,9 @@ def test_paired_bootstrap_folds_is_the_per_fold_paired_test() -> None:
     b = {k: {"test": t, "risk": rng.normal(0, 1, 30)} for k, t in tests.items()}
     out = survpgc.paired_bootstrap_folds(a, b, time, event, n_boot=20, seed=5)
     assert list(out[["seed", "fold"]].itertuples(index=False, name=None)) == [(0, 0), (0, 1)]
-    ref = sv.paired_bootstrap_cindex(a[(0, 1)]["risk"], b[(0, 1)]["risk"], time[30:],
-                                     event[30:], n_boot=20, seed=5 + 1)
+    ref = sv.paired_bootstrap_cindex(
+        a[(0, 1)]["risk"], b[(0, 1)]["risk"], time[30:], event[30:], n_boot=20, seed=5 + 1
+    )
     assert out.iloc[1]["diff"] == pytest.approx(ref["diff"])
     assert out.iloc[1]["p"] == pytest.approx(ref["p"])
 
@@ -37,13 +38,15 @@ def test_paired_bootstrap_folds_is_the_per_fold_paired_test() -> None:
 def test_zoo_models_sized_for_a_fold_and_the_overview() -> None:
     from survlib.data.multimodal import prepare_fold, simulate_multimodal_cohort
 
-    cohort = simulate_multimodal_cohort(30, seed=0, n_pathways=4, n_genes=20, d_patch=6,
-                                        patches_per_patient=(4, 8))
+    cohort = simulate_multimodal_cohort(
+        30, seed=0, n_pathways=4, n_genes=20, d_patch=6, patches_per_patient=(4, 8)
+    )
     data = prepare_fold(cohort, np.arange(20), n_bins=3)
     model = survpgc.build_model("SurvPath", data, width=8)
     assert model.inputs == ("patches", "patch_mask", "genes")
     table = survpgc.model_overview(["ABMIL", "MLP (genomic)"], data, width=8)
     assert list(table["inputs"]) == ["P", "G"]
     assert table.loc["ABMIL", "parameters (this width)"] == count_parameters(
-        survpgc.build_model("ABMIL", data, 8))
+        survpgc.build_model("ABMIL", data, 8)
+    )
     assert (table["parameters (width 256)"] > table["parameters (this width)"]).all()

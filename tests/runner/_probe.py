@@ -1,6 +1,6 @@
 """A tiny chapter for the runner tests (not a test module)."""
 
-PROBE = '''# ---
+PROBE = """# ---
 # jupyter:
 #   jupytext:
 #     formats: py:percent
@@ -28,4 +28,4 @@ if n < 0:
 glue("answer", n * rate, fmt=".2f")
 glue("label_seen", label)
 glue("cwd", os.getcwd())
-'''
+"""

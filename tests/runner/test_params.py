@@ -23,8 +23,9 @@ def test_parameters_cell_must_hold_scalars(tmp_path: Path) -> None:
 
 def test_unknown_parameter_lists_the_notebooks_parameters(probe: Path, tmp_path: Path) -> None:
     with pytest.raises(runner.UnknownParameterError) as err:
-        runner.run_notebook(probe, profile="smoke", overrides={"nn": 4},
-                            output=tmp_path / "o.ipynb")
+        runner.run_notebook(
+            probe, profile="smoke", overrides={"nn": 4}, output=tmp_path / "o.ipynb"
+        )
     msg = str(err.value)
     assert "nn" in msg and "seed = 0" in msg and "rate = 0.5" in msg
     assert not (tmp_path / "o.ipynb").exists()
@@ -40,6 +41,7 @@ def test_cli_values_follow_yaml_rules() -> None:
     assert runner.parse_cli_value("7") == 7
     assert runner.parse_cli_value("true") is True
     assert runner.parse_cli_value("cox") == "cox"
+
 
 def test_every_book_notebook_has_a_valid_parameters_cell_and_profiles() -> None:
     notebooks = runner.list_notebooks()

@@ -16,18 +16,33 @@ from tests.runner._probe import PROBE
 
 def test_cli_unknown_parameter_exits_2_with_message(probe: Path, tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "survlib", "run", str(probe), "-p", "nope", "1",
-         "-o", str(tmp_path / "x.ipynb")],
-        capture_output=True, text=True, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "survlib",
+            "run",
+            str(probe),
+            "-p",
+            "nope",
+            "1",
+            "-o",
+            str(tmp_path / "x.ipynb"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert proc.returncode == 2
     assert "unknown parameter(s) ['nope']" in proc.stderr and "n = 3" in proc.stderr
+
 
 # --------------------------------------------------------------------------------------------
 # survlib run --all --jobs N: chapters in parallel worker processes
 # --------------------------------------------------------------------------------------------
 
-MEETING = PROBE.split("# %% [markdown]")[0] + '''# %% [markdown]
+MEETING = (
+    PROBE.split("# %% [markdown]")[0]
+    + """# %% [markdown]
 # # Meeting {me}
 
 # %% tags=["parameters"]
@@ -49,7 +64,8 @@ while wait and not (folder / "{other}.here").exists():
     assert time.time() < deadline, "the other notebook never started: not run in parallel"
     time.sleep(0.05)
 (folder / "{me}.seen").write_text(f"{{os.environ.get('OMP_NUM_THREADS')}} {{threads}}")
-'''
+"""
+)
 
 
 @pytest.fixture()

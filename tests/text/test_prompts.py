@@ -18,8 +18,9 @@ from survlib.text import (
 def test_render_value() -> None:
     assert render_value("age", 71.9) == "71"
     assert render_value("stage", "Stage IIA") == "stage IIA"
-    assert render_value("subtype", "Hepatocellular carcinoma, NOS") == \
-        "hepatocellular carcinoma, NOS"
+    assert (
+        render_value("subtype", "Hepatocellular carcinoma, NOS") == "hepatocellular carcinoma, NOS"
+    )
     assert render_value("size", 2.25) == "2.2" or render_value("size", 2.25) == "2.3"
     for missing in (None, float("nan"), "not reported", "unkown", "Unknown"):
         assert render_value("race", missing) is None
@@ -80,18 +81,27 @@ def test_book_prompts_describe_a_real_cohorts_recorded_fields() -> None:
     subtype in that order, "not reported" read as missing, stages written "stage ..."."""
     from survlib.data.multimodal import MultimodalCohort
 
-    clinical = pd.DataFrame({
-        "time": [10.0, 20.0], "event": [1, 0], "age": [61.0, 47.0],
-        "sex": ["female", "male"], "stage": ["IIA", "not reported"],
-        "subtype": ["not reported", "Hepatocellular carcinoma, NOS"],
-    }, index=["TCGA-A", "TCGA-B"])
+    clinical = pd.DataFrame(
+        {
+            "time": [10.0, 20.0],
+            "event": [1, 0],
+            "age": [61.0, 47.0],
+            "sex": ["female", "male"],
+            "stage": ["IIA", "not reported"],
+            "subtype": ["not reported", "Hepatocellular carcinoma, NOS"],
+        },
+        index=["TCGA-A", "TCGA-B"],
+    )
     expression = pd.DataFrame({"g": [0.0, 1.0]}, index=clinical.index)
     cohort = MultimodalCohort.from_tables(clinical, expression, name="two real patients")
     prompts = book_prompts(cohort)
     assert list(prompts.columns) == ["age", "sex", "stage", "subtype"]
     assert list(prompts.index) == ["TCGA-A", "TCGA-B"]
     assert prompts.loc["TCGA-A"].tolist() == [
-        "The age is 61 years old.", "The sex is female.", "The tumor stage is stage IIA.",
-        "The tumor subtype is not reported."]
+        "The age is 61 years old.",
+        "The sex is female.",
+        "The tumor stage is stage IIA.",
+        "The tumor subtype is not reported.",
+    ]
     assert prompts.loc["TCGA-B", "stage"] == "The tumor stage is not reported."
     assert prompts.loc["TCGA-B", "subtype"] == "The tumor subtype is hepatocellular carcinoma, NOS."

@@ -40,8 +40,10 @@ def test_cv_splits_seeded(event):
     a = tr.cv_splits(event, seed=1)
     b = tr.cv_splits(event, seed=1)
     c = tr.cv_splits(event, seed=2)
-    assert all(np.array_equal(x.test, y.test) and np.array_equal(x.val, y.val)
-               for x, y in zip(a, b, strict=True))
+    assert all(
+        np.array_equal(x.test, y.test) and np.array_equal(x.val, y.val)
+        for x, y in zip(a, b, strict=True)
+    )
     assert not all(np.array_equal(x.test, y.test) for x, y in zip(a, c, strict=True))
     no_val = tr.cv_splits(event, n_folds=3, val_fraction=0.0)
     assert all(s.val.size == 0 for s in no_val)
@@ -54,6 +56,7 @@ def test_cv_splits_errors():
         tr.cv_splits([1, 1, 0, 0, 0, 0, 0, 0], n_folds=5)
     with pytest.raises(ValueError, match="val_fraction"):
         tr.cv_splits([0, 1] * 10, val_fraction=1.0)
+
 
 # ------------------------------------------------------------------------------------------
 # cross-validation results
@@ -82,8 +85,9 @@ def test_cross_validate_and_summarize(event):
 
 def test_tidy_results_concat_and_check():
     a = tr.tidy_results([{"model": "a", "fold": 0, "seed": 0, "metric": "c", "value": 0.5}])
-    b = pd.DataFrame([{"model": "b", "fold": 1, "seed": 0, "metric": "c", "value": 0.7,
-                       "extra": 1}])
+    b = pd.DataFrame(
+        [{"model": "b", "fold": 1, "seed": 0, "metric": "c", "value": 0.7, "extra": 1}]
+    )
     both = tr.tidy_results([a, b])
     assert both["model"].tolist() == ["a", "b"] and list(both.columns) == tr.RESULT_COLUMNS
     assert tr.summarize(both)["mean ± sd"].tolist() == ["0.500", "0.700"]  # n = 1: no sd

@@ -27,11 +27,15 @@ def test_fit_early_stopping_restores_best(tmp_path):
     opt = torch.optim.SGD(model.parameters(), lr=1.0)
     ckpt = tmp_path / "ckpt" / "best.pt"
     res = tr.fit(
-        model, opt,
+        model,
+        opt,
         train_batches=lambda epoch: [None],
         loss_fn=lambda m, batch: -m.w,
         val_loss=lambda m: float((m.w - 3.0) ** 2),
-        max_epochs=50, patience=2, progress=False, checkpoint=ckpt,
+        max_epochs=50,
+        patience=2,
+        progress=False,
+        checkpoint=ckpt,
     )
     assert res.best_epoch == 3
     assert res.n_epochs == 5  # epochs 4 and 5 do not improve -> stop
@@ -49,8 +53,16 @@ def test_fit_min_delta_and_no_val():
     model = Scalar()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     # training loss (w - 1)^2 decreases ever more slowly; min_delta stops it early
-    res = tr.fit(model, opt, lambda e: [None], lambda m, b: (m.w - 1.0) ** 2,
-                 max_epochs=200, patience=3, min_delta=1e-3, progress=False)
+    res = tr.fit(
+        model,
+        opt,
+        lambda e: [None],
+        lambda m, b: (m.w - 1.0) ** 2,
+        max_epochs=200,
+        patience=3,
+        min_delta=1e-3,
+        progress=False,
+    )
     assert res.n_epochs < 200 and np.isnan(res.history["val_loss"]).all()
     assert 1 <= res.best_epoch <= res.n_epochs
 
@@ -90,8 +102,17 @@ def test_fit_learns_planted_linear_risk():
         perm = np.random.default_rng(epoch).permutation(split.train)
         return np.array_split(perm, 2)
 
-    res = tr.fit(model, opt, batches, loss_fn, val_loss=lambda m: loss_fn(m, split.val).item(),
-                 max_epochs=60, patience=10, grad_clip=5.0, progress=False)
+    res = tr.fit(
+        model,
+        opt,
+        batches,
+        loss_fn,
+        val_loss=lambda m: loss_fn(m, split.val).item(),
+        max_epochs=60,
+        patience=10,
+        grad_clip=5.0,
+        progress=False,
+    )
     with torch.no_grad():
         risk = model(xt[split.test]).squeeze(1).numpy()
     assert concordance(risk, time[split.test], event[split.test]) > 0.7
@@ -106,7 +127,14 @@ def test_fit_works_with_lbfgs():
     y = x @ torch.tensor([2.0, -1.0])
     model = torch.nn.Linear(2, 1, bias=False)
     opt = torch.optim.LBFGS(model.parameters(), line_search_fn="strong_wolfe")
-    tr.fit(model, opt, lambda e: [None], lambda m, b: ((m(x).squeeze(1) - y) ** 2).mean(),
-           max_epochs=3, progress=False)
-    torch.testing.assert_close(model.weight.detach().squeeze(), torch.tensor([2.0, -1.0]),
-                               atol=1e-4, rtol=0)
+    tr.fit(
+        model,
+        opt,
+        lambda e: [None],
+        lambda m, b: ((m(x).squeeze(1) - y) ** 2).mean(),
+        max_epochs=3,
+        progress=False,
+    )
+    torch.testing.assert_close(
+        model.weight.detach().squeeze(), torch.tensor([2.0, -1.0]), atol=1e-4, rtol=0
+    )

@@ -90,7 +90,6 @@ def _matches(path: Path, expected: str) -> bool:
     return _file_hash(path, algorithm) == hexdigest.lower()
 
 
-
 def _remove_quietly(path: Path) -> None:
     try:
         path.unlink()
@@ -119,4 +118,3 @@ def cached_path(name: str, manifest: str | os.PathLike[str] | None = None) -> Pa
             return None
         expected = record["hash"]
     return target if _matches(target, expected) else None
-

@@ -176,9 +176,7 @@ def _download(entry: ManifestEntry, target: Path, known_hash: str | None, progre
             pass
 
 
-def fetch(
-    name: str, manifest: str | os.PathLike[str] | None = None, progress: bool = True
-) -> Path:
+def fetch(name: str, manifest: str | os.PathLike[str] | None = None, progress: bool = True) -> Path:
     """Return the local path of the manifest entry ``name``, downloading it if needed.
 
     Args:
@@ -247,5 +245,3 @@ def fetch(
     if expected is None:
         _pin(lock, entry, _file_hash(target, "sha256"))
     return target
-
-

@@ -15,4 +15,3 @@ class DataUnavailableError(RuntimeError):
 
 class DataIntegrityError(ValueError):
     """A downloaded or cached file does not match its declared or pinned hash."""
-

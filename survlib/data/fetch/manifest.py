@@ -70,7 +70,6 @@ class ManifestEntry:
         return _url_filename(self.url)
 
 
-
 # --------------------------------------------------------------------------------------------
 # Manifest
 # --------------------------------------------------------------------------------------------
@@ -309,11 +308,9 @@ def describe(manifest: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-
 def _get_entry(name: str, manifest: str | os.PathLike[str] | None) -> ManifestEntry:
     entries = load_manifest(manifest)
     if name not in entries:
         available = ", ".join(sorted(entries)) or "(none)"
         raise KeyError(f"No data entry named {name!r} in the manifest. Available: {available}")
     return entries[name]
-

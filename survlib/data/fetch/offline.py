@@ -37,14 +37,18 @@ class ImportReport:
         return not self.mismatched
 
     def summary(self) -> str:
-        head = (f"imported {len(self.imported)} file(s), {len(self.unchanged)} already cached, "
-                f"{len(self.unknown)} not in the manifest, {len(self.mismatched)} refused "
-                f"(hash mismatch)")
+        head = (
+            f"imported {len(self.imported)} file(s), {len(self.unchanged)} already cached, "
+            f"{len(self.unknown)} not in the manifest, {len(self.mismatched)} refused "
+            f"(hash mismatch)"
+        )
         lines = [head]
         lines += [f"  imported  {name} -> {path}" for name, path in self.imported]
         lines += [f"  refused (matches no manifest entry)  {path}" for path in self.unknown]
-        lines += [f"  refused (hash differs from entry {', '.join(names)})  {path}"
-                  for path, names in self.mismatched]
+        lines += [
+            f"  refused (hash differs from entry {', '.join(names)})  {path}"
+            for path, names in self.mismatched
+        ]
         return "\n".join(lines)
 
 
@@ -100,7 +104,8 @@ def import_files(
     root = Path(directory).expanduser()
     if not root.is_dir():
         raise NotADirectoryError(
-            f"import_files: directory={str(directory)!r} is not an existing folder")
+            f"import_files: directory={str(directory)!r} is not an existing folder"
+        )
     entries = load_manifest(manifest)
     by_hash: dict[str, list[ManifestEntry]] = {}
     for entry in entries.values():
@@ -116,8 +121,11 @@ def import_files(
         matches = [e for k in keys for e in by_hash.get(k, [])]
         if not matches:
             rel = "/" + path.relative_to(root).as_posix()
-            claimants = tuple(e.name for e in entries.values() if e.hash is not None
-                              and unquote(urlsplit(e.url).path).endswith(rel))
+            claimants = tuple(
+                e.name
+                for e in entries.values()
+                if e.hash is not None and unquote(urlsplit(e.url).path).endswith(rel)
+            )
             if claimants:
                 report.mismatched.append((path, claimants))
             else:

@@ -83,18 +83,26 @@ class MultimodalCohort:
     attrs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        validate_survival(self.clinical["time"].to_numpy(), self.clinical["event"].to_numpy(),
-                          name="MultimodalCohort.clinical")
+        validate_survival(
+            self.clinical["time"].to_numpy(),
+            self.clinical["event"].to_numpy(),
+            name="MultimodalCohort.clinical",
+        )
         if len(self.expression) != len(self.clinical):
-            raise ValueError(f"MultimodalCohort: {len(self.expression)} expression rows for "
-                             f"{len(self.clinical)} patients")
+            raise ValueError(
+                f"MultimodalCohort: {len(self.expression)} expression rows for "
+                f"{len(self.clinical)} patients"
+            )
         if self.pathways is not None and list(self.expression.columns) != list(self.pathways.genes):
-            raise ValueError("MultimodalCohort: expression columns must be the pathway genes, "
-                             "in PathwayMembership.genes order")
+            raise ValueError(
+                "MultimodalCohort: expression columns must be the pathway genes, "
+                "in PathwayMembership.genes order"
+            )
         if self.bags is not None:
             if len(self.bags) != len(self.clinical):
-                raise ValueError(f"MultimodalCohort: {len(self.bags)} bags for "
-                                 f"{len(self.clinical)} patients")
+                raise ValueError(
+                    f"MultimodalCohort: {len(self.bags)} bags for {len(self.clinical)} patients"
+                )
             empty = [i for i, b in enumerate(self.bags) if len(b) == 0]
             if empty:
                 raise ValueError(f"MultimodalCohort: patient(s) {empty[:5]} have no patches")
@@ -104,15 +112,20 @@ class MultimodalCohort:
         """Expression and patch features: numeric, finite, ``[N, G]`` / ``[n_i, D]`` with one D."""
         from survlib._core.validation import check_features
 
-        check_features(self.expression.to_numpy(), "MultimodalCohort.expression", ndim=2,
-                       shape=(len(self.clinical), None))
+        check_features(
+            self.expression.to_numpy(),
+            "MultimodalCohort.expression",
+            ndim=2,
+            shape=(len(self.clinical), None),
+        )
         if self.bags is None:
             return
         ids = self.clinical.index
         d = None
         for i, bag in enumerate(self.bags):
-            arr = check_features(bag, f"MultimodalCohort.bags[{i}] (patient {ids[i]!r})",
-                                 ndim=2, shape=(None, d))
+            arr = check_features(
+                bag, f"MultimodalCohort.bags[{i}] (patient {ids[i]!r})", ndim=2, shape=(None, d)
+            )
             d = arr.shape[1] if d is None else d
 
     def __len__(self) -> int:
@@ -120,11 +133,16 @@ class MultimodalCohort:
 
     def __repr__(self) -> str:
         kind = "simulated" if self.attrs.get("simulated") else "real"
-        bags = "no bags" if self.bags is None else (
-            f"{int(np.mean([len(b) for b in self.bags]))} patches/patient x {self.d_patch}-d")
-        return (f"MultimodalCohort({kind}, {len(self)} patients, "
-                f"{100 * self.censoring_rate:.0f}% censored, {self.expression.shape[1]} genes, "
-                f"{bags})")
+        bags = (
+            "no bags"
+            if self.bags is None
+            else (f"{int(np.mean([len(b) for b in self.bags]))} patches/patient x {self.d_patch}-d")
+        )
+        return (
+            f"MultimodalCohort({kind}, {len(self)} patients, "
+            f"{100 * self.censoring_rate:.0f}% censored, {self.expression.shape[1]} genes, "
+            f"{bags})"
+        )
 
     @property
     def time(self) -> np.ndarray:
@@ -159,8 +177,12 @@ class MultimodalCohort:
         }
         if self.bags is not None:
             sizes = np.array([len(b) for b in self.bags])
-            row.update({"patches per patient (median)": int(np.median(sizes)),
-                        "patch feature dim": self.d_patch})
+            row.update(
+                {
+                    "patches per patient (median)": int(np.median(sizes)),
+                    "patch feature dim": self.d_patch,
+                }
+            )
         row["simulated"] = bool(self.attrs.get("simulated", False))
         return pd.DataFrame([row], index=[self.attrs.get("name", "cohort")])
 
@@ -180,5 +202,9 @@ class MultimodalCohort:
         expression.index = clinical.index
         for frame in (clinical, expression):
             frame.attrs["simulated"] = bool(simulated)
-        return cls(clinical=clinical, expression=expression, pathways=pathways,
-                   attrs={"simulated": bool(simulated), "name": name})
+        return cls(
+            clinical=clinical,
+            expression=expression,
+            pathways=pathways,
+            attrs={"simulated": bool(simulated), "name": name},
+        )

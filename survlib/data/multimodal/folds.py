@@ -24,8 +24,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = ["FoldData", "clinical_design_matrix", "pad_bags", "prepare_fold"]
 
 
-def clinical_design_matrix(clinical: pd.DataFrame, fields: Sequence[str] | None = None,
-                           drop_first: bool = True) -> pd.DataFrame:
+def clinical_design_matrix(
+    clinical: pd.DataFrame, fields: Sequence[str] | None = None, drop_first: bool = True
+) -> pd.DataFrame:
     """Numeric design matrix of clinical fields: numbers kept, categories one-hot encoded.
 
     Args:
@@ -33,8 +34,11 @@ def clinical_design_matrix(clinical: pd.DataFrame, fields: Sequence[str] | None 
         fields: the columns to use (default: all but ``time`` and ``event``).
         drop_first: drop each categorical's first level (a full-rank matrix for Cox models).
     """
-    cols = ([c for c in clinical.columns if c not in ("time", "event")] if fields is None
-            else list(fields))
+    cols = (
+        [c for c in clinical.columns if c not in ("time", "event")]
+        if fields is None
+        else list(fields)
+    )
     frame = clinical[cols].copy()
     categorical = [c for c in cols if not pd.api.types.is_numeric_dtype(frame[c])]
     for c in categorical:
@@ -179,10 +183,12 @@ class FoldData:
             raise ValueError("FoldData.batch: no patients")
         patches = mask = None
         if with_patches and self.bags is not None:
-            patches, mask, _ = pad_bags([self.bags[i] for i in idx], max_patches, rng,
-                                        self.patch_mean, self.patch_sd)
-        tokens = None if self.clinical_tokens is None else torch.from_numpy(
-            self.clinical_tokens[idx])
+            patches, mask, _ = pad_bags(
+                [self.bags[i] for i in idx], max_patches, rng, self.patch_mean, self.patch_sd
+            )
+        tokens = (
+            None if self.clinical_tokens is None else torch.from_numpy(self.clinical_tokens[idx])
+        )
         return SurvivalBatch(
             patches=patches,
             patch_mask=mask,
@@ -210,7 +216,7 @@ class FoldData:
             idx = rng.permutation(idx)
         size = idx.size if batch_size is None else int(batch_size)
         for start in range(0, idx.size, size):
-            yield self.batch(idx[start:start + size], max_patches, rng, with_patches)
+            yield self.batch(idx[start : start + size], max_patches, rng, with_patches)
 
 
 def _zscore_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -252,8 +258,10 @@ def prepare_fold(
     if clinical_tokens is not None:
         clinical_tokens = np.asarray(clinical_tokens, dtype=np.float32)
         if clinical_tokens.ndim != 3 or clinical_tokens.shape[0] != len(cohort):
-            raise ValueError(f"prepare_fold: clinical_tokens must be [{len(cohort)}, F, D], got "
-                             f"{clinical_tokens.shape}")
+            raise ValueError(
+                f"prepare_fold: clinical_tokens must be [{len(cohort)}, F, D], got "
+                f"{clinical_tokens.shape}"
+            )
     p_mean = p_sd = None
     if cohort.bags is not None:
         stacked = np.concatenate([cohort.bags[i] for i in train]).astype(np.float64)

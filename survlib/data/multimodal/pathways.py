@@ -16,8 +16,13 @@ __all__ = ["load_survpath_pathways", "simulate_pathway_membership"]
 
 
 def simulate_pathway_membership(
-    n_pathways: int, n_genes: int, seed: int = 0, median_size: float = 30.0,
-    size_sigma: float = 0.9, min_size: int = 5, max_size: int = 400,
+    n_pathways: int,
+    n_genes: int,
+    seed: int = 0,
+    median_size: float = 30.0,
+    size_sigma: float = 0.9,
+    min_size: int = 5,
+    max_size: int = 400,
 ) -> PathwayMembership:
     """Simulated gene -> pathway membership with a SurvPath-like size distribution.
 
@@ -30,8 +35,10 @@ def simulate_pathway_membership(
     from survlib.data.batch import PathwayMembership
 
     if n_pathways < 1 or n_genes < min_size:
-        raise ValueError(f"simulate_pathway_membership: need n_pathways >= 1 and n_genes >= "
-                         f"{min_size}, got {n_pathways}, {n_genes}")
+        raise ValueError(
+            f"simulate_pathway_membership: need n_pathways >= 1 and n_genes >= "
+            f"{min_size}, got {n_pathways}, {n_genes}"
+        )
     rng = np.random.default_rng(seed)
     sizes = np.exp(np.log(median_size) + size_sigma * rng.standard_normal(n_pathways))
     sizes = np.clip(np.rint(sizes), min_size, min(max_size, n_genes)).astype(int)
@@ -50,8 +57,9 @@ def simulate_pathway_membership(
     )
 
 
-def load_survpath_pathways(path: str | Path | None = None, download: bool = False
-                           ) -> PathwayMembership | None:
+def load_survpath_pathways(
+    path: str | Path | None = None, download: bool = False
+) -> PathwayMembership | None:
     """SurvPath's 331 Reactome + Hallmark signatures (``combine_signatures.csv``), if available.
 
     The file (one column per pathway, gene symbols down the rows) is the manifest entry
@@ -78,7 +86,10 @@ def load_survpath_pathways(path: str | Path | None = None, download: bool = Fals
         except (DataUnavailableError, OSError, ValueError):
             return None
     table = pd.read_csv(path)
-    sets = {str(c): sorted({str(g).strip() for g in table[c].dropna() if str(g).strip()})
-            for c in table.columns if not str(c).startswith("Unnamed")}
+    sets = {
+        str(c): sorted({str(g).strip() for g in table[c].dropna() if str(g).strip()})
+        for c in table.columns
+        if not str(c).startswith("Unnamed")
+    }
     sets = {k: v for k, v in sets.items() if v}
     return PathwayMembership.from_sets(sets)

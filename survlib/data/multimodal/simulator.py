@@ -78,15 +78,17 @@ _SUBSTAGES = (
 )
 _EDITIONS = (("5th", "6th", "7th", "not reported"), (0.05, 0.30, 0.60, 0.05))
 _SUBTYPES = (
-    ("Hepatocellular carcinoma, NOS", "Hepatocellular carcinoma, clear cell type",
-     "Combined hepatocellular carcinoma and cholangiocarcinoma",
-     "Hepatocellular carcinoma, fibrolamellar", "Hepatocellular carcinoma, spindle cell variant"),
+    (
+        "Hepatocellular carcinoma, NOS",
+        "Hepatocellular carcinoma, clear cell type",
+        "Combined hepatocellular carcinoma and cholangiocarcinoma",
+        "Hepatocellular carcinoma, fibrolamellar",
+        "Hepatocellular carcinoma, spindle cell variant",
+    ),
     (0.86, 0.05, 0.04, 0.03, 0.02),
     (0.0, 0.0, 0.6, -0.8, 0.5),
 )
-_RACES = (("white", "asian", "black or african american", "not reported"),
-          (0.50, 0.42, 0.05, 0.03))
-
+_RACES = (("white", "asian", "black or african american", "not reported"), (0.50, 0.42, 0.05, 0.03))
 
 
 def _standardise(x: np.ndarray) -> np.ndarray:
@@ -94,16 +96,18 @@ def _standardise(x: np.ndarray) -> np.ndarray:
     return (x - np.mean(x)) / (sd if sd > 0 else 1.0)
 
 
-def _weibull_times(rng: np.random.Generator, eta: np.ndarray, median_survival: float,
-                   shape: float) -> np.ndarray:
+def _weibull_times(
+    rng: np.random.Generator, eta: np.ndarray, median_survival: float, shape: float
+) -> np.ndarray:
     r"""Event times with :math:`S(t\mid\eta) = \exp(-(t/\lambda)^k e^\eta)`, median
     ``median_survival`` at :math:`\eta = 0`."""
     scale = median_survival / np.log(2.0) ** (1.0 / shape)
     return scale * (rng.exponential(size=eta.size) * np.exp(-eta)) ** (1.0 / shape)
 
 
-def _censor(t_event: np.ndarray, unit_exp: np.ndarray, target: float,
-            max_follow_up: float) -> tuple[np.ndarray, np.ndarray]:
+def _censor(
+    t_event: np.ndarray, unit_exp: np.ndarray, target: float, max_follow_up: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Exponential censoring ``unit_exp / rate`` with the rate found by bisection (on its log)
     so that the censored share is as close as possible to ``target``; then administrative
     censoring at ``max_follow_up``."""
@@ -126,13 +130,15 @@ def _censor(t_event: np.ndarray, unit_exp: np.ndarray, target: float,
     return np.maximum(time, 0.1), event  # follow-up of at least 3 days
 
 
-def _choice(rng: np.random.Generator, values: Sequence[str], p: Sequence[float],
-            n: int) -> np.ndarray:
+def _choice(
+    rng: np.random.Generator, values: Sequence[str], p: Sequence[float], n: int
+) -> np.ndarray:
     return np.asarray(values, dtype=object)[rng.choice(len(values), size=n, p=np.asarray(p))]
 
 
-def _simulate_clinical(rng: np.random.Generator, latent: np.ndarray
-                       ) -> tuple[pd.DataFrame, np.ndarray]:
+def _simulate_clinical(
+    rng: np.random.Generator, latent: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray]:
     n = latent.size
     age = np.clip(np.rint(61 + 13 * rng.standard_normal(n)), 18, 90).astype(int)
     sex = _choice(rng, ("male", "female"), (0.67, 0.33), n)
@@ -150,24 +156,41 @@ def _simulate_clinical(rng: np.random.Generator, latent: np.ndarray
     subtype = np.asarray(_SUBTYPES[0], dtype=object)[sub_idx]
     race = _choice(rng, *_RACES, n)
     risk = 0.35 * (age - 61) / 10 + _STAGE_EFFECT[group] + np.asarray(_SUBTYPES[2])[sub_idx]
-    table = pd.DataFrame({"age": age, "sex": sex, "stage": stage, "stage_edition": edition,
-                          "subtype": subtype, "race": race})
+    table = pd.DataFrame(
+        {
+            "age": age,
+            "sex": sex,
+            "stage": stage,
+            "stage_edition": edition,
+            "subtype": subtype,
+            "race": race,
+        }
+    )
     return table, risk
 
 
-def _simulate_expression(rng: np.random.Generator, membership: PathwayMembership, n: int,
-                         shared: np.ndarray, rho: float, n_prognostic: int, noise: float
-                         ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+def _simulate_expression(
+    rng: np.random.Generator,
+    membership: PathwayMembership,
+    n: int,
+    shared: np.ndarray,
+    rho: float,
+    n_prognostic: int,
+    noise: float,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
     m = membership.matrix.numpy()
     n_paths, n_genes = m.shape
     sizes = m.sum(axis=1)
-    eligible = (np.flatnonzero(sizes >= 5) if (sizes >= 5).sum() >= n_prognostic
-                else np.arange(n_paths))
+    eligible = (
+        np.flatnonzero(sizes >= 5) if (sizes >= 5).sum() >= n_prognostic else np.arange(n_paths)
+    )
     prognostic = np.sort(rng.choice(eligible, size=min(n_prognostic, eligible.size), replace=False))
     effects = rng.uniform(0.5, 1.0, prognostic.size) * rng.choice([-1.0, 1.0], prognostic.size)
     activity = rng.standard_normal((n, n_paths))
-    activity[:, prognostic] = (np.sqrt(rho) * np.sign(effects)[None, :] * shared[:, None]
-                               + np.sqrt(1 - rho) * activity[:, prognostic])
+    activity[:, prognostic] = (
+        np.sqrt(rho) * np.sign(effects)[None, :] * shared[:, None]
+        + np.sqrt(1 - rho) * activity[:, prognostic]
+    )
     loadings = m * rng.uniform(0.5, 1.5, m.shape) * np.where(rng.random(m.shape) < 0.85, 1.0, -1.0)
     k = np.maximum(m.sum(axis=0), 1)
     signal = activity @ loadings / np.sqrt(k)[None, :]
@@ -179,9 +202,14 @@ def _simulate_expression(rng: np.random.Generator, membership: PathwayMembership
     return expression, risk, prognostic, effects
 
 
-def _gaussian_bags(rng: np.random.Generator, morph: np.ndarray, d_patch: int,
-                   patches: tuple[int, int], noise: float, stain_shift: float
-                   ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _gaussian_bags(
+    rng: np.random.Generator,
+    morph: np.ndarray,
+    d_patch: int,
+    patches: tuple[int, int],
+    noise: float,
+    stain_shift: float,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     prototypes = rng.standard_normal((len(PATCH_TYPES), d_patch))
     bags, types = [], []
     for m_i in morph:
@@ -197,9 +225,9 @@ def _gaussian_bags(rng: np.random.Generator, morph: np.ndarray, d_patch: int,
     return bags, types
 
 
-def _slide_bags(n: int, seed: int, workdir: Path, slide_size: int, patch_size: int,
-                progress: bool) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray],
-                                         list[Path], int]:
+def _slide_bags(
+    n: int, seed: int, workdir: Path, slide_size: int, patch_size: int, progress: bool
+) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], list[Path], int]:
     from tqdm.auto import tqdm
 
     from survlib import wsi
@@ -211,16 +239,22 @@ def _slide_bags(n: int, seed: int, workdir: Path, slide_size: int, patch_size: i
     for i in tqdm(range(n), desc="synthetic slides", disable=not progress):
         for attempt in range(5):  # a slide with no tissue patches is redrawn
             slide_seed = int(np.random.default_rng([seed, i, attempt]).integers(2**31))
-            synthetic = write_synthetic_slide(workdir / f"patient_{i:04d}.tif", seed=slide_seed,
-                                              width=slide_size, height=slide_size)
+            synthetic = write_synthetic_slide(
+                workdir / f"patient_{i:04d}.tif",
+                seed=slide_seed,
+                width=slide_size,
+                height=slide_size,
+            )
             with wsi.Slide(synthetic.path) as slide:
                 mask = wsi.tissue_mask(slide, downsample=32.0)
-                grid = wsi.tile_grid(slide, magnification=20.0, patch_size=patch_size, mask=mask,
-                                     min_tissue=0.5)
+                grid = wsi.tile_grid(
+                    slide, magnification=20.0, patch_size=patch_size, mask=mask, min_tissue=0.5
+                )
                 if len(grid) == 0:
                     continue
-                feats = wsi.extract_features(slide, grid, encoder, patient_id=f"patient_{i:04d}",
-                                             progress=False)
+                feats = wsi.extract_features(
+                    slide, grid, encoder, patient_id=f"patient_{i:04d}", progress=False
+                )
             labels, _ = synthetic.truth.majority(grid.coords, grid.size_level0)
             bags.append(feats.features.astype(np.float32))
             types.append(labels.astype(np.int64))
@@ -229,8 +263,10 @@ def _slide_bags(n: int, seed: int, workdir: Path, slide_size: int, patch_size: i
             size0 = grid.size_level0
             break
         else:
-            raise RuntimeError(f"simulate_multimodal_cohort: no tissue patches on 5 synthetic "
-                               f"slides for patient {i}; use a larger slide_size")
+            raise RuntimeError(
+                f"simulate_multimodal_cohort: no tissue patches on 5 synthetic "
+                f"slides for patient {i}; use a larger slide_size"
+            )
     return bags, types, coords, paths, size0
 
 
@@ -300,8 +336,9 @@ def simulate_multimodal_cohort(
         A :class:`MultimodalCohort` with ``truth`` and ``attrs["simulated"] = True``.
     """
     n = int(n_patients)
-    lo, hi = _check_arguments(n_patients, censoring_rate, modality_correlation, patch_source,
-                              patches_per_patient)
+    lo, hi = _check_arguments(
+        n_patients, censoring_rate, modality_correlation, patch_source, patches_per_patient
+    )
     params = {k: v for k, v in locals().items() if isinstance(v, (int, float, str, bool, tuple))}
     rng = np.random.default_rng(seed)
     rho = float(modality_correlation)
@@ -309,22 +346,28 @@ def simulate_multimodal_cohort(
     if patch_source == "slides":  # slides first: in slow mode they define the morphology latent
         m = _slide_morphology(n, seed, workdir, slide_size, slide_patch_size, progress)
     else:
-        m = _gaussian_morphology(rng, n, seed, rho, int(d_patch), (lo, hi), patch_noise,
-                                 stain_shift)
+        m = _gaussian_morphology(
+            rng, n, seed, rho, int(d_patch), (lo, hi), patch_noise, stain_shift
+        )
 
     clin_latent = np.sqrt(rho) * m.shared + np.sqrt(1 - rho) * rng.standard_normal(n)
     clinical, r_clin = _simulate_clinical(rng, clin_latent)
     expression, r_path, prog_idx, effects = _simulate_expression(
-        rng, membership, n, m.shared, rho, int(n_prognostic_pathways), float(expression_noise))
-    strengths = {"clinical": float(clinical_strength), "pathway": float(pathway_strength),
-                 "morphology": float(morphology_strength),
-                 "interaction": float(interaction_strength)}
+        rng, membership, n, m.shared, rho, int(n_prognostic_pathways), float(expression_noise)
+    )
+    strengths = {
+        "clinical": float(clinical_strength),
+        "pathway": float(pathway_strength),
+        "morphology": float(morphology_strength),
+        "interaction": float(interaction_strength),
+    }
     comp, eta = _components(r_clin, r_path, m.morph, strengths)
 
     surv_rng = np.random.default_rng([int(seed), 11])
     t_event = _weibull_times(surv_rng, eta, float(median_survival), float(weibull_shape))
-    time, event = _censor(t_event, surv_rng.exponential(size=n), float(censoring_rate),
-                          float(max_follow_up))
+    time, event = _censor(
+        t_event, surv_rng.exponential(size=n), float(censoring_rate), float(max_follow_up)
+    )
 
     ids = [f"SIM-{seed:03d}-{i:04d}" for i in range(n)]
     clinical.index = pd.Index(ids, name="patient_id")
@@ -332,8 +375,13 @@ def simulate_multimodal_cohort(
     clinical["event"] = event
     expression.index = clinical.index
     comp.index = clinical.index
-    attrs = {"simulated": True, "name": f"simulated TCGA-like cohort (seed {seed})",
-             "pathway_source": pathway_source, "patch_source": patch_source, **params}
+    attrs = {
+        "simulated": True,
+        "name": f"simulated TCGA-like cohort (seed {seed})",
+        "pathway_source": pathway_source,
+        "patch_source": patch_source,
+        **params,
+    }
     for frame in (clinical, expression):
         frame.attrs.update({"simulated": True, "seed": int(seed)})
     planted = [np.isin(t, m.planted_idx) for t in m.types]
@@ -349,14 +397,27 @@ def simulate_multimodal_cohort(
         shared_latent=m.shared,
     )
     return MultimodalCohort(
-        clinical=clinical, expression=expression, pathways=membership, bags=m.bags,
-        patch_types=m.types, patch_type_names=tuple(m.names), coords=m.coords,
-        slide_paths=m.slide_paths, size_level0=m.size0, truth=truth, attrs=attrs,
+        clinical=clinical,
+        expression=expression,
+        pathways=membership,
+        bags=m.bags,
+        patch_types=m.types,
+        patch_type_names=tuple(m.names),
+        coords=m.coords,
+        slide_paths=m.slide_paths,
+        size_level0=m.size0,
+        truth=truth,
+        attrs=attrs,
     )
 
 
-def _check_arguments(n_patients: int, censoring_rate: float, modality_correlation: float,
-                     patch_source: str, patches_per_patient: tuple[int, int]) -> tuple[int, int]:
+def _check_arguments(
+    n_patients: int,
+    censoring_rate: float,
+    modality_correlation: float,
+    patch_source: str,
+    patches_per_patient: tuple[int, int],
+) -> tuple[int, int]:
     """Refuse bad simulator arguments, naming them; return the ``(min, max)`` bag size."""
     n = int(n_patients)
     if n < 4:
@@ -369,13 +430,16 @@ def _check_arguments(n_patients: int, censoring_rate: float, modality_correlatio
         raise ValueError(f"patch_source must be 'gaussian' or 'slides', got {patch_source!r}")
     lo, hi = (int(v) for v in patches_per_patient)
     if not 1 <= lo <= hi:
-        raise ValueError(f"patches_per_patient must be (min, max) with 1 <= min <= max, got "
-                         f"{patches_per_patient}")
+        raise ValueError(
+            f"patches_per_patient must be (min, max) with 1 <= min <= max, got "
+            f"{patches_per_patient}"
+        )
     return lo, hi
 
 
-def _membership(pathways: str | PathwayMembership, rng: np.random.Generator, n_pathways: int,
-                n_genes: int) -> tuple[PathwayMembership, str]:
+def _membership(
+    pathways: str | PathwayMembership, rng: np.random.Generator, n_pathways: int, n_genes: int
+) -> tuple[PathwayMembership, str]:
     """The cohort's gene -> pathway membership and where it came from (``"survpath"``,
     ``"simulated"`` or ``"given"``); a simulated one takes one draw from ``rng``."""
     membership: PathwayMembership
@@ -384,14 +448,21 @@ def _membership(pathways: str | PathwayMembership, rng: np.random.Generator, n_p
         if pathways in ("auto", "survpath"):
             real = load_survpath_pathways(download=pathways == "survpath")
             if real is None and pathways == "survpath":
-                raise RuntimeError("SurvPath's signatures (manifest entry "
-                                   "'survpath_combine_signatures') are not available; use "
-                                   "pathways='auto' or 'simulated' offline")
+                raise RuntimeError(
+                    "SurvPath's signatures (manifest entry "
+                    "'survpath_combine_signatures') are not available; use "
+                    "pathways='auto' or 'simulated' offline"
+                )
         elif pathways != "simulated":
-            raise ValueError(f"pathways must be 'auto', 'simulated', 'survpath' or a "
-                             f"PathwayMembership, got {pathways!r}")
-        membership = real if real is not None else simulate_pathway_membership(
-            n_pathways, n_genes, seed=int(rng.integers(2**31)))
+            raise ValueError(
+                f"pathways must be 'auto', 'simulated', 'survpath' or a "
+                f"PathwayMembership, got {pathways!r}"
+            )
+        membership = (
+            real
+            if real is not None
+            else simulate_pathway_membership(n_pathways, n_genes, seed=int(rng.integers(2**31)))
+        )
         pathway_source = "survpath" if real is not None else "simulated"
     else:
         membership, pathway_source = pathways, "given"
@@ -415,15 +486,23 @@ class _Morphology:
     size0: int | None = None
 
 
-def _slide_morphology(n: int, seed: int, workdir: str | Path | None, slide_size: int,
-                      slide_patch_size: int, progress: bool) -> _Morphology:
+def _slide_morphology(
+    n: int,
+    seed: int,
+    workdir: str | Path | None,
+    slide_size: int,
+    slide_patch_size: int,
+    progress: bool,
+) -> _Morphology:
     """Slow mode: bags from synthetic slides; the latent is the standardised difference of each
     patient's necrosis and lymphocyte shares (no draw from the cohort's generator)."""
-    folder = (Path(workdir) if workdir is not None
-              else Path(tempfile.mkdtemp(prefix="survlib_slides_")))
+    folder = (
+        Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="survlib_slides_"))
+    )
     folder.mkdir(parents=True, exist_ok=True)
-    bags, types, coords, slide_paths, size0 = _slide_bags(n, seed, folder, slide_size,
-                                                          slide_patch_size, progress)
+    bags, types, coords, slide_paths, size0 = _slide_bags(
+        n, seed, folder, slide_size, slide_patch_size, progress
+    )
     from survlib.data.slides import REGION_NAMES
 
     names = tuple(REGION_NAMES)
@@ -434,13 +513,31 @@ def _slide_morphology(n: int, seed: int, workdir: str | Path | None, slide_size:
     planted_names = list(_SLIDE_PROGNOSTIC)
     type_effects = {"necrosis": 1.0, "lymphocytes": -1.0}
     planted_idx = [names.index(p) for p in planted_names]
-    return _Morphology(bags, types, names, morph, shared, planted_names, type_effects,
-                       planted_idx, coords, slide_paths, size0)
+    return _Morphology(
+        bags,
+        types,
+        names,
+        morph,
+        shared,
+        planted_names,
+        type_effects,
+        planted_idx,
+        coords,
+        slide_paths,
+        size0,
+    )
 
 
-def _gaussian_morphology(rng: np.random.Generator, n: int, seed: int, rho: float, d_patch: int,
-                         patches: tuple[int, int], patch_noise: float, stain_shift: float
-                         ) -> _Morphology:
+def _gaussian_morphology(
+    rng: np.random.Generator,
+    n: int,
+    seed: int,
+    rho: float,
+    d_patch: int,
+    patches: tuple[int, int],
+    patch_noise: float,
+    stain_shift: float,
+) -> _Morphology:
     """Fast mode: the shared and morphology latents (two draws from ``rng``), then Gaussian
     bags from their own generator ``[seed, 7]``."""
     names = PATCH_TYPES
@@ -451,18 +548,20 @@ def _gaussian_morphology(rng: np.random.Generator, n: int, seed: int, rho: float
     planted_names = [PATCH_TYPES[k] for k in np.flatnonzero(_TYPE_SHIFT)]
     type_effects = {PATCH_TYPES[k]: float(_TYPE_SHIFT[k]) for k in np.flatnonzero(_TYPE_SHIFT)}
     planted_idx = [PATCH_TYPES.index(p) for p in planted_names]
-    return _Morphology(bags, types, names, morph, shared, planted_names, type_effects,
-                       planted_idx)
+    return _Morphology(bags, types, names, morph, shared, planted_names, type_effects, planted_idx)
 
 
-def _components(r_clin: np.ndarray, r_path: np.ndarray, morph: np.ndarray,
-                strengths: dict[str, float]) -> tuple[pd.DataFrame, np.ndarray]:
+def _components(
+    r_clin: np.ndarray, r_path: np.ndarray, morph: np.ndarray, strengths: dict[str, float]
+) -> tuple[pd.DataFrame, np.ndarray]:
     """The standardised risk components and the true log hazard, their weighted sum."""
-    comp = pd.DataFrame({
-        "clinical": _standardise(r_clin),
-        "pathway": _standardise(r_path),
-        "morphology": _standardise(morph),
-    })
+    comp = pd.DataFrame(
+        {
+            "clinical": _standardise(r_clin),
+            "pathway": _standardise(r_path),
+            "morphology": _standardise(morph),
+        }
+    )
     comp["interaction"] = _standardise(comp["pathway"].to_numpy() * comp["morphology"].to_numpy())
     eta = sum(strengths[c] * comp[c].to_numpy() for c in comp.columns)
     return comp, eta

@@ -172,7 +172,8 @@ def _check_matrix(adata: Any, expression: str, layer: str | None, max_cells: int
         raise ValueError(f"{name} has NaN or infinite values")
     if (vals < 0).any():
         hint = (
-            "raw counts expected" if expression == "counts"
+            "raw counts expected"
+            if expression == "counts"
             else "log-normalised expression expected (this looks scaled/centred)"
         )
         raise ValueError(f"{name} has negative values (min {vals.min():.3g}); {hint}")
@@ -207,7 +208,10 @@ def _median_total(adata: Any, layer: str | None, expm1: bool, max_cells: int = 2
 
 
 def check_same_normalisation(
-    adata: Any, reference: Any, expression: str, layer: str | None = None,
+    adata: Any,
+    reference: Any,
+    expression: str,
+    layer: str | None = None,
     max_cells_checked: int = 2000,
 ) -> None:
     """Check that ``adata`` holds expression of the kind a model was set up with.
@@ -266,12 +270,15 @@ def check_same_genes(
     if len(missing) or len(extra):
         parts = []
         if len(missing):
-            parts.append(f"{len(missing)} gene(s) of the fitted model missing from the new data: "
-                         f"{_names(missing)}")
+            parts.append(
+                f"{len(missing)} gene(s) of the fitted model missing from the new data: "
+                f"{_names(missing)}"
+            )
         if len(extra):
             parts.append(f"{len(extra)} extra gene(s) not seen at fit time: {_names(extra)}")
         raise ValueError(
-            "genes differ between fit and predict; " + "; ".join(parts)
+            "genes differ between fit and predict; "
+            + "; ".join(parts)
             + ". Subset/reorder the new data to the fitted genes (adata[:, fit_genes])."
         )
     idx = new.get_indexer(fit)

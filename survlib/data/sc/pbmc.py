@@ -41,9 +41,7 @@ def pbmc68k_counts() -> Any:
     src = sc.datasets.pbmc68k_reduced()
     x = sp.csr_matrix(src.raw.X, dtype=np.float64)
     x.data = np.expm1(x.data)
-    unit = np.array(
-        [x.data[x.indptr[i] : x.indptr[i + 1]].min() for i in range(x.shape[0])]
-    )
+    unit = np.array([x.data[x.indptr[i] : x.indptr[i + 1]].min() for i in range(x.shape[0])])
     counts = sp.csr_matrix(sp.diags(1.0 / unit) @ x)
     counts.data = np.round(counts.data)
     counts = counts.astype(np.float32)
@@ -123,8 +121,14 @@ def semi_synthetic_pbmc_cohort(
     import anndata as ad
 
     pool, labels, known = _pbmc_pool(
-        n_patients, cells_per_patient, thinning, risk_fraction, n_batches, label_key,
-        risk_cell_type, lower_risk_cell_type,
+        n_patients,
+        cells_per_patient,
+        thinning,
+        risk_fraction,
+        n_batches,
+        label_key,
+        risk_cell_type,
+        lower_risk_cell_type,
     )
     rng = np.random.default_rng(seed)
     state_of_cell = np.zeros(pool.n_obs, dtype=np.int8)
@@ -134,8 +138,14 @@ def semi_synthetic_pbmc_cohort(
     pools = [np.flatnonzero(state_of_cell == s) for s in range(3)]
 
     share_high, share_low, n_cells, batch_of_patient, age = _draw_patients(
-        rng, n_patients, risk_fraction, cells_per_patient, cells_per_patient_sd, min_cells,
-        n_batches, lower=lower_risk_cell_type is not None,
+        rng,
+        n_patients,
+        risk_fraction,
+        cells_per_patient,
+        cells_per_patient_sd,
+        min_cells,
+        n_batches,
+        lower=lower_risk_cell_type is not None,
     )
     idx, counts3 = _draw_source_cells(rng, n_cells, share_high, share_low, pools)
     patient_idx = np.repeat(np.arange(n_patients), n_cells)
@@ -156,16 +166,49 @@ def semi_synthetic_pbmc_cohort(
 
     pid_names = np.array([f"P{i:04d}" for i in range(n_patients)])
     batch_names = np.array([f"batch{b}" for b in range(n_batches)])
-    obs = _cell_table(pool, idx, labels, known, state_of_cell, patient_idx, pid_names, time,
-                      event, batch_of_patient, batch_names, age)
+    obs = _cell_table(
+        pool,
+        idx,
+        labels,
+        known,
+        state_of_cell,
+        patient_idx,
+        pid_names,
+        time,
+        event,
+        batch_of_patient,
+        batch_names,
+        age,
+    )
     patients = _patient_truth(
-        pid_names, time, event, eta, frac_high, frac_low, batch_names[batch_of_patient], age,
+        pid_names,
+        time,
+        event,
+        eta,
+        frac_high,
+        frac_low,
+        batch_names[batch_of_patient],
+        age,
         n_cells,
     )
     params = _pbmc_params(
-        seed, n_patients, cells_per_patient, idx.size, label_key, risk_cell_type,
-        lower_risk_cell_type, risk_fraction, effect_size, censoring_rate, event,
-        cells_per_patient_sd, n_batches, thinning, median_survival, weibull_shape, max_follow_up,
+        seed,
+        n_patients,
+        cells_per_patient,
+        idx.size,
+        label_key,
+        risk_cell_type,
+        lower_risk_cell_type,
+        risk_fraction,
+        effect_size,
+        censoring_rate,
+        event,
+        cells_per_patient_sd,
+        n_batches,
+        thinning,
+        median_survival,
+        weibull_shape,
+        max_follow_up,
     )
     out = ad.AnnData(
         X=x,

@@ -60,8 +60,9 @@ def _draw_genes(
         prog[2, prog_low] = prog_fc
     batch_gene = rng.normal(0.0, batch_effect_sd, size=(n_batches, n_genes))
     batch_lib = np.exp(rng.normal(0.0, batch_effect_sd, size=n_batches))
-    return _Genes(base_mean, inv_r, de, prog, prog_high, prog_low, batch_gene, batch_lib,
-                  n_types_all)
+    return _Genes(
+        base_mean, inv_r, de, prog, prog_high, prog_low, batch_gene, batch_lib, n_types_all
+    )
 
 
 def _profiles(
@@ -154,7 +155,5 @@ def _count_tables(
     r_g = 1.0 / genes.inv_r
     mu_tab = (p[combo_profile] * combo_lib[:, None]).astype(np.float32)
     pi_tab = pi_profile[combo_profile].astype(np.float32)
-    f0_tab = (
-        pi_tab + (1.0 - pi_tab) * np.exp(-r_g * np.log1p(mu_tab / r_g))
-    ).astype(np.float32)
+    f0_tab = (pi_tab + (1.0 - pi_tab) * np.exp(-r_g * np.log1p(mu_tab / r_g))).astype(np.float32)
     return lib, combo, mu_tab, f0_tab, pi_tab, r_g

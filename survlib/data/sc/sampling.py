@@ -70,9 +70,7 @@ def _draw_patients(
     """
     u = rng.random(n_patients)
     share_high = risk_fraction * (0.2 + 1.6 * u)
-    share_low = (
-        risk_fraction * (0.2 + 1.6 * (1.0 - u)) if lower else np.zeros(n_patients)
-    )
+    share_low = risk_fraction * (0.2 + 1.6 * (1.0 - u)) if lower else np.zeros(n_patients)
     sd = float(cells_per_patient_sd)
     n_cells = np.round(cells_per_patient * np.exp(sd * rng.standard_normal(n_patients) - sd**2 / 2))
     n_cells = np.maximum(n_cells, min_cells).astype(np.int64)
@@ -137,8 +135,10 @@ def _tune_censoring(
     The censored fraction :math:`\\frac1n\\sum_i 1[\\min(E_i/\\text{rate}, T_{\\max}) < T_i]` grows
     with the rate, so a bisection on the log-rate finds it; 0 means no random censoring.
     """
-    admin = np.full_like(t_event, np.inf) if max_follow_up is None else np.full_like(
-        t_event, max_follow_up
+    admin = (
+        np.full_like(t_event, np.inf)
+        if max_follow_up is None
+        else np.full_like(t_event, max_follow_up)
     )
 
     def frac(rate: float) -> float:
@@ -262,9 +262,7 @@ def _stream_h5ad(
     # temporary file in the same folder (same file system), replaced atomically at the end
     tmp = str(path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"))
     try:
-        skeleton = ad.AnnData(
-            X=sp.csr_matrix((0, n_genes), dtype=np.float32), var=var, uns=uns
-        )
+        skeleton = ad.AnnData(X=sp.csr_matrix((0, n_genes), dtype=np.float32), var=var, uns=uns)
         skeleton.write_h5ad(tmp)
         with h5py.File(tmp, "a") as f:
             del f["obs"]

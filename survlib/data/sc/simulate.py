@@ -43,8 +43,6 @@ _SETTING_DEFAULTS: dict[str, dict[str, float]] = {
 }
 
 
-
-
 def simulate_sc_cohort(
     n_patients: int = 100,
     cells_per_patient: int = 1000,
@@ -205,19 +203,38 @@ def simulate_sc_cohort(
         ValueError: for an unknown setting or out-of-range parameters.
     """
     n_prog, prog_fc, host_share = _check_simulation(
-        n_patients, cells_per_patient, n_genes, setting, risk_fraction, n_batches, censoring_rate,
-        n_cell_types, zero_inflation, dispersion, weibull_shape, median_survival, survival,
-        program_genes, program_log_fc,
+        n_patients,
+        cells_per_patient,
+        n_genes,
+        setting,
+        risk_fraction,
+        n_batches,
+        censoring_rate,
+        n_cell_types,
+        zero_inflation,
+        dispersion,
+        weibull_shape,
+        median_survival,
+        survival,
+        program_genes,
+        program_log_fc,
     )
     rng = np.random.default_rng(seed)
-    genes = _draw_genes(rng, n_genes, setting, n_cell_types, n_prog, prog_fc, n_batches,
-                        batch_effect_sd, dispersion)
+    genes = _draw_genes(
+        rng, n_genes, setting, n_cell_types, n_prog, prog_fc, n_batches, batch_effect_sd, dispersion
+    )
     p, pi_profile = _profiles(genes, library_size, zero_inflation)
 
     # ---- patients
     share_high, share_low, n_cells, batch_of_patient, age = _draw_patients(
-        rng, n_patients, risk_fraction, cells_per_patient, cells_per_patient_sd, min_cells,
-        n_batches, lower=True,
+        rng,
+        n_patients,
+        risk_fraction,
+        cells_per_patient,
+        cells_per_patient_sd,
+        min_cells,
+        n_batches,
+        lower=True,
     )
     group_counts, state, ctype = _draw_cells(
         rng, n_cells, share_high, share_low, n_cell_types, host_share, setting
@@ -235,24 +252,66 @@ def simulate_sc_cohort(
     frac_low = group_counts[:, 2] / n_cells
     eta = effect_size * (frac_high - frac_low) / (2 * risk_fraction)
     eta = eta + covariate_effect * (age - 60.0) / 10.0
-    time, event = _outcomes(rng, eta, survival, median_survival, weibull_shape, censoring_rate,
-                            max_follow_up)
+    time, event = _outcomes(
+        rng, eta, survival, median_survival, weibull_shape, censoring_rate, max_follow_up
+    )
 
     # ---- tables
     pid_names = np.array([f"P{i:04d}" for i in range(n_patients)])
     batch_names = np.array([f"batch{b}" for b in range(n_batches)])
-    obs = _cell_table(patient_idx, pid_names, time, event, cell_batch, batch_names, ctype,
-                      genes.n_types_all, state, age, lib)
+    obs = _cell_table(
+        patient_idx,
+        pid_names,
+        time,
+        event,
+        cell_batch,
+        batch_names,
+        ctype,
+        genes.n_types_all,
+        state,
+        age,
+        lib,
+    )
     var = _gene_table(genes)
     patients = _patient_truth(
-        pid_names, time, event, eta, frac_high, frac_low, batch_names[batch_of_patient], age,
+        pid_names,
+        time,
+        event,
+        eta,
+        frac_high,
+        frac_low,
+        batch_names[batch_of_patient],
+        age,
         n_cells,
     )
     params = _simulation_params(
-        setting, seed, n_patients, cells_per_patient, n_genes, n_total, risk_fraction, n_batches,
-        censoring_rate, event, cells_per_patient_sd, effect_size, covariate_effect, n_cell_types,
-        n_prog, prog_fc, host_share, median_survival, weibull_shape, survival, max_follow_up,
-        library_size, library_size_sd, dispersion, zero_inflation, batch_effect_sd, min_cells,
+        setting,
+        seed,
+        n_patients,
+        cells_per_patient,
+        n_genes,
+        n_total,
+        risk_fraction,
+        n_batches,
+        censoring_rate,
+        event,
+        cells_per_patient_sd,
+        effect_size,
+        covariate_effect,
+        n_cell_types,
+        n_prog,
+        prog_fc,
+        host_share,
+        median_survival,
+        weibull_shape,
+        survival,
+        max_follow_up,
+        library_size,
+        library_size_sd,
+        dispersion,
+        zero_inflation,
+        batch_effect_sd,
+        min_cells,
     )
     uns = {"simulated": True, "simulation": params, "patients": patients}
 
@@ -325,8 +384,11 @@ def _outcomes(
 def _gene_table(genes: _Genes) -> pd.DataFrame:
     """The simulated cohort's ``var``: base mean and risk-program membership per gene."""
     return pd.DataFrame(
-        {"base_mean": genes.base_mean, "program_higher": genes.prog_high,
-         "program_lower": genes.prog_low},
+        {
+            "base_mean": genes.base_mean,
+            "program_higher": genes.prog_high,
+            "program_lower": genes.prog_low,
+        },
         index=pd.Index(np.array([f"gene{g:05d}" for g in range(genes.base_mean.size)])),
     )
 

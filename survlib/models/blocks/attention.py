@@ -56,8 +56,9 @@ class CrossAttention(nn.Module):
     Used by MCAT's genomics-guided co-attention (pathway queries over patches).
     """
 
-    def __init__(self, d_q: int, d_kv: int, d_model: int, n_heads: int = 1,
-                 dropout: float = 0.0) -> None:
+    def __init__(
+        self, d_q: int, d_kv: int, d_model: int, n_heads: int = 1, dropout: float = 0.0
+    ) -> None:
         super().__init__()
         if d_model % n_heads:
             raise ValueError(f"d_model={d_model} must be divisible by n_heads={n_heads}")
@@ -72,8 +73,9 @@ class CrossAttention(nn.Module):
         b, n, _ = x.shape
         return x.view(b, n, self.n_heads, self.d_head).transpose(1, 2)  # [B, H, n, dh]
 
-    def forward(self, queries: torch.Tensor, keys: torch.Tensor,
-                key_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, queries: torch.Tensor, keys: torch.Tensor, key_mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Returns ``(out [B, Nq, d_model], attn [B, H, Nq, Nk])``."""
         q, k, v = self._split(self.q(queries)), self._split(self.k(keys)), self._split(self.v(keys))
         scores = q @ k.transpose(-1, -2) / math.sqrt(self.d_head)
@@ -125,7 +127,10 @@ class CoAttention(nn.Module):
         return self.n_heads * self.d_head
 
     def forward(
-        self, x_m: torch.Tensor, x_p: torch.Tensor, p_mask: torch.Tensor,
+        self,
+        x_m: torch.Tensor,
+        x_p: torch.Tensor,
+        p_mask: torch.Tensor,
         need_weights: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
         """Co-attend ``x_m [B, n_m, d]`` and ``x_p [B, n_p, d]`` (``p_mask [B, n_p]``).
@@ -147,11 +152,13 @@ class CoAttention(nn.Module):
 
         q_m, k_m, v_m = (split(t) for t in self.qkv(self.norm(x_m)).chunk(3, dim=-1))
         q_p, k_p, v_p = (split(t) for t in self.qkv(self.norm(x_p)).chunk(3, dim=-1))
-        keep = torch.cat([torch.ones(b, n_m, dtype=torch.bool, device=p_mask.device), p_mask],
-                         dim=1)[:, None, None, :]
+        keep = torch.cat(
+            [torch.ones(b, n_m, dtype=torch.bool, device=p_mask.device), p_mask], dim=1
+        )[:, None, None, :]
         if not need_weights:
-            out_m = F.scaled_dot_product_attention(q_m, torch.cat([k_m, k_p], dim=2),
-                                                   torch.cat([v_m, v_p], dim=2), attn_mask=keep)
+            out_m = F.scaled_dot_product_attention(
+                q_m, torch.cat([k_m, k_p], dim=2), torch.cat([v_m, v_p], dim=2), attn_mask=keep
+            )
             out_p = F.scaled_dot_product_attention(q_p, k_m, v_m)
             attn: dict[str, torch.Tensor] = {}
         else:
@@ -159,8 +166,14 @@ class CoAttention(nn.Module):
         return out_m.transpose(1, 2).flatten(2), out_p.transpose(1, 2).flatten(2), attn
 
     def explicit_attention(
-        self, q_m: torch.Tensor, k_m: torch.Tensor, v_m: torch.Tensor, q_p: torch.Tensor,
-        k_p: torch.Tensor, v_p: torch.Tensor, keep: torch.Tensor,
+        self,
+        q_m: torch.Tensor,
+        k_m: torch.Tensor,
+        v_m: torch.Tensor,
+        q_p: torch.Tensor,
+        k_p: torch.Tensor,
+        v_p: torch.Tensor,
+        keep: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
         """Eqs. (6)-(11) written out, per head (``[B, H, n, d']`` inputs, ``keep`` the key mask
         of :math:`[K_M; K_P]`); returns the two outputs and the softmax weights."""
@@ -189,8 +202,9 @@ class CoAttentionFusion(nn.Module):
     runs over real patches only.
     """
 
-    def __init__(self, d: int, d_head: int | None = None, n_heads: int = 1,
-                 dropout: float = 0.1) -> None:
+    def __init__(
+        self, d: int, d_head: int | None = None, n_heads: int = 1, dropout: float = 0.1
+    ) -> None:
         super().__init__()
         self.attn = CoAttention(d, d_head if d_head is not None else d // 2, n_heads)
         self.feed_forward = FeedForward(self.attn.d_out, dropout=dropout)
@@ -201,7 +215,10 @@ class CoAttentionFusion(nn.Module):
         return self.attn.d_out
 
     def forward(
-        self, x_m: torch.Tensor, x_p: torch.Tensor, p_mask: torch.Tensor,
+        self,
+        x_m: torch.Tensor,
+        x_p: torch.Tensor,
+        p_mask: torch.Tensor,
         need_weights: bool = False,
     ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
         """Returns ``(mean_m [B, d'], mean_p [B, d'], attn)`` (``attn`` as :class:`CoAttention`)."""

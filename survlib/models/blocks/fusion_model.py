@@ -39,8 +39,10 @@ class FusionModel(nn.Module):
         for name, width in self.fusion_parts:
             t = parts[name]
             if t.shape[-1] != width:
-                raise RuntimeError(f"{type(self).__name__}: fused part {name!r} has width "
-                                   f"{t.shape[-1]}, declared {width}")
+                raise RuntimeError(
+                    f"{type(self).__name__}: fused part {name!r} has width "
+                    f"{t.shape[-1]}, declared {width}"
+                )
             out.append(t)
         return torch.cat(out, dim=-1)
 

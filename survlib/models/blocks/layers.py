@@ -30,8 +30,9 @@ class FeedForward(nn.Module):
     def __init__(self, d: int, mult: int = 1, dropout: float = 0.0) -> None:
         super().__init__()
         self.norm = nn.LayerNorm(d)
-        self.net = nn.Sequential(nn.Linear(d, d * mult), nn.GELU(), nn.Dropout(dropout),
-                                 nn.Linear(d * mult, d))
+        self.net = nn.Sequential(
+            nn.Linear(d, d * mult), nn.GELU(), nn.Dropout(dropout), nn.Linear(d * mult, d)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(self.norm(x))
@@ -41,13 +42,18 @@ class DiscreteHead(nn.Sequential):
     """Decision layer ``Linear -> ReLU -> Linear`` to ``n_bins`` hazard logits (SurvPath's
     ``to_logits``); with ``d_hidden=None`` a single ``Linear``."""
 
-    def __init__(self, d_in: int, n_bins: int, d_hidden: int | None = None,
-                 dropout: float = 0.0) -> None:
+    def __init__(
+        self, d_in: int, n_bins: int, d_hidden: int | None = None, dropout: float = 0.0
+    ) -> None:
         if d_hidden is None:
             super().__init__(nn.Linear(d_in, n_bins))
         else:
-            super().__init__(nn.Linear(d_in, d_hidden), nn.ReLU(), nn.Dropout(dropout),
-                             nn.Linear(d_hidden, n_bins))
+            super().__init__(
+                nn.Linear(d_in, d_hidden),
+                nn.ReLU(),
+                nn.Dropout(dropout),
+                nn.Linear(d_hidden, n_bins),
+            )
 
 
 class GroupedLinear(nn.Module):

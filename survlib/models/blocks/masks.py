@@ -20,14 +20,18 @@ def check_mask(patches: torch.Tensor, patch_mask: torch.Tensor) -> None:
     if patches.ndim != 3:
         raise ValueError(f"patches must have shape [B, N, D], got {tuple(patches.shape)}")
     if patch_mask.shape != patches.shape[:2]:
-        raise ValueError(f"patch_mask must have shape {tuple(patches.shape[:2])} (= patches "
-                         f"[B, N]), got {tuple(patch_mask.shape)}")
+        raise ValueError(
+            f"patch_mask must have shape {tuple(patches.shape[:2])} (= patches "
+            f"[B, N]), got {tuple(patch_mask.shape)}"
+        )
     if patch_mask.dtype != torch.bool:
         raise ValueError(f"patch_mask must be bool (True = real patch), got {patch_mask.dtype}")
     empty = (~patch_mask.any(dim=1)).nonzero().flatten()
     if empty.numel():
-        raise ValueError(f"patient(s) {empty[:5].tolist()} of the batch have no real patch "
-                         f"(patch_mask all False); every bag needs at least one patch")
+        raise ValueError(
+            f"patient(s) {empty[:5].tolist()} of the batch have no real patch "
+            f"(patch_mask all False); every bag needs at least one patch"
+        )
 
 
 def zero_padding(patches: torch.Tensor, patch_mask: torch.Tensor) -> torch.Tensor:

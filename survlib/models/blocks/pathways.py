@@ -48,8 +48,9 @@ class PathwayEncoder(nn.Module):
     Shapes: ``genes [B, G]`` -> ``tokens [B, n_pathways, hidden[-1]]``.
     """
 
-    def __init__(self, pathways: PathwayMembership, hidden: Sequence[int] = (256, 256),
-                 dropout: float = 0.25) -> None:
+    def __init__(
+        self, pathways: PathwayMembership, hidden: Sequence[int] = (256, 256), dropout: float = 0.25
+    ) -> None:
         super().__init__()
         if len(hidden) < 1:
             raise ValueError("PathwayEncoder needs at least one hidden width")
@@ -61,8 +62,9 @@ class PathwayEncoder(nn.Module):
         sizes = m.sum(dim=1)
         bound = 1.0 / sizes.to(torch.float32).sqrt()  # nn.Linear(|G_p|, h) init, per pathway
         h1 = int(hidden[0])
-        self.weight1 = nn.Parameter((torch.rand(path_idx.numel(), h1) * 2 - 1)
-                                    * bound[path_idx].unsqueeze(1))
+        self.weight1 = nn.Parameter(
+            (torch.rand(path_idx.numel(), h1) * 2 - 1) * bound[path_idx].unsqueeze(1)
+        )
         self.bias1 = nn.Parameter((torch.rand(self.n_pathways, h1) * 2 - 1) * bound.unsqueeze(1))
         self._build_buckets(gene_idx, sizes)
         self.act1 = nn.Sequential(nn.ELU(), nn.AlphaDropout(dropout))
@@ -101,16 +103,20 @@ class PathwayEncoder(nn.Module):
     def first_layer(self, genes: torch.Tensor) -> torch.Tensor:
         """Pre-activation of the block-sparse first layer, pathway-major ``[P, B, h_1]``."""
         if genes.ndim != 2 or genes.shape[1] != self.n_genes:
-            raise ValueError(f"genes must have shape [B, {self.n_genes}] (the pathway "
-                             f"membership's genes), got {tuple(genes.shape)}")
+            raise ValueError(
+                f"genes must have shape [B, {self.n_genes}] (the pathway "
+                f"membership's genes), got {tuple(genes.shape)}"
+            )
         h1 = self.weight1.shape[1]
         xg = torch.cat([genes, genes.new_zeros(genes.shape[0], 1)], dim=1).T  # [G+1, B]
         outs = []
         for name in self._buckets:
             genes_b = getattr(self, f"{name}_genes")  # [P_b, S_b]
             w = self.weight1.new_zeros(genes_b.numel(), h1).index_copy(
-                0, getattr(self, f"{name}_slots"),
-                self.weight1.index_select(0, getattr(self, f"{name}_pairs")))
+                0,
+                getattr(self, f"{name}_slots"),
+                self.weight1.index_select(0, getattr(self, f"{name}_pairs")),
+            )
             x = xg[genes_b].transpose(1, 2)  # [P_b, B, S_b]
             outs.append(torch.bmm(x, w.view(genes_b.shape[0], genes_b.shape[1], h1)))
         return torch.cat(outs, dim=0)[self.bucket_inverse] + self.bias1.unsqueeze(1)

@@ -8,8 +8,9 @@ from torch import nn
 __all__ = ["student_flops"]
 
 
-def student_flops(model: nn.Module, d_patch: int, n_patches: int,
-                  device: torch.device | str = "cpu") -> int:
+def student_flops(
+    model: nn.Module, d_patch: int, n_patches: int, device: torch.device | str = "cpu"
+) -> int:
     """Floating-point operations of one forward pass on one bag of ``n_patches`` patches.
 
     Counted by :class:`torch.utils.flop_counter.FlopCounterMode` (a multiply-add = 2 FLOPs;

@@ -86,8 +86,10 @@ def loss_ge(
     """
     tau = _check_tau(tau)
     if student_g2p.shape != teacher_g2p.shape:
-        raise ValueError(f"loss_ge: student features {tuple(student_g2p.shape)} and teacher "
-                         f"features {tuple(teacher_g2p.shape)} must have the same shape")
+        raise ValueError(
+            f"loss_ge: student features {tuple(student_g2p.shape)} and teacher "
+            f"features {tuple(teacher_g2p.shape)} must have the same shape"
+        )
     s, t = student_g2p, teacher_g2p.detach()
     if s.ndim == 2:
         s, t = s.unsqueeze(0), t.unsqueeze(0)
@@ -101,13 +103,13 @@ def loss_ge(
     if patch_mask is None:
         return kl.mean()
     if patch_mask.shape != kl.shape:
-        raise ValueError(f"loss_ge: patch_mask must have shape {tuple(kl.shape)}, got "
-                         f"{tuple(patch_mask.shape)}")
+        raise ValueError(
+            f"loss_ge: patch_mask must have shape {tuple(kl.shape)}, got {tuple(patch_mask.shape)}"
+        )
     return masked_mean(kl.unsqueeze(-1), patch_mask)[:, 0].mean()
 
 
-def loss_kd(student_out: torch.Tensor, teacher_out: torch.Tensor,
-            tau: float = 1.0) -> torch.Tensor:
+def loss_kd(student_out: torch.Tensor, teacher_out: torch.Tensor, tau: float = 1.0) -> torch.Tensor:
     r"""Knowledge-distillation loss :math:`L_{KD}` on the survival outputs (Sec. 2.4).
 
     With the sigmoid :math:`\sigma` and temperature :math:`\tau`, each output unit :math:`u`
@@ -140,8 +142,10 @@ def loss_kd(student_out: torch.Tensor, teacher_out: torch.Tensor,
     """
     tau = _check_tau(tau)
     if student_out.shape != teacher_out.shape:
-        raise ValueError(f"loss_kd: student output {tuple(student_out.shape)} and teacher "
-                         f"output {tuple(teacher_out.shape)} must have the same shape")
+        raise ValueError(
+            f"loss_kd: student output {tuple(student_out.shape)} and teacher "
+            f"output {tuple(teacher_out.shape)} must have the same shape"
+        )
     s, t = student_out / tau, teacher_out.detach() / tau
     if s.ndim == 1:
         s, t = s.unsqueeze(-1), t.unsqueeze(-1)
@@ -225,8 +229,10 @@ def loss_arr(
     s = torch.as_tensor(surv_student, dtype=l_kd.dtype, device=l_kd.device)
     t = torch.as_tensor(surv_teacher, dtype=l_kd.dtype, device=l_kd.device).detach()
     if bool((s.detach() < 0).any()) or bool((t < 0).any()):
-        raise ValueError(f"loss_arr: survival losses must be >= 0, got student "
-                         f"{float(s.detach())}, teacher {float(t)}")
+        raise ValueError(
+            f"loss_arr: survival losses must be >= 0, got student "
+            f"{float(s.detach())}, teacher {float(t)}"
+        )
     if bool((l_kd.detach() < -1e-6).any()):
         raise ValueError(f"loss_arr: L_KD must be >= 0 (a KL divergence), got {float(l_kd)}")
     ratio = s / (t + eps)
@@ -248,7 +254,6 @@ def arr_minimiser(ratio: float) -> float:
     return math.inf if ratio == 0 else math.log1p(2.0 / ratio)
 
 
-
 #: The candidate sign patterns of the extracted :math:`L_{ARR}` (see :func:`arr_readings`).
 ARR_READINGS: dict[str, str] = {
     "-[a + r b] (trained)": "-log(2σ-1) - r log(2-2σ)",
@@ -258,8 +263,9 @@ ARR_READINGS: dict[str, str] = {
 }
 
 
-def arr_readings(l_kd: torch.Tensor | float, ratio: float,
-                 eps: float = ARR_EPS) -> dict[str, torch.Tensor]:
+def arr_readings(
+    l_kd: torch.Tensor | float, ratio: float, eps: float = ARR_EPS
+) -> dict[str, torch.Tensor]:
     r"""Every sign pattern of the extracted :math:`L_{ARR}`, as functions of :math:`L_{KD}`.
 
     With :math:`a = \log(2\sigma(L_{KD}) - 1 + \varepsilon)` (increasing in :math:`L_{KD}`,
@@ -285,8 +291,12 @@ def arr_readings(l_kd: torch.Tensor | float, ratio: float,
     a = torch.log(2.0 * sig - 1.0 + eps)
     b = torch.log(2.0 - 2.0 * sig + eps)
     r = float(ratio)
-    return {"-[a + r b] (trained)": -a - r * b, "a + r b (literal)": a + r * b,
-            "-a + r b": -a + r * b, "a - r b": a - r * b}
+    return {
+        "-[a + r b] (trained)": -a - r * b,
+        "a + r b (literal)": a + r * b,
+        "-a + r b": -a + r * b,
+        "a - r b": a - r * b,
+    }
 
 
 def amkd_objective(
@@ -325,8 +335,10 @@ class AMKDLosses:
     surv_teacher: torch.Tensor
 
     def as_dict(self) -> dict[str, float]:
-        return {k: float(getattr(self, k).detach()) for k in
-                ("total", "ge", "kd", "surv", "arr", "surv_teacher")}
+        return {
+            k: float(getattr(self, k).detach())
+            for k in ("total", "ge", "kd", "surv", "arr", "surv_teacher")
+        }
 
 
 def amkd_losses(

@@ -33,8 +33,9 @@ __all__ = [
 ]
 
 
-def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-            key_mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+def _attend(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_mask: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Scaled dot-product attention :math:`\mathrm{softmax}(qk^\top/\sqrt d)\,v` (Fig. 1b).
 
     ``q [B, n, d]``, ``k, v [B, m, d]``, ``key_mask [B, m]`` (``False`` keys get weight 0).
@@ -64,8 +65,9 @@ class _QKV(nn.Module):
 
 
 def _mlp(d_in: int, d_hidden: int, d_out: int, dropout: float) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(d_in, d_hidden), nn.ReLU(), nn.Dropout(dropout),
-                         nn.Linear(d_hidden, d_out))
+    return nn.Sequential(
+        nn.Linear(d_in, d_hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(d_hidden, d_out)
+    )
 
 
 @dataclass
@@ -140,9 +142,16 @@ class AMKDTeacher(nn.Module):
 
     inputs: ClassVar[tuple[str, ...]] = ("patches", "patch_mask", "genes")
 
-    def __init__(self, d_patch: int, pathways: PathwayMembership, d: int = 64,
-                 pathway_hidden: int = 64, d_hidden: int = 64,
-                 pool: Literal["attention", "mean"] = "attention", dropout: float = 0.1) -> None:
+    def __init__(
+        self,
+        d_patch: int,
+        pathways: PathwayMembership,
+        d: int = 64,
+        pathway_hidden: int = 64,
+        d_hidden: int = 64,
+        pool: Literal["attention", "mean"] = "attention",
+        dropout: float = 0.1,
+    ) -> None:
         super().__init__()
         if pool not in ("attention", "mean"):
             raise ValueError(f"pool must be 'attention' or 'mean', got {pool!r}")
@@ -161,8 +170,9 @@ class AMKDTeacher(nn.Module):
         """Width of :math:`h^t_{g2p}` (what the student's enhancement MLP must output)."""
         return self.d
 
-    def forward(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                genes: torch.Tensor) -> TeacherOutput:
+    def forward(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, genes: torch.Tensor
+    ) -> TeacherOutput:
         z_p = self.patch_proj(zero_padding(patches, patch_mask))  # [B, N, d]
         z_g = self.gene_encoder(genes)  # [B, P, d]
         q_g, k_g, v_g = self.self_g(z_g)
@@ -174,8 +184,10 @@ class AMKDTeacher(nn.Module):
         rows_g = torch.cat([h_g, h_p2g], dim=-1)  # [B, P, 2d]
         rows_p = torch.cat([h_g2p, h_p], dim=-1)  # [B, N, 2d]
         h_att = torch.cat([rows_g, rows_p], dim=1)  # [B, P + N, 2d]
-        keep = torch.cat([torch.ones(rows_g.shape[:2], dtype=torch.bool,
-                                     device=patch_mask.device), patch_mask], dim=1)
+        keep = torch.cat(
+            [torch.ones(rows_g.shape[:2], dtype=torch.bool, device=patch_mask.device), patch_mask],
+            dim=1,
+        )
         if self.pool is not None:
             pooled, w = self.pool(h_att, keep)
             w = w[..., 0]
@@ -186,8 +198,9 @@ class AMKDTeacher(nn.Module):
         g2p = h_g2p.masked_fill(~patch_mask.unsqueeze(-1), 0.0)
         return TeacherOutput(risk=risk, g2p=g2p, attn_g2p=a_g2p, attn_p2g=a_p2g, pool=w)
 
-    def pathway_attention(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                          genes: torch.Tensor) -> torch.Tensor:
+    def pathway_attention(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, genes: torch.Tensor
+    ) -> torch.Tensor:
         r"""Attention each pathway receives from the patches, ``[B, P]``.
 
         :math:`s_{bj} = \frac{1}{|\mathcal R_b|}\sum_{i\in\mathcal R_b} A^{g2p}_{bij}`: the mean
@@ -223,8 +236,16 @@ class AMKDStudent(nn.Module):
 
     inputs: ClassVar[tuple[str, ...]] = ("patches", "patch_mask")
 
-    def __init__(self, d_patch: int, d_g2p: int, d: int = 64, d_enhance: int = 64,
-                 d_hidden: int = 64, d_attn: int | None = None, dropout: float = 0.1) -> None:
+    def __init__(
+        self,
+        d_patch: int,
+        d_g2p: int,
+        d: int = 64,
+        d_enhance: int = 64,
+        d_hidden: int = 64,
+        d_attn: int | None = None,
+        dropout: float = 0.1,
+    ) -> None:
         super().__init__()
         self.patch_proj = nn.Sequential(nn.Linear(d_patch, d), nn.ReLU())
         self.self_p = _QKV(d)
@@ -269,7 +290,8 @@ class MILTeacher(nn.Module):
         self._captured: torch.Tensor | None = None
         dict(model.named_modules())[feature_module].register_forward_hook(self._hook)
         self.attention_fn: Callable[..., dict[str, torch.Tensor]] | None = getattr(
-            model, "attention", None)
+            model, "attention", None
+        )
 
     def _hook(self, module: nn.Module, args: tuple, output: torch.Tensor) -> None:
         self._captured = output
@@ -278,8 +300,9 @@ class MILTeacher(nn.Module):
     def d_g2p(self) -> int:
         return self._d
 
-    def forward(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                genes: torch.Tensor | None = None) -> TeacherOutput:
+    def forward(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, genes: torch.Tensor | None = None
+    ) -> TeacherOutput:
         risk = self.model(patches, patch_mask).reshape(-1)
         feats = self._captured
         if feats is None:
@@ -301,8 +324,14 @@ class SparsePathwayMLP(nn.Module):
 
     inputs: ClassVar[tuple[str, ...]] = ("genes",)
 
-    def __init__(self, pathways: PathwayMembership, d: int = 32, d_hidden: int = 32,
-                 n_out: int = 1, dropout: float = 0.1) -> None:
+    def __init__(
+        self,
+        pathways: PathwayMembership,
+        d: int = 32,
+        d_hidden: int = 32,
+        n_out: int = 1,
+        dropout: float = 0.1,
+    ) -> None:
         super().__init__()
         self.encoder = PathwayEncoder(pathways, hidden=(d, d), dropout=dropout)
         self.head = _mlp(d, d_hidden, n_out, dropout)
@@ -330,16 +359,25 @@ class MILConcat(nn.Module):
 
     inputs: ClassVar[tuple[str, ...]] = ("patches", "patch_mask", "genes")
 
-    def __init__(self, mil: nn.Module, d_embed: int, n_genes: int, d_gen: int = 32,
-                 n_out: int = 1, dropout: float = 0.1) -> None:
+    def __init__(
+        self,
+        mil: nn.Module,
+        d_embed: int,
+        n_genes: int,
+        d_gen: int = 32,
+        n_out: int = 1,
+        dropout: float = 0.1,
+    ) -> None:
         super().__init__()
         mil.head = nn.Identity()
         self.mil = mil
-        self.genomic = nn.Sequential(SNNBlock(n_genes, d_gen, dropout), SNNBlock(d_gen, d_gen,
-                                                                                 dropout))
+        self.genomic = nn.Sequential(
+            SNNBlock(n_genes, d_gen, dropout), SNNBlock(d_gen, d_gen, dropout)
+        )
         self.head = _mlp(d_embed + d_gen, d_gen, n_out, dropout)
 
-    def forward(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                genes: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, genes: torch.Tensor
+    ) -> torch.Tensor:
         z = torch.cat([self.mil(patches, patch_mask), self.genomic(genes)], dim=-1)
         return self.head(z)

@@ -29,8 +29,9 @@ __all__ = [
 ]
 
 
-def cox_batches(idx: np.ndarray, event: np.ndarray, batch_size: int,
-                rng: np.random.Generator) -> list[np.ndarray]:
+def cox_batches(
+    idx: np.ndarray, event: np.ndarray, batch_size: int, rng: np.random.Generator
+) -> list[np.ndarray]:
     """Shuffle ``idx`` into mini-batches of about ``batch_size``, each with >= 1 event.
 
     A batch without an event (where the Cox partial likelihood is undefined) is merged into
@@ -58,8 +59,9 @@ def _inputs(model: nn.Module, batch: SurvivalBatch) -> list[torch.Tensor]:
     return [getattr(batch, n) for n in names]
 
 
-def predict_risk(model: nn.Module, data: SurvivalBatch, idx: Sequence[int] | np.ndarray,
-                 batch_size: int = 128) -> np.ndarray:
+def predict_risk(
+    model: nn.Module, data: SurvivalBatch, idx: Sequence[int] | np.ndarray, batch_size: int = 128
+) -> np.ndarray:
     """Log-risk of the patients ``idx`` (eval mode, no grad), ``float64[len(idx)]``.
 
     Works for any model whose forward takes the fields named in its ``inputs`` and returns a
@@ -70,7 +72,7 @@ def predict_risk(model: nn.Module, data: SurvivalBatch, idx: Sequence[int] | np.
     out = []
     with torch.no_grad():
         for start in range(0, len(idx), batch_size):
-            b = data.index(idx[start:start + batch_size])
+            b = data.index(idx[start : start + batch_size])
             o = model(*_inputs(model, b))
             r = o.risk if hasattr(o, "risk") else o
             out.append(r.reshape(-1).double().cpu())
@@ -130,15 +132,25 @@ def fit_teacher(
         r = o.risk if hasattr(o, "risk") else o.reshape(-1)
         return cox_partial_likelihood(r, b.time, b.event)
 
-    res = fit(teacher, opt, batches, loss_fn, val_loss=lambda m: float(loss_fn(m, val)),
-              max_epochs=max_epochs, patience=patience, grad_clip=5.0, progress=progress,
-              desc="teacher")
+    res = fit(
+        teacher,
+        opt,
+        batches,
+        loss_fn,
+        val_loss=lambda m: float(loss_fn(m, val)),
+        max_epochs=max_epochs,
+        patience=patience,
+        grad_clip=5.0,
+        progress=progress,
+        desc="teacher",
+    )
     teacher.eval()
     return FitSummary(res.history, res.best_epoch, res.seconds)
 
 
-def teacher_targets(teacher: nn.Module, data: SurvivalBatch, idx: np.ndarray,
-                    batch_size: int = 128) -> TeacherOutput:
+def teacher_targets(
+    teacher: nn.Module, data: SurvivalBatch, idx: np.ndarray, batch_size: int = 128
+) -> TeacherOutput:
     """The frozen teacher's risks and :math:`h^t_{g2p}` for the patients ``idx`` (eval, no
     grad), padded to the data's ``N``: computed once, reused every student epoch."""
     teacher.eval()
@@ -146,7 +158,7 @@ def teacher_targets(teacher: nn.Module, data: SurvivalBatch, idx: np.ndarray,
     n_max = data.patches.shape[1]
     with torch.no_grad():
         for start in range(0, len(idx), batch_size):
-            b = data.index(idx[start:start + batch_size])
+            b = data.index(idx[start : start + batch_size])
             o = teacher(*_inputs(teacher, b))
             risks.append(o.risk.reshape(-1))
             feats.append(F.pad(o.g2p, (0, 0, 0, n_max - o.g2p.shape[1])))
@@ -202,18 +214,38 @@ def fit_student(
     def loss_fn(m: nn.Module, item: tuple[SurvivalBatch, TeacherOutput]) -> torch.Tensor:
         batch, t_out = item
         step_cfg = warm_cfg if epoch_box["epoch"] < cfg.arr_warmup else cfg
-        losses = amkd_losses(m(batch.patches, batch.patch_mask), t_out, batch.time,
-                             batch.event, batch.patch_mask, step_cfg)
+        losses = amkd_losses(
+            m(batch.patches, batch.patch_mask),
+            t_out,
+            batch.time,
+            batch.event,
+            batch.patch_mask,
+            step_cfg,
+        )
         comp_rows.append({"epoch": epoch_box["epoch"] + 1, **losses.as_dict()})
         return losses.total
 
     def val_loss(m: nn.Module) -> float:
-        return float(cox_partial_likelihood(m(val.patches, val.patch_mask).risk, val.time,
-                                            val.event))
+        return float(
+            cox_partial_likelihood(m(val.patches, val.patch_mask).risk, val.time, val.event)
+        )
 
-    res = fit(student, opt, batches, loss_fn, val_loss=val_loss, max_epochs=cfg.max_epochs,
-              patience=cfg.patience, grad_clip=cfg.grad_clip, progress=progress, desc="student")
+    res = fit(
+        student,
+        opt,
+        batches,
+        loss_fn,
+        val_loss=val_loss,
+        max_epochs=cfg.max_epochs,
+        patience=cfg.patience,
+        grad_clip=cfg.grad_clip,
+        progress=progress,
+        desc="student",
+    )
     student.eval()
-    comps = pd.DataFrame(comp_rows).groupby("epoch").mean().reset_index() if comp_rows else \
-        pd.DataFrame()
+    comps = (
+        pd.DataFrame(comp_rows).groupby("epoch").mean().reset_index()
+        if comp_rows
+        else pd.DataFrame()
+    )
     return FitSummary(res.history, res.best_epoch, res.seconds, comps)

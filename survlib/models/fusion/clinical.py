@@ -65,8 +65,9 @@ class _RiskFusion(nn.Module):
     def forward(self, v: torch.Tensor) -> torch.Tensor:
         # log(1 - h) = logsigmoid(-logit); the fused log(1 - h) is their weighted sum (< 0)
         w = self.weights
-        log_1mh = (w[0] * F.logsigmoid(-v[:, : self.n_bins])
-                   + w[1] * F.logsigmoid(-v[:, self.n_bins :]))
+        log_1mh = w[0] * F.logsigmoid(-v[:, : self.n_bins]) + w[1] * F.logsigmoid(
+            -v[:, self.n_bins :]
+        )
         log_1mh = log_1mh.clamp(max=-1e-7)
         return torch.log(-torch.expm1(log_1mh)) - log_1mh
 
@@ -100,8 +101,15 @@ class ClinicalLateFusion(FusionModel):
 
     inputs: ClassVar[tuple[str, ...]] = ("patches", "patch_mask", "clinical")
 
-    def __init__(self, d_patch: int, n_clinical: int, n_bins: int, d: int = 256,
-                 d_clinic: int = 32, dropout: float = 0.25) -> None:
+    def __init__(
+        self,
+        d_patch: int,
+        n_clinical: int,
+        n_bins: int,
+        d: int = 256,
+        d_clinic: int = 32,
+        dropout: float = 0.25,
+    ) -> None:
         super().__init__()
         self.n_clinical = n_clinical
         self.slide = _SlideMean(d_patch, d, dropout)
@@ -114,28 +122,35 @@ class ClinicalLateFusion(FusionModel):
     def member_parameters(self) -> dict[str, list[nn.Parameter]]:
         """The parameters of each member model and of the fusion: ``{"pathology": [...],
         "clinic": [...], "fusion": [the two weights]}``."""
-        return {"pathology": [*self.slide.parameters(), *self.pathology_head.parameters()],
-                "clinic": list(self.clinic.parameters()),
-                "fusion": list(self.head.parameters())}
+        return {
+            "pathology": [*self.slide.parameters(), *self.pathology_head.parameters()],
+            "clinic": list(self.clinic.parameters()),
+            "fusion": list(self.head.parameters()),
+        }
 
-    def fused_parts(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                    clinical: torch.Tensor) -> dict[str, torch.Tensor]:
+    def fused_parts(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, clinical: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         _check_width(clinical, self.n_clinical, "clinical")
-        return {"pathology": self.pathology_head(self.slide(patches, patch_mask)),
-                "clinic": self.clinic(clinical)}
+        return {
+            "pathology": self.pathology_head(self.slide(patches, patch_mask)),
+            "clinic": self.clinic(clinical),
+        }
 
-    def forward(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                clinical: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, clinical: torch.Tensor
+    ) -> torch.Tensor:
         return self.head(self.fused(patches, patch_mask, clinical))
 
-    def separate_losses(self, batch: SurvivalBatch, alpha: float = 0.0
-                        ) -> dict[str, torch.Tensor]:
+    def separate_losses(self, batch: SurvivalBatch, alpha: float = 0.0) -> dict[str, torch.Tensor]:
         """Each member's own discrete-time NLL on ``batch``, and the fusion weights' NLL on the
         members' detached outputs (the training objective is the sum: no gradient crosses from
         one member to the other, and the fusion term reaches only the weights)."""
         parts = self.fused_parts(batch.patches, batch.patch_mask, batch.clinical)
-        out = {name: nll_discrete(logits, batch.bin_index, batch.event, alpha=alpha)
-               for name, logits in parts.items()}
+        out = {
+            name: nll_discrete(logits, batch.bin_index, batch.event, alpha=alpha)
+            for name, logits in parts.items()
+        }
         fused = self.head(torch.cat([parts["pathology"], parts["clinic"]], dim=1).detach())
         out["fusion"] = nll_discrete(fused, batch.bin_index, batch.event, alpha=alpha)
         return out
@@ -152,8 +167,9 @@ class ClinicalConcatFusion(FusionModel):
 
     inputs: ClassVar[tuple[str, ...]] = ("patches", "patch_mask", "clinical")
 
-    def __init__(self, d_patch: int, n_clinical: int, n_bins: int, d: int = 256,
-                 dropout: float = 0.25) -> None:
+    def __init__(
+        self, d_patch: int, n_clinical: int, n_bins: int, d: int = 256, dropout: float = 0.25
+    ) -> None:
         super().__init__()
         self.n_clinical = n_clinical
         self.slide = _SlideMean(d_patch, d, dropout)
@@ -161,13 +177,15 @@ class ClinicalConcatFusion(FusionModel):
         self.modality_groups = {"Pathology": ("pathology",), "Clinic": ("clinic",)}
         self.head = DiscreteHead(d + n_clinical, n_bins, d_hidden=d // 4)
 
-    def fused_parts(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                    clinical: torch.Tensor) -> dict[str, torch.Tensor]:
+    def fused_parts(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, clinical: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         _check_width(clinical, self.n_clinical, "clinical")
         return {"pathology": self.slide(patches, patch_mask), "clinic": clinical}
 
-    def forward(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                clinical: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, clinical: torch.Tensor
+    ) -> torch.Tensor:
         return self.head(self.fused(patches, patch_mask, clinical))
 
 
@@ -195,8 +213,9 @@ class ClinicalProjectionFusion(FusionModel):
 
     inputs: ClassVar[tuple[str, ...]] = ("patches", "patch_mask", "clinical")
 
-    def __init__(self, d_patch: int, n_clinical: int, n_bins: int, d: int = 256,
-                 dropout: float = 0.1) -> None:
+    def __init__(
+        self, d_patch: int, n_clinical: int, n_bins: int, d: int = 256, dropout: float = 0.1
+    ) -> None:
         super().__init__()
         self.n_clinical = n_clinical
         self.clinic_encoder = nn.Sequential(SNNBlock(n_clinical, d, 0.25), SNNBlock(d, d, 0.25))
@@ -204,8 +223,10 @@ class ClinicalProjectionFusion(FusionModel):
         self.clinic_path = CoAttentionFusion(d, d // 2, dropout=dropout)
         h = self.clinic_path.d_out
         self.fusion_parts = (("C->P", h), ("P->C", h))
-        self.modality_groups = {"Clinic (covariate token)": ("C->P",),
-                                "Pathology (patch tokens)": ("P->C",)}
+        self.modality_groups = {
+            "Clinic (covariate token)": ("C->P",),
+            "Pathology (patch tokens)": ("P->C",),
+        }
         self.head = DiscreteHead(2 * h, n_bins, d_hidden=d // 4)
 
     def clinical_token(self, clinical: torch.Tensor) -> torch.Tensor:
@@ -213,21 +234,25 @@ class ClinicalProjectionFusion(FusionModel):
         _check_width(clinical, self.n_clinical, "clinical")
         return self.clinic_encoder(clinical).unsqueeze(1)
 
-    def fused_parts(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                    clinical: torch.Tensor) -> dict[str, torch.Tensor]:
+    def fused_parts(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, clinical: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         x_p = self.patch_projection(zero_padding(patches, patch_mask))
         c_bar, pc_bar, _ = self.clinic_path(self.clinical_token(clinical), x_p, patch_mask)
         return {"C->P": c_bar, "P->C": pc_bar}
 
-    def forward(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                clinical: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, clinical: torch.Tensor
+    ) -> torch.Tensor:
         return self.head(self.fused(patches, patch_mask, clinical))
 
-    def attention(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                  clinical: torch.Tensor) -> dict[str, torch.Tensor]:
+    def attention(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, clinical: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         """``{"clinic->pathology": [B, N]}``: the clinical token's softmax weights on each
         patch (0 on padding)."""
         x_p = self.patch_projection(zero_padding(patches, patch_mask))
-        _, _, attn = self.clinic_path.attn(self.clinical_token(clinical), x_p, patch_mask,
-                                           need_weights=True)
+        _, _, attn = self.clinic_path.attn(
+            self.clinical_token(clinical), x_p, patch_mask, need_weights=True
+        )
         return {"clinic->pathology": _per_patch(attn["M->P"])}

@@ -49,8 +49,15 @@ class KroneckerFusion(nn.Module):
             parameters each) or, if False, with a linear map of their concatenation.
     """
 
-    def __init__(self, d1: int, d2: int, scale: int = 8, d_mm: int = 256, dropout: float = 0.25,
-                 bilinear_gate: bool = True) -> None:
+    def __init__(
+        self,
+        d1: int,
+        d2: int,
+        scale: int = 8,
+        d_mm: int = 256,
+        dropout: float = 0.25,
+        bilinear_gate: bool = True,
+    ) -> None:
         super().__init__()
         self.d1, self.d2 = d1, d2
         s1, s2 = d1 // scale, d2 // scale
@@ -65,8 +72,9 @@ class KroneckerFusion(nn.Module):
         self.bilinear_gate = bilinear_gate
         self.o1 = nn.Sequential(nn.Linear(d1, s1), nn.ReLU(), nn.Dropout(dropout))
         self.o2 = nn.Sequential(nn.Linear(d2, s2), nn.ReLU(), nn.Dropout(dropout))
-        self.encoder1 = nn.Sequential(nn.Linear((s1 + 1) * (s2 + 1), d_mm), nn.ReLU(),
-                                      nn.Dropout(dropout))
+        self.encoder1 = nn.Sequential(
+            nn.Linear((s1 + 1) * (s2 + 1), d_mm), nn.ReLU(), nn.Dropout(dropout)
+        )
         self.encoder2 = nn.Sequential(nn.Linear(d_mm + s1 + s2 + 2, d_mm), nn.ReLU())
         self.d_out = d_mm
 
@@ -104,8 +112,15 @@ class PORPOISE(FusionModel):
 
     inputs: ClassVar[tuple[str, ...]] = ("patches", "patch_mask", "genes")
 
-    def __init__(self, d_patch: int, n_genes: int, n_bins: int, d: int = 256,
-                 dropout: float = 0.25, bilinear_gate: bool = True) -> None:
+    def __init__(
+        self,
+        d_patch: int,
+        n_genes: int,
+        n_bins: int,
+        d: int = 256,
+        dropout: float = 0.25,
+        bilinear_gate: bool = True,
+    ) -> None:
         super().__init__()
         self.n_genes = n_genes
         self.encoder = nn.Sequential(nn.Linear(d_patch, d), nn.ReLU(), nn.Dropout(dropout))
@@ -114,23 +129,27 @@ class PORPOISE(FusionModel):
         self.snn = nn.Sequential(SNNBlock(n_genes, d, dropout), SNNBlock(d, d, dropout))
         self.fusion_parts = (("pathology", d), ("genomics", d))
         self.modality_groups = {"Pathology": ("pathology",), "Genomics": ("genomics",)}
-        self.head = nn.Sequential(KroneckerFusion(d, d, scale=8, d_mm=d, dropout=dropout,
-                                                  bilinear_gate=bilinear_gate),
-                                  nn.Linear(d, n_bins))
+        self.head = nn.Sequential(
+            KroneckerFusion(d, d, scale=8, d_mm=d, dropout=dropout, bilinear_gate=bilinear_gate),
+            nn.Linear(d, n_bins),
+        )
 
-    def fused_parts(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                    genes: torch.Tensor) -> dict[str, torch.Tensor]:
+    def fused_parts(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, genes: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         _check_width(genes, self.n_genes, "genes")
         h = self.encoder(zero_padding(patches, patch_mask))
         z, _ = self.pool(h, patch_mask)
         return {"pathology": self.rho(z), "genomics": self.snn(genes)}
 
-    def forward(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                genes: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, genes: torch.Tensor
+    ) -> torch.Tensor:
         return self.head(self.fused(patches, patch_mask, genes))
 
-    def attention(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                  genes: torch.Tensor) -> dict[str, torch.Tensor]:
+    def attention(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, genes: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         """``{"attention": [B, N]}``: the gated-attention pooling weights of the patches."""
         h = self.encoder(zero_padding(patches, patch_mask))
         return {"attention": self.pool.weights(h, patch_mask)[..., 0]}
@@ -158,16 +177,29 @@ class MCAT(FusionModel):
 
     inputs: ClassVar[tuple[str, ...]] = ("patches", "patch_mask", "genes")
 
-    def __init__(self, d_patch: int, pathways: PathwayMembership, n_bins: int, d: int = 256,
-                 n_heads: int = 8, dropout: float = 0.25) -> None:
+    def __init__(
+        self,
+        d_patch: int,
+        pathways: PathwayMembership,
+        n_bins: int,
+        d: int = 256,
+        n_heads: int = 8,
+        dropout: float = 0.25,
+    ) -> None:
         super().__init__()
         self.patch_encoder = nn.Sequential(nn.Linear(d_patch, d), nn.ReLU(), nn.Dropout(dropout))
         self.pathway_encoder = PathwayEncoder(pathways, (d, d), dropout)
         self.coattn = CrossAttention(d, d, d, n_heads=1)
 
         def transformer() -> nn.TransformerEncoder:
-            layer = nn.TransformerEncoderLayer(d, n_heads, dim_feedforward=2 * d, dropout=dropout,
-                                               activation="relu", batch_first=True)
+            layer = nn.TransformerEncoderLayer(
+                d,
+                n_heads,
+                dim_feedforward=2 * d,
+                dropout=dropout,
+                activation="relu",
+                batch_first=True,
+            )
             return nn.TransformerEncoder(layer, num_layers=2, enable_nested_tensor=False)
 
         self.path_transformer, self.omic_transformer = transformer(), transformer()
@@ -177,30 +209,35 @@ class MCAT(FusionModel):
         self.omic_rho = nn.Sequential(nn.Linear(d, d), nn.ReLU(), nn.Dropout(dropout))
         self.fusion_parts = (("pathology", d), ("genomics", d))
         self.modality_groups = {"Pathology": ("pathology",), "Genomics": ("genomics",)}
-        self.head = nn.Sequential(nn.Linear(2 * d, d), nn.ReLU(), nn.Linear(d, d), nn.ReLU(),
-                                  nn.Linear(d, n_bins))
+        self.head = nn.Sequential(
+            nn.Linear(2 * d, d), nn.ReLU(), nn.Linear(d, d), nn.ReLU(), nn.Linear(d, n_bins)
+        )
 
-    def _coattend(self, patches: torch.Tensor, patch_mask: torch.Tensor, genes: torch.Tensor
-                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _coattend(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, genes: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         h = self.patch_encoder(zero_padding(patches, patch_mask))
         g = self.pathway_encoder(genes)
         h_co, attn = self.coattn(g, h, patch_mask)
         return g, h_co, attn
 
-    def fused_parts(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                    genes: torch.Tensor) -> dict[str, torch.Tensor]:
+    def fused_parts(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, genes: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         g, h_co, _ = self._coattend(patches, patch_mask, genes)
         all_tokens = torch.ones(g.shape[:2], dtype=torch.bool, device=g.device)
         hp, _ = self.path_pool(self.path_transformer(h_co), all_tokens)
         hg, _ = self.omic_pool(self.omic_transformer(g), all_tokens)
         return {"pathology": self.path_rho(hp), "genomics": self.omic_rho(hg)}
 
-    def forward(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                genes: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, genes: torch.Tensor
+    ) -> torch.Tensor:
         return self.head(self.fused(patches, patch_mask, genes))
 
-    def attention(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                  genes: torch.Tensor) -> dict[str, torch.Tensor]:
+    def attention(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, genes: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         """``{"genomics->pathology": [B, N]}``: co-attention summed over the pathway queries."""
         _, _, attn = self._coattend(patches, patch_mask, genes)
         return {"genomics->pathology": _per_patch(attn)}
@@ -223,32 +260,42 @@ class SurvPath(FusionModel):
 
     inputs: ClassVar[tuple[str, ...]] = ("patches", "patch_mask", "genes")
 
-    def __init__(self, d_patch: int, pathways: PathwayMembership, n_bins: int, d: int = 256,
-                 dropout: float = 0.1) -> None:
+    def __init__(
+        self,
+        d_patch: int,
+        pathways: PathwayMembership,
+        n_bins: int,
+        d: int = 256,
+        dropout: float = 0.1,
+    ) -> None:
         super().__init__()
         self.pathway_encoder = PathwayEncoder(pathways, (d, d), dropout=0.25)
         self.patch_projection = nn.Linear(d_patch, d)
         self.path = CoAttentionFusion(d, d // 2, dropout=dropout)
         h = self.path.d_out
         self.fusion_parts = (("G->P", h), ("P->G", h))
-        self.modality_groups = {"Genomics (pathway tokens)": ("G->P",),
-                                "Pathology (patch tokens)": ("P->G",)}
+        self.modality_groups = {
+            "Genomics (pathway tokens)": ("G->P",),
+            "Pathology (patch tokens)": ("P->G",),
+        }
         self.head = DiscreteHead(2 * h, n_bins, d_hidden=d // 4)
 
-    def fused_parts(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                    genes: torch.Tensor) -> dict[str, torch.Tensor]:
+    def fused_parts(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, genes: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         x_p = self.patch_projection(zero_padding(patches, patch_mask))
         g_bar, p_bar, _ = self.path(self.pathway_encoder(genes), x_p, patch_mask)
         return {"G->P": g_bar, "P->G": p_bar}
 
-    def forward(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                genes: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, genes: torch.Tensor
+    ) -> torch.Tensor:
         return self.head(self.fused(patches, patch_mask, genes))
 
-    def attention(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                  genes: torch.Tensor) -> dict[str, torch.Tensor]:
+    def attention(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, genes: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         """``{"genomics->pathology": [B, N]}``: pathway-query attention summed per patch."""
         x_p = self.patch_projection(zero_padding(patches, patch_mask))
-        _, _, attn = self.path.attn(self.pathway_encoder(genes), x_p, patch_mask,
-                                    need_weights=True)
+        _, _, attn = self.path.attn(self.pathway_encoder(genes), x_p, patch_mask, need_weights=True)
         return {"genomics->pathology": _per_patch(attn["M->P"])}

@@ -66,8 +66,15 @@ class SurvPGC(FusionModel):
 
     inputs: ClassVar[tuple[str, ...]] = ("patches", "patch_mask", "genes", "clinical_tokens")
 
-    def __init__(self, d_patch: int, pathways: PathwayMembership, d_text: int, n_bins: int,
-                 d: int = 256, dropout: float = 0.1) -> None:
+    def __init__(
+        self,
+        d_patch: int,
+        pathways: PathwayMembership,
+        d_text: int,
+        n_bins: int,
+        d: int = 256,
+        dropout: float = 0.1,
+    ) -> None:
         super().__init__()
         self.d_text = d_text
         self.clinic_projection = nn.Linear(d_text, d)
@@ -77,41 +84,69 @@ class SurvPGC(FusionModel):
         self.genomic_path = CoAttentionFusion(d, d // 2, dropout=dropout)
         h = self.clinic_path.d_out
         self.fusion_parts = (("C->P", h), ("P->C", h), ("G->P", h), ("P->G", h))
-        self.modality_groups = {"Clinic/Pathology": ("C->P", "P->C"),
-                                "Genomic/Pathology": ("G->P", "P->G")}
+        self.modality_groups = {
+            "Clinic/Pathology": ("C->P", "P->C"),
+            "Genomic/Pathology": ("G->P", "P->G"),
+        }
         self.head = DiscreteHead(4 * h, n_bins, d_hidden=d // 4)
 
-    def _paths(self, patches: torch.Tensor, patch_mask: torch.Tensor, genes: torch.Tensor,
-               clinical_tokens: torch.Tensor, need_weights: bool = False
-               ) -> tuple[dict[str, torch.Tensor], dict[str, dict[str, torch.Tensor]]]:
+    def _paths(
+        self,
+        patches: torch.Tensor,
+        patch_mask: torch.Tensor,
+        genes: torch.Tensor,
+        clinical_tokens: torch.Tensor,
+        need_weights: bool = False,
+    ) -> tuple[dict[str, torch.Tensor], dict[str, dict[str, torch.Tensor]]]:
         _check_width(clinical_tokens, self.d_text, "clinical_tokens")
         x_p = self.patch_projection(zero_padding(patches, patch_mask))
-        c_bar, pc_bar, attn_c = self.clinic_path(self.clinic_projection(clinical_tokens), x_p,
-                                                 patch_mask, need_weights)
-        g_bar, pg_bar, attn_g = self.genomic_path(self.pathway_encoder(genes), x_p, patch_mask,
-                                                  need_weights)
+        c_bar, pc_bar, attn_c = self.clinic_path(
+            self.clinic_projection(clinical_tokens), x_p, patch_mask, need_weights
+        )
+        g_bar, pg_bar, attn_g = self.genomic_path(
+            self.pathway_encoder(genes), x_p, patch_mask, need_weights
+        )
         parts = {"C->P": c_bar, "P->C": pc_bar, "G->P": g_bar, "P->G": pg_bar}
         return parts, {"clinic": attn_c, "genomics": attn_g}
 
-    def fused_parts(self, patches: torch.Tensor, patch_mask: torch.Tensor, genes: torch.Tensor,
-                    clinical_tokens: torch.Tensor) -> dict[str, torch.Tensor]:
+    def fused_parts(
+        self,
+        patches: torch.Tensor,
+        patch_mask: torch.Tensor,
+        genes: torch.Tensor,
+        clinical_tokens: torch.Tensor,
+    ) -> dict[str, torch.Tensor]:
         return self._paths(patches, patch_mask, genes, clinical_tokens)[0]
 
-    def forward(self, patches: torch.Tensor, patch_mask: torch.Tensor, genes: torch.Tensor,
-                clinical_tokens: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        patches: torch.Tensor,
+        patch_mask: torch.Tensor,
+        genes: torch.Tensor,
+        clinical_tokens: torch.Tensor,
+    ) -> torch.Tensor:
         return self.head(self.fused(patches, patch_mask, genes, clinical_tokens))
 
-    def forward_with_paths(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                           genes: torch.Tensor, clinical_tokens: torch.Tensor
-                           ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward_with_paths(
+        self,
+        patches: torch.Tensor,
+        patch_mask: torch.Tensor,
+        genes: torch.Tensor,
+        clinical_tokens: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``(logits, z_clinic, z_genomic)`` with the two paths' fused embeddings
         ``z_clinic = [C->P; P->C]`` and ``z_genomic = [G->P; P->G]`` (for the cosine loss)."""
         fused = self.fused(patches, patch_mask, genes, clinical_tokens)
         half = fused.shape[1] // 2
         return self.head(fused), fused[:, :half], fused[:, half:]
 
-    def attention(self, patches: torch.Tensor, patch_mask: torch.Tensor, genes: torch.Tensor,
-                  clinical_tokens: torch.Tensor) -> dict[str, torch.Tensor]:
+    def attention(
+        self,
+        patches: torch.Tensor,
+        patch_mask: torch.Tensor,
+        genes: torch.Tensor,
+        clinical_tokens: torch.Tensor,
+    ) -> dict[str, torch.Tensor]:
         r"""Per-patch heat-map scores ``[B, N]`` (0 on padding):
 
         * ``"clinic->pathology"``: :math:`A_{C\to P}`, the softmax weights of the clinical
@@ -123,8 +158,10 @@ class SurvPGC(FusionModel):
         weights shown here are what the model actually averages with.
         """
         _, attn = self._paths(patches, patch_mask, genes, clinical_tokens, need_weights=True)
-        return {"clinic->pathology": _per_patch(attn["clinic"]["M->P"]),
-                "genomics->pathology": _per_patch(attn["genomics"]["M->P"])}
+        return {
+            "clinic->pathology": _per_patch(attn["clinic"]["M->P"]),
+            "genomics->pathology": _per_patch(attn["genomics"]["M->P"]),
+        }
 
 
 class SurvPC(FusionModel):
@@ -139,8 +176,9 @@ class SurvPC(FusionModel):
 
     inputs: ClassVar[tuple[str, ...]] = ("patches", "patch_mask", "clinical_tokens")
 
-    def __init__(self, d_patch: int, d_text: int, n_bins: int, d: int = 256,
-                 dropout: float = 0.1) -> None:
+    def __init__(
+        self, d_patch: int, d_text: int, n_bins: int, d: int = 256, dropout: float = 0.1
+    ) -> None:
         super().__init__()
         self.d_text = d_text
         self.clinic_projection = nn.Linear(d_text, d)
@@ -148,28 +186,35 @@ class SurvPC(FusionModel):
         self.clinic_path = CoAttentionFusion(d, d // 2, dropout=dropout)
         h = self.clinic_path.d_out
         self.fusion_parts = (("C->P", h), ("P->C", h))
-        self.modality_groups = {"Clinic (prompt tokens)": ("C->P",),
-                                "Pathology (patch tokens)": ("P->C",)}
+        self.modality_groups = {
+            "Clinic (prompt tokens)": ("C->P",),
+            "Pathology (patch tokens)": ("P->C",),
+        }
         self.head = DiscreteHead(2 * h, n_bins, d_hidden=d // 4)
 
-    def fused_parts(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                    clinical_tokens: torch.Tensor) -> dict[str, torch.Tensor]:
+    def fused_parts(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, clinical_tokens: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         _check_width(clinical_tokens, self.d_text, "clinical_tokens")
         x_p = self.patch_projection(zero_padding(patches, patch_mask))
-        c_bar, pc_bar, _ = self.clinic_path(self.clinic_projection(clinical_tokens), x_p,
-                                            patch_mask)
+        c_bar, pc_bar, _ = self.clinic_path(
+            self.clinic_projection(clinical_tokens), x_p, patch_mask
+        )
         return {"C->P": c_bar, "P->C": pc_bar}
 
-    def forward(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                clinical_tokens: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, clinical_tokens: torch.Tensor
+    ) -> torch.Tensor:
         return self.head(self.fused(patches, patch_mask, clinical_tokens))
 
-    def attention(self, patches: torch.Tensor, patch_mask: torch.Tensor,
-                  clinical_tokens: torch.Tensor) -> dict[str, torch.Tensor]:
+    def attention(
+        self, patches: torch.Tensor, patch_mask: torch.Tensor, clinical_tokens: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         """``{"clinic->pathology": [B, N]}`` (see :meth:`SurvPGC.attention`)."""
         x_p = self.patch_projection(zero_padding(patches, patch_mask))
-        _, _, attn = self.clinic_path.attn(self.clinic_projection(clinical_tokens), x_p,
-                                           patch_mask, need_weights=True)
+        _, _, attn = self.clinic_path.attn(
+            self.clinic_projection(clinical_tokens), x_p, patch_mask, need_weights=True
+        )
         return {"clinic->pathology": _per_patch(attn["M->P"])}
 
 
@@ -187,8 +232,9 @@ def cosine_dissimilarity(z1: torch.Tensor, z2: torch.Tensor, margin: float = 0.2
     return torch.clamp(cos - margin, min=0.0).mean()
 
 
-def survpgc_loss(model: SurvPGC, batch: SurvivalBatch, beta: float = 0.0, margin: float = 0.2,
-                 alpha: float = 0.0) -> torch.Tensor:
+def survpgc_loss(
+    model: SurvPGC, batch: SurvivalBatch, beta: float = 0.0, margin: float = 0.2, alpha: float = 0.0
+) -> torch.Tensor:
     r"""SurvPGC's training loss, Eq. (14):
 
     .. math:: \mathrm{loss} = (1-\beta)\,\mathrm{loss}_\text{NLL} + \beta\,
@@ -201,8 +247,7 @@ def survpgc_loss(model: SurvPGC, batch: SurvivalBatch, beta: float = 0.0, margin
     """
     if not 0.0 <= beta <= 1.0:
         raise ValueError(f"beta must lie in [0, 1], got {beta}")
-    logits, z_c, z_g = model.forward_with_paths(
-        *[getattr(batch, k) for k in SurvPGC.inputs])
+    logits, z_c, z_g = model.forward_with_paths(*[getattr(batch, k) for k in SurvPGC.inputs])
     loss = nll_discrete(logits, batch.bin_index, batch.event, alpha=alpha)
     if beta > 0:
         loss = (1.0 - beta) * loss + beta * cosine_dissimilarity(z_c, z_g, margin)

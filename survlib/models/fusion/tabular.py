@@ -18,12 +18,19 @@ __all__ = ["ClinicalMLP", "ClinicalPromptMLP", "GenomicMLP"]
 class _TabularMLP(nn.Module):
     """A :class:`~survlib.models.omics.SurvivalMLP` with a discrete-time head."""
 
-    def __init__(self, n_features: int, n_bins: int, hidden: Sequence[int], dropout: float,
-                 activation: Literal["relu", "selu"]) -> None:
+    def __init__(
+        self,
+        n_features: int,
+        n_bins: int,
+        hidden: Sequence[int],
+        dropout: float,
+        activation: Literal["relu", "selu"],
+    ) -> None:
         super().__init__()
         self.n_features = n_features
-        self.mlp = SurvivalMLP(n_features, n_bins, hidden=tuple(hidden), dropout=dropout,
-                               activation=activation)
+        self.mlp = SurvivalMLP(
+            n_features, n_bins, hidden=tuple(hidden), dropout=dropout, activation=activation
+        )
 
     def _logits(self, x: torch.Tensor, name: str) -> torch.Tensor:
         _check_width(x, self.n_features, name)
@@ -36,8 +43,14 @@ class GenomicMLP(_TabularMLP):
 
     inputs: ClassVar[tuple[str, ...]] = ("genes",)
 
-    def __init__(self, n_genes: int, n_bins: int, hidden: Sequence[int] = (256, 256),
-                 dropout: float = 0.25, activation: Literal["relu", "selu"] = "relu") -> None:
+    def __init__(
+        self,
+        n_genes: int,
+        n_bins: int,
+        hidden: Sequence[int] = (256, 256),
+        dropout: float = 0.25,
+        activation: Literal["relu", "selu"] = "relu",
+    ) -> None:
         super().__init__(n_genes, n_bins, hidden, dropout, activation)
 
     def forward(self, genes: torch.Tensor) -> torch.Tensor:
@@ -49,8 +62,14 @@ class ClinicalMLP(_TabularMLP):
 
     inputs: ClassVar[tuple[str, ...]] = ("clinical",)
 
-    def __init__(self, n_clinical: int, n_bins: int, hidden: Sequence[int] = (32,),
-                 dropout: float = 0.25, activation: Literal["relu", "selu"] = "relu") -> None:
+    def __init__(
+        self,
+        n_clinical: int,
+        n_bins: int,
+        hidden: Sequence[int] = (32,),
+        dropout: float = 0.25,
+        activation: Literal["relu", "selu"] = "relu",
+    ) -> None:
         super().__init__(n_clinical, n_bins, hidden, dropout, activation)
 
     def forward(self, clinical: torch.Tensor) -> torch.Tensor:
@@ -63,13 +82,22 @@ class ClinicalPromptMLP(_TabularMLP):
 
     inputs: ClassVar[tuple[str, ...]] = ("clinical_tokens",)
 
-    def __init__(self, n_fields: int, d_text: int, n_bins: int, hidden: Sequence[int] = (256,),
-                 dropout: float = 0.25, activation: Literal["relu", "selu"] = "relu") -> None:
+    def __init__(
+        self,
+        n_fields: int,
+        d_text: int,
+        n_bins: int,
+        hidden: Sequence[int] = (256,),
+        dropout: float = 0.25,
+        activation: Literal["relu", "selu"] = "relu",
+    ) -> None:
         super().__init__(n_fields * d_text, n_bins, hidden, dropout, activation)
         self.n_fields, self.d_text = n_fields, d_text
 
     def forward(self, clinical_tokens: torch.Tensor) -> torch.Tensor:
         if clinical_tokens.ndim != 3 or clinical_tokens.shape[1:] != (self.n_fields, self.d_text):
-            raise ValueError(f"clinical_tokens must have shape [B, {self.n_fields}, "
-                             f"{self.d_text}], got {tuple(clinical_tokens.shape)}")
+            raise ValueError(
+                f"clinical_tokens must have shape [B, {self.n_fields}, "
+                f"{self.d_text}], got {tuple(clinical_tokens.shape)}"
+            )
         return self._logits(clinical_tokens.flatten(1), "clinical_tokens")

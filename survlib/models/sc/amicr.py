@@ -109,7 +109,9 @@ class AMICR(nn.Module):
     ) -> None:
         super().__init__()
         if hazard_clamp is not None and not (math.isfinite(hazard_clamp) and hazard_clamp > 0):
-            raise ValueError(f"hazard_clamp must be a positive number or None, got {hazard_clamp!r}")
+            raise ValueError(
+                f"hazard_clamp must be a positive number or None, got {hazard_clamp!r}"
+            )
         self.n_heads, self.proj_dim = n_heads, proj_dim
         self.hazard_clamp = hazard_clamp
         self.attention = GatedMultiHeadAttention(n_in, n_heads, head_dim)
@@ -121,7 +123,11 @@ class AMICR(nn.Module):
         self.norm: nn.Module = nn.BatchNorm1d(d) if pool_norm else nn.Identity()
         if n_hidden > 0:
             self.hazard = nn.Sequential(
-                self.norm, nn.Linear(d, n_hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(n_hidden, 1)
+                self.norm,
+                nn.Linear(d, n_hidden),
+                nn.ReLU(),
+                nn.Dropout(dropout),
+                nn.Linear(n_hidden, 1),
             )
         else:  # a linear hazard head: f(r) = w^T norm(r) + b
             self.hazard = nn.Sequential(self.norm, nn.Dropout(dropout), nn.Linear(d, 1))
@@ -173,8 +179,12 @@ class AMICR(nn.Module):
         self.train(was)
         return out
 
-    def cell_scores(self, z: Tensor, reference: float | Tensor | None = None,
-                    form: Literal["ours", "authors"] = "ours") -> dict[str, Tensor]:
+    def cell_scores(
+        self,
+        z: Tensor,
+        reference: float | Tensor | None = None,
+        form: Literal["ours", "authors"] = "ours",
+    ) -> dict[str, Tensor]:
         r"""Per-cell scores for embeddings ``z [N, D]``.
 
         Returns a dict with

@@ -18,8 +18,10 @@ from survlib.models.sc.config import _Setup
 
 def _check_unique_names(adata: Any) -> None:
     """Refuse duplicated gene names (``var_names``) and cell names (``obs_names``)."""
-    for what, names, fix in (("gene", adata.var_names, "var_names_make_unique"),
-                             ("cell", adata.obs_names, "obs_names_make_unique")):
+    for what, names, fix in (
+        ("gene", adata.var_names, "var_names_make_unique"),
+        ("cell", adata.obs_names, "obs_names_make_unique"),
+    ):
         dup = pd.Index(names)[pd.Index(names).duplicated()]
         if len(dup):
             raise ValueError(
@@ -43,7 +45,9 @@ def _validate_cohort(adata: Any, s: _Setup, need_survival: bool = True) -> pd.Da
     if need_survival:
         table = validate_sc_cohort(adata, s.patient_key, s.time_key, s.event_key, s.batch_key)
     else:
-        require_columns(obs, [s.patient_key] + ([s.batch_key] if s.batch_key else []), where="adata.obs")
+        require_columns(
+            obs, [s.patient_key] + ([s.batch_key] if s.batch_key else []), where="adata.obs"
+        )
         if adata.n_obs == 0:
             raise ValueError("the AnnData has no cells (adata.n_obs == 0)")
         pid = obs[s.patient_key]
@@ -69,7 +73,9 @@ def _validate_cohort(adata: Any, s: _Setup, need_survival: bool = True) -> pd.Da
         nun = pd.Series(col.astype(str).to_numpy()).groupby(codes).nunique()
         if (nun > 1).any():
             bad = patients[nun.index[nun > 1][:5]].tolist()
-            raise ValueError(f"covariate obs[{key!r}] varies within patient(s) {bad}; covariates are per patient")
+            raise ValueError(
+                f"covariate obs[{key!r}] varies within patient(s) {bad}; covariates are per patient"
+            )
         first = pd.Series(col.to_numpy()).groupby(codes).first()
         table[key] = pd.Series(first.to_numpy(), index=patients).loc[table.index].to_numpy()
     return table
@@ -108,6 +114,9 @@ class _CovariateEncoder:
                 unknown = sorted(set(v) - set(self.levels[k]))
                 if unknown:
                     raise ValueError(f"covariate {k!r} has levels {unknown} not seen in training")
-                out.append(np.stack([(v == lv).astype(float) for lv in self.levels[k][1:]], 1)
-                           if len(self.levels[k]) > 1 else np.zeros((len(v), 0)))
+                out.append(
+                    np.stack([(v == lv).astype(float) for lv in self.levels[k][1:]], 1)
+                    if len(self.levels[k]) > 1
+                    else np.zeros((len(v), 0))
+                )
         return np.concatenate(out, axis=1) if out else np.zeros((len(table), 0))

@@ -20,7 +20,9 @@ class _PCAFeatures(nn.Module):
     the mean PC score of batch ``b`` (a simple batch correction, not Harmony).
     """
 
-    def __init__(self, mean: np.ndarray, sd: np.ndarray, components: np.ndarray, batch_means: np.ndarray) -> None:
+    def __init__(
+        self, mean: np.ndarray, sd: np.ndarray, components: np.ndarray, batch_means: np.ndarray
+    ) -> None:
         super().__init__()
         self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
         self.register_buffer("sd", torch.as_tensor(np.where(sd > 0, sd, 1.0), dtype=torch.float32))

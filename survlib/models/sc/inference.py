@@ -39,8 +39,13 @@ class _Streamed:
 
 
 def _stream_cells(
-    model: ScSurvival, reader: CellReader, codes: np.ndarray, n_patients: int,
-    bcodes: np.ndarray | None, write: bool, chunk_size: int,
+    model: ScSurvival,
+    reader: CellReader,
+    codes: np.ndarray,
+    n_patients: int,
+    bcodes: np.ndarray | None,
+    write: bool,
+    chunk_size: int,
 ) -> _Streamed:
     """One pass over the cells of ``reader`` in chunks: embed, score, and merge each chunk into
     the per-patient online softmax (running max ``m``, normaliser ``s = sum exp(logit - m)`` and
@@ -52,7 +57,11 @@ def _stream_cells(
     run_max = torch.full((P, H), float("-inf"), device=dev)
     run_sum = torch.zeros(P, H, device=dev)
     run_vec = torch.zeros(P, H, Pd, device=dev)
-    n_out = model.config.n_latent if isinstance(model.features, ZIGVAE) else int(model.features.components.shape[1])
+    n_out = (
+        model.config.n_latent
+        if isinstance(model.features, ZIGVAE)
+        else int(model.features.components.shape[1])
+    )
     latent = np.zeros((n_obs, n_out), dtype=np.float32) if write else None
     attention = np.zeros(n_obs, dtype=np.float32)
     hazard = np.zeros(n_obs, dtype=np.float32)
@@ -77,7 +86,9 @@ def _stream_cells(
         scale_old = torch.exp(run_max - safe).nan_to_num(0.0)
         e = torch.exp(logits - safe[pc])  # [n, H]
         run_sum = run_sum * scale_old + torch.zeros_like(run_sum).index_add_(0, pc, e)
-        run_vec = run_vec * scale_old.unsqueeze(-1) + torch.zeros_like(run_vec).index_add_(0, pc, e.unsqueeze(-1) * proj)
+        run_vec = run_vec * scale_old.unsqueeze(-1) + torch.zeros_like(run_vec).index_add_(
+            0, pc, e.unsqueeze(-1) * proj
+        )
         run_max = new_max
         attention[start:stop] = scores["attention"].cpu().numpy()
         hazard[start:stop] = scores["hazard_score"].cpu().numpy()
@@ -89,8 +100,13 @@ def _stream_cells(
 
 
 @torch.no_grad()
-def _patient_pass(model: ScSurvival, adata: Any, with_covariates: bool = True, write: bool = False,
-                  chunk_size: int = 8192) -> dict[str, Any]:
+def _patient_pass(
+    model: ScSurvival,
+    adata: Any,
+    with_covariates: bool = True,
+    write: bool = False,
+    chunk_size: int = 8192,
+) -> dict[str, Any]:
     """Stream all cells once: embeddings, per-cell scores and per-patient risk.
 
     Patient pooling uses every cell with an online (streaming) softmax per patient and head
@@ -102,7 +118,11 @@ def _patient_pass(model: ScSurvival, adata: Any, with_covariates: bool = True, w
         raise RuntimeError("train the model first (model.train())")
     order = model._gene_order(adata)
     setup = model.setup
-    need = [setup.patient_key] + ([setup.batch_key] if model.batches else []) + list(setup.covariate_keys if with_covariates else [])
+    need = (
+        [setup.patient_key]
+        + ([setup.batch_key] if model.batches else [])
+        + list(setup.covariate_keys if with_covariates else [])
+    )
     require_columns(adata.obs, need, where="adata.obs")
     dev = model.device or torch.device("cpu")
     if adata is model.adata:
@@ -120,13 +140,19 @@ def _patient_pass(model: ScSurvival, adata: Any, with_covariates: bool = True, w
     pooled = (s.run_vec / s.run_sum.clamp(min=1e-30).unsqueeze(-1)).flatten(1)
     risk = model.amicr.hazard_without_covariates(pooled)
     if with_covariates and model.covariates is not None and model.amicr.covariate is not None:
-        table = _validate_cohort(adata, replace(setup, covariate_keys=setup.covariate_keys), need_survival=False)
-        cov = torch.tensor(model.covariates.transform(table.loc[patients]), dtype=torch.float32, device=dev)
+        table = _validate_cohort(
+            adata, replace(setup, covariate_keys=setup.covariate_keys), need_survival=False
+        )
+        cov = torch.tensor(
+            model.covariates.transform(table.loc[patients]), dtype=torch.float32, device=dev
+        )
         risk = risk + model.amicr.covariate(cov).squeeze(-1)
     require_finite(risk, "patient risks", "ScSurvival.predict_risk")
     require_finite(s.hazard, "per-cell hazard scores", "ScSurvival.predict_risk")
-    out = pd.DataFrame({"risk": risk.cpu().numpy(), "n_cells": np.bincount(codes, minlength=P)},
-                       index=pd.Index(patients, name=setup.patient_key))
+    out = pd.DataFrame(
+        {"risk": risk.cpu().numpy(), "n_cells": np.bincount(codes, minlength=P)},
+        index=pd.Index(patients, name=setup.patient_key),
+    )
     if write:
         key = "X_zigvae" if isinstance(model.features, ZIGVAE) else "X_pca_features"
         adata.obsm[key] = s.latent
@@ -134,5 +160,10 @@ def _patient_pass(model: ScSurvival, adata: Any, with_covariates: bool = True, w
         adata.obs["hazard_score"] = s.hazard
         adata.obs["cell_hazard"] = s.cell_hazard
         adata.obs["relative_attention"] = rel_attention
-    return {"risk": out["risk"], "table": out, "attention": s.attention, "hazard_score": s.hazard,
-            "cell_hazard": s.cell_hazard}
+    return {
+        "risk": out["risk"],
+        "table": out,
+        "attention": s.attention,
+        "hazard_score": s.hazard,
+        "cell_hazard": s.cell_hazard,
+    }

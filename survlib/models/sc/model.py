@@ -82,7 +82,9 @@ class ScSurvival:
             raise TypeError(f"unknown ScSurvival option(s) {unknown}; valid: {sorted(valid)}")
         self.config = replace(PRESETS[preset], **overrides)
         if self.config.feature_flavor not in ("zigvae", "pca"):
-            raise ValueError(f"feature_flavor must be 'zigvae' or 'pca', got {self.config.feature_flavor!r}")
+            raise ValueError(
+                f"feature_flavor must be 'zigvae' or 'pca', got {self.config.feature_flavor!r}"
+            )
         if _REGISTRY_KEY not in adata.uns:
             raise ValueError("call ScSurvival.setup_anndata(adata, ...) before creating the model")
         self.setup = _Setup(**dict(adata.uns[_REGISTRY_KEY]))
@@ -92,10 +94,14 @@ class ScSurvival:
         self.genes = pd.Index(adata.var_names.astype(str))
         self.reader = CellReader(adata, self.setup.layer, self.setup.expression)  # type: ignore[arg-type]
         self.batches: list[str] = (
-            sorted(adata.obs[self.setup.batch_key].astype(str).unique().tolist()) if self.setup.batch_key else []
+            sorted(adata.obs[self.setup.batch_key].astype(str).unique().tolist())
+            if self.setup.batch_key
+            else []
         )
         self.covariates = (
-            _CovariateEncoder(self.patients, self.setup.covariate_keys) if self.setup.covariate_keys else None
+            _CovariateEncoder(self.patients, self.setup.covariate_keys)
+            if self.setup.covariate_keys
+            else None
         )
         self.device: torch.device | None = None
         self.is_trained = False
@@ -156,8 +162,16 @@ class ScSurvival:
                 f"obs[{patient_key!r}]; a survival model compares patients, so training needs "
                 "at least 2 (and several with observed events)"
             )
-        validate_sc_cohort(adata, patient_key, time_key, event_key, batch_key,
-                           expression=expression, layer=layer, max_cells_checked=20_000)
+        validate_sc_cohort(
+            adata,
+            patient_key,
+            time_key,
+            event_key,
+            batch_key,
+            expression=expression,
+            layer=layer,
+            max_cells_checked=20_000,
+        )
         adata.uns[_REGISTRY_KEY] = {k: v for k, v in asdict(s).items() if v is not None}
 
     # ---------------------------------------------------------------- internals
@@ -241,13 +255,23 @@ class ScSurvival:
             self._check_expression_matrix()
         with self._stage("pretrain"):
             n_feat = self._fit_features(bcodes, rng, progress)
-        self.amicr = AMICR(n_feat, cfg.n_heads, cfg.head_dim, cfg.proj_dim, cfg.hazard_hidden,
-                           cfg.hazard_dropout, 0 if self.covariates is None else len(self.covariates.columns),
-                           cfg.pool_norm, cfg.hazard_clamp).to(dev)
+        self.amicr = AMICR(
+            n_feat,
+            cfg.n_heads,
+            cfg.head_dim,
+            cfg.proj_dim,
+            cfg.hazard_hidden,
+            cfg.hazard_dropout,
+            0 if self.covariates is None else len(self.covariates.columns),
+            cfg.pool_norm,
+            cfg.hazard_clamp,
+        ).to(dev)
         # Frozen embeddings for the AMICR stage: cached (n_cells x n_latent floats) for an
         # in-memory AnnData, recomputed from streamed expression for a backed one.
         cache: Tensor | None = None
-        if cfg.amicr_steps > 0 and (cfg.cache_embeddings if cfg.cache_embeddings is not None else not self.reader.backed):
+        if cfg.amicr_steps > 0 and (
+            cfg.cache_embeddings if cfg.cache_embeddings is not None else not self.reader.backed
+        ):
             cache = self._embed_all(bcodes, dev)
         data = _stage_data(self, patients, groups, bcodes, cache, rng, progress)
         self.validation_patients_ = patients[data.val_patients].tolist()
@@ -278,31 +302,63 @@ class ScSurvival:
                 "expression='counts' but X holds non-integer values: pass raw counts, or set up "
                 "with expression='log-normalized' if X is already log-normalised"
             )
-        if self.setup.expression == "log-normalized" and float(np.max(self.gene_stats["mean"])) > 20:
-            raise ValueError("expression='log-normalized' but gene means exceed 20: X looks like raw counts")
+        if (
+            self.setup.expression == "log-normalized"
+            and float(np.max(self.gene_stats["mean"])) > 20
+        ):
+            raise ValueError(
+                "expression='log-normalized' but gene means exceed 20: X looks like raw counts"
+            )
 
-    def _fit_features(self, bcodes: np.ndarray | None, rng: np.random.Generator, progress: bool) -> int:
+    def _fit_features(
+        self, bcodes: np.ndarray | None, rng: np.random.Generator, progress: bool
+    ) -> int:
         """The cell features: a ZIG-VAE pretrained on the cells (:func:`_pretrain`), or PCA
         (``feature_flavor="pca"``). Returns the feature width."""
         cfg, dev = self.config, self.device
         assert self.gene_stats is not None
         if cfg.feature_flavor != "zigvae":
-            self.features = _fit_pca(self.reader, self.gene_stats, cfg.n_pcs, cfg.pca_fit_cells,
-                                     len(self.batches), bcodes, rng).to(dev)
+            self.features = _fit_pca(
+                self.reader,
+                self.gene_stats,
+                cfg.n_pcs,
+                cfg.pca_fit_cells,
+                len(self.batches),
+                bcodes,
+                rng,
+            ).to(dev)
             return int(self.features.components.shape[1])
-        vae = ZIGVAE(self.reader.n_genes, len(self.batches), cfg.n_latent, cfg.n_hidden, cfg.n_layers,
-                     cfg.encode_batch, cfg.vae_dropout).to(dev)
+        vae = ZIGVAE(
+            self.reader.n_genes,
+            len(self.batches),
+            cfg.n_latent,
+            cfg.n_hidden,
+            cfg.n_layers,
+            cfg.encode_batch,
+            cfg.vae_dropout,
+        ).to(dev)
         if cfg.scale_input:
             vae.set_input_scaling(self.gene_stats["mean"], self.gene_stats["sd"])
         with torch.no_grad():
-            vae.gene_logvar.copy_(torch.tensor(np.log(np.maximum(self.gene_stats["nonzero_var"], 1e-2)), dtype=torch.float32))
+            vae.gene_logvar.copy_(
+                torch.tensor(
+                    np.log(np.maximum(self.gene_stats["nonzero_var"], 1e-2)), dtype=torch.float32
+                )
+            )
         self.features = vae
-        _pretrain(self, vae, torch.from_numpy(bcodes) if bcodes is not None else None, rng, progress)
+        _pretrain(
+            self, vae, torch.from_numpy(bcodes) if bcodes is not None else None, rng, progress
+        )
         return cfg.n_latent
 
     @torch.no_grad()
-    def _typical_cell_hazard(self, bcodes: np.ndarray | None, dev: torch.device, rng: np.random.Generator,
-                             max_cells: int = 20_000) -> float:
+    def _typical_cell_hazard(
+        self,
+        bcodes: np.ndarray | None,
+        dev: torch.device,
+        rng: np.random.Generator,
+        max_cells: int = 20_000,
+    ) -> float:
         """Median raw cell hazard ``f(P z)`` over (a random subsample of) the training cells:
         the reference level of the per-cell hazards (the "typical cell")."""
         assert self.amicr is not None and self.features is not None
@@ -314,11 +370,15 @@ class ScSurvival:
         for j in range(0, idx.size, 8192):
             part = idx[j : j + 8192]
             b = torch.from_numpy(bcodes[part]).to(dev) if bcodes is not None else None
-            out.append(self.amicr.raw_cell_hazard(self._embed(self.reader.read(part, dev), b)).cpu())
+            out.append(
+                self.amicr.raw_cell_hazard(self._embed(self.reader.read(part, dev), b)).cpu()
+            )
         return float(torch.cat(out).median())
 
     @torch.no_grad()
-    def _embed_all(self, bcodes: np.ndarray | None, dev: torch.device, chunk_size: int = 8192) -> Tensor:
+    def _embed_all(
+        self, bcodes: np.ndarray | None, dev: torch.device, chunk_size: int = 8192
+    ) -> Tensor:
         """Embeddings of every cell, streamed in chunks, kept on ``dev``."""
         assert self.features is not None
         self.features.eval()
@@ -336,7 +396,9 @@ class ScSurvival:
 
         assert self.covariates is not None
         res = self._patient_pass(self.adata, with_covariates=False)
-        df = pd.DataFrame(self.covariates.transform(self.patients.loc[patients]), columns=self.covariates.columns)
+        df = pd.DataFrame(
+            self.covariates.transform(self.patients.loc[patients]), columns=self.covariates.columns
+        )
         df["scsurvival_risk"] = res["risk"].loc[patients].to_numpy()
         df["time"] = self.patients.loc[patients, "time"].to_numpy()
         df["event"] = self.patients.loc[patients, "event"].to_numpy()
@@ -349,8 +411,9 @@ class ScSurvival:
         self.covariate_summary_ = summ
 
     # ---------------------------------------------------------------- inference
-    def _patient_pass(self, adata: Any, with_covariates: bool = True, write: bool = False,
-                      chunk_size: int = 8192) -> dict[str, Any]:
+    def _patient_pass(
+        self, adata: Any, with_covariates: bool = True, write: bool = False, chunk_size: int = 8192
+    ) -> dict[str, Any]:
         """Stream all cells once: embeddings, per-cell scores and per-patient risk
         (:func:`survlib.models.sc.inference._patient_pass`)."""
         return _patient_pass(self, adata, with_covariates, write, chunk_size)
@@ -397,16 +460,18 @@ class ScSurvival:
         out = np.empty(latent.shape[0], dtype=np.float64)
         with torch.no_grad():
             for start in range(0, latent.shape[0], chunk_size):
-                z = torch.as_tensor(latent[start:start + chunk_size], dtype=torch.float32,
-                                    device=dev)
-                out[start:start + z.shape[0]] = self.amicr.cell_scores(
-                    z, form="authors")["hazard_score"].double().cpu().numpy()
+                z = torch.as_tensor(
+                    latent[start : start + chunk_size], dtype=torch.float32, device=dev
+                )
+                out[start : start + z.shape[0]] = (
+                    self.amicr.cell_scores(z, form="authors")["hazard_score"].double().cpu().numpy()
+                )
         return out
 
     def __repr__(self) -> str:
         c = self.config
-        return (f"ScSurvival(preset={c.preset!r}, features={c.feature_flavor}, "
-                f"cells={self.reader.n_cells}, patients={len(self.patients)}, "
-                f"genes={self.reader.n_genes}, trained={self.is_trained})")
-
-
+        return (
+            f"ScSurvival(preset={c.preset!r}, features={c.feature_flavor}, "
+            f"cells={self.reader.n_cells}, patients={len(self.patients)}, "
+            f"genes={self.reader.n_genes}, trained={self.is_trained})"
+        )

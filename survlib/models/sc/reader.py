@@ -140,8 +140,12 @@ def _raw_matrix_checks(
         raw = reader._raw(slice(start, stop))  # type: ignore[arg-type]
         data = raw.data
         if data.size and not np.isfinite(data).all():
-            row = start + int(np.searchsorted(raw.indptr, np.flatnonzero(~np.isfinite(data))[0], "right") - 1)
-            raise ValueError(f"expression matrix has NaN or infinite values (first in cell row {row})")
+            row = start + int(
+                np.searchsorted(raw.indptr, np.flatnonzero(~np.isfinite(data))[0], "right") - 1
+            )
+            raise ValueError(
+                f"expression matrix has NaN or infinite values (first in cell row {row})"
+            )
         if data.size and data.min() < 0:
             row = start + int(np.searchsorted(raw.indptr, int(np.argmin(data)), "right") - 1)
             raise ValueError(
@@ -153,7 +157,9 @@ def _raw_matrix_checks(
         totals = np.asarray(raw.sum(axis=1)).ravel()
         if (totals <= 0).any():
             row = start + int(np.flatnonzero(totals <= 0)[0])
-            raise ValueError(f"cell row {row} has no counts (all-zero expression); filter empty cells first")
+            raise ValueError(
+                f"cell row {row} has no counts (all-zero expression); filter empty cells first"
+            )
         m = reader._normalise(raw)
         s1 += np.asarray(m.sum(axis=0)).ravel()
         s2 += np.asarray(m.multiply(m).sum(axis=0)).ravel()

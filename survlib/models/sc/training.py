@@ -80,7 +80,10 @@ def _cell_minibatches(
 
 
 def _pretrain(
-    model: ScSurvival, vae: ZIGVAE, bcodes_t: Tensor | None, rng: np.random.Generator,
+    model: ScSurvival,
+    vae: ZIGVAE,
+    bcodes_t: Tensor | None,
+    rng: np.random.Generator,
     progress: bool,
 ) -> None:
     """ZIG-VAE pretraining on cell minibatches streamed from the AnnData
@@ -111,12 +114,18 @@ def _pretrain(
 
     vae.train()
     fit(
-        vae, opt,
+        vae,
+        opt,
         lambda epoch: itertools.islice(stream, PRETRAIN_STEPS_PER_EPOCH),
         lambda m, xb: m.loss(xb[0], xb[1], cfg.beta, cfg.tau).mean(),
-        max_epochs=math.ceil(total_steps / PRETRAIN_STEPS_PER_EPOCH), max_steps=total_steps,
-        patience=None, restore_best=False, progress=progress, desc="pretrain",
-        model_name="ScSurvival", on_step=on_step,
+        max_epochs=math.ceil(total_steps / PRETRAIN_STEPS_PER_EPOCH),
+        max_steps=total_steps,
+        patience=None,
+        restore_best=False,
+        progress=progress,
+        desc="pretrain",
+        model_name="ScSurvival",
+        on_step=on_step,
     )
     vae.eval()
 
@@ -239,9 +248,15 @@ def _batch_loss(data: _StageData, pidx: np.ndarray, joint: bool) -> Tensor:
         x = model.reader.read(flat, dev)
         if joint and isinstance(model.features, ZIGVAE):
             mu, logvar = model.features.encode(x, b)
-            n_rec = flat.size if cfg.rec_cells_per_step is None else min(flat.size, cfg.rec_cells_per_step)
+            n_rec = (
+                flat.size
+                if cfg.rec_cells_per_step is None
+                else min(flat.size, cfg.rec_cells_per_step)
+            )
             r = torch.from_numpy(rng.choice(flat.size, n_rec, replace=False)).to(dev)
-            rec = model.features.loss(x[r], None if b is None else b[r], cfg.beta, cfg.tau, mu[r], logvar[r]).mean()
+            rec = model.features.loss(
+                x[r], None if b is None else b[r], cfg.beta, cfg.tau, mu[r], logvar[r]
+            ).mean()
         else:
             with torch.no_grad():
                 mu = model._embed(x, b)
@@ -249,7 +264,11 @@ def _batch_loss(data: _StageData, pidx: np.ndarray, joint: bool) -> Tensor:
     pt = torch.as_tensor(pidx, device=dev)
     risk, w = model.amicr(zp, mask, None if data.covariates is None else data.covariates[pt])
     ev = data.event[pt]
-    cox = cox_partial_likelihood(risk, data.time[pt], ev, ties=cfg.cox_ties) if ev.sum() > 0 else risk.sum() * 0.0
+    cox = (
+        cox_partial_likelihood(risk, data.time[pt], ev, ties=cfg.cox_ties)
+        if ev.sum() > 0
+        else risk.sum() * 0.0
+    )
     ent = attention_entropy(w, mask)
     pen = entropy_penalty(ent, cfg.entropy_threshold)
     return cox + cfg.lambda_entropy * pen + cfg.lambda_rec * rec
@@ -304,7 +323,9 @@ def _run_stage(data: _StageData, name: str, steps: int, joint: bool) -> None:
     head_lr = cfg.lr * (cfg.finetune_head_lr_factor if joint else 1.0)
     groups_params = [{"params": list(model.amicr.parameters()), "lr": head_lr}]
     if joint:
-        groups_params.append({"params": list(model.features.parameters()), "lr": cfg.lr * cfg.encoder_lr_factor})
+        groups_params.append(
+            {"params": list(model.features.parameters()), "lr": cfg.lr * cfg.encoder_lr_factor}
+        )
     opt = torch.optim.AdamW(groups_params, weight_decay=cfg.weight_decay)
     n_tr = data.train_patients.size
     bs = n_tr if cfg.patient_batch_size is None else min(cfg.patient_batch_size, n_tr)
@@ -328,11 +349,21 @@ def _run_stage(data: _StageData, name: str, steps: int, joint: bool) -> None:
 
     max_epochs, patience = _stopping(cfg, steps, per_epoch)
     fit(
-        _StageModules(model.amicr, model.features, joint), opt,
-        lambda epoch: sampler.batches(per_epoch), lambda m, pidx: _batch_loss(data, pidx, joint),
-        val_loss=monitored, max_epochs=max_epochs, max_steps=steps, patience=patience,
-        min_delta=MIN_DELTA, grad_clip=cfg.grad_clip or None, progress=data.progress, desc=name,
-        restore_best=validate, model_name="ScSurvival", on_step=on_step,
+        _StageModules(model.amicr, model.features, joint),
+        opt,
+        lambda epoch: sampler.batches(per_epoch),
+        lambda m, pidx: _batch_loss(data, pidx, joint),
+        val_loss=monitored,
+        max_epochs=max_epochs,
+        max_steps=steps,
+        patience=patience,
+        min_delta=MIN_DELTA,
+        grad_clip=cfg.grad_clip or None,
+        progress=data.progress,
+        desc=name,
+        restore_best=validate,
+        model_name="ScSurvival",
+        on_step=on_step,
     )
     model.steps_run[name] = len(history)
     model.amicr.eval()
@@ -365,14 +396,23 @@ def _split_validation(
     val_cells = None
     if val_pat.size:
         k = cfg.cells_per_patient
-        val_cells = [groups[p] if k is None or groups[p].size <= k else np.sort(rng.choice(groups[p], k, replace=False))
-                     for p in val_pat]
+        val_cells = [
+            groups[p]
+            if k is None or groups[p].size <= k
+            else np.sort(rng.choice(groups[p], k, replace=False))
+            for p in val_pat
+        ]
     return train_pat, val_pat, val_cells
 
 
 def _stage_data(
-    model: ScSurvival, patients: Any, groups: list[np.ndarray], bcodes: np.ndarray | None,
-    cache: Tensor | None, rng: np.random.Generator, progress: bool,
+    model: ScSurvival,
+    patients: Any,
+    groups: list[np.ndarray],
+    bcodes: np.ndarray | None,
+    cache: Tensor | None,
+    rng: np.random.Generator,
+    progress: bool,
 ) -> _StageData:
     """The per-patient tensors on the model's device, the validation split
     (:func:`_split_validation`, drawn from ``rng``) and the cells, for :func:`_run_stage`."""
@@ -383,7 +423,21 @@ def _stage_data(
     cov_t = None
     if model.covariates is not None:
         cov_t = torch.tensor(model.covariates.transform(table), dtype=torch.float32, device=dev)
-    train_pat, val_pat, val_cells = _split_validation(model.config, table["event"].to_numpy(), groups, rng)
+    train_pat, val_pat, val_cells = _split_validation(
+        model.config, table["event"].to_numpy(), groups, rng
+    )
     bcodes_t = torch.from_numpy(bcodes) if bcodes is not None else None
-    return _StageData(model, groups, bcodes_t, time_t, event_t, cov_t, cache, train_pat, val_pat,
-                      val_cells, rng, progress)
+    return _StageData(
+        model,
+        groups,
+        bcodes_t,
+        time_t,
+        event_t,
+        cov_t,
+        cache,
+        train_pat,
+        val_pat,
+        val_cells,
+        rng,
+        progress,
+    )

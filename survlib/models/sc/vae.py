@@ -129,7 +129,9 @@ class ZIGVAE(nn.Module):
         """Feed the encoder per-gene z-scores ``clip((x - mean) / sd, -10, 10)`` instead of a
         per-cell layer norm, so that weakly expressed genes are not drowned by strong ones."""
         self.in_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
-        self.in_scale.copy_(torch.as_tensor(1.0 / np.where(sd > 1e-6, sd, 1.0), dtype=torch.float32))
+        self.in_scale.copy_(
+            torch.as_tensor(1.0 / np.where(sd > 1e-6, sd, 1.0), dtype=torch.float32)
+        )
         self.scaled_input = True
 
     def encode(self, x: Tensor, batch: Tensor | None = None) -> tuple[Tensor, Tensor]:

@@ -11,8 +11,14 @@ import yaml
 REPO = Path(__file__).resolve().parents[3]
 REPO_MANIFEST = REPO / "data_manifest.yaml"
 # The team's offline copies (../shared/data beside the checkout; a worktree sits one level lower).
-SHARED_DATA = next((p / "shared" / "data" for p in (REPO.parent, REPO.parent.parent)
-                    if (p / "shared" / "data").is_dir()), REPO.parent / "shared" / "data")
+SHARED_DATA = next(
+    (
+        p / "shared" / "data"
+        for p in (REPO.parent, REPO.parent.parent)
+        if (p / "shared" / "data").is_dir()
+    ),
+    REPO.parent / "shared" / "data",
+)
 NOTEBOOK_STEMS = {
     "01_survival_primer",
     "02_scsurvival",

@@ -43,12 +43,17 @@ def test_repo_manifest_parses_and_every_entry_is_valid() -> None:
     combine = entries["survpath_combine_signatures"]
     assert combine.filename == "combine_signatures.csv"
     assert combine.hash == (
-        "sha256:e326b41ae574ec0ea6f3a4f380ce54090e5b6041111f7cc325392d32616074b4")
+        "sha256:e326b41ae574ec0ea6f3a4f380ce54090e5b6041111f7cc325392d32616074b4"
+    )
     assert "3f73ddd6705ec67d643020c5bb04fb13f9f382cc" in combine.url
     # The SurvPGC tables are pinned to the authors' commit, with hashes and exact sizes.
     for cohort in ("lihc", "brca", "coadread"):
-        for kind in ("metadata", "clinical", *(f"splits_{k}" for k in range(5)),
-                     *(f"prompt_{n}" for n in (1, 3, 5, 10, 20))):
+        for kind in (
+            "metadata",
+            "clinical",
+            *(f"splits_{k}" for k in range(5)),
+            *(f"prompt_{n}" for n in (1, 3, 5, 10, 20)),
+        ):
             e = entries[f"survpgc_{cohort}_{kind}"]
             assert "Houjiaxin123/SurvPGC/dc467984c0a59216c7266246612523c176dd9730/" in e.url
             assert e.hash is not None and e.size.endswith(" bytes"), e.name
@@ -141,4 +146,5 @@ def test_every_used_by_is_true() -> None:
             if stem not in sources:
                 sources[stem] = _patterns(path.read_text(encoding="utf-8"))
             assert any(fnmatch.fnmatchcase(name, p) for p in sources[stem]), (
-                f"entry {name!r} lists {stem} in used_by, but notebooks/{stem}.py never names it")
+                f"entry {name!r} lists {stem} in used_by, but notebooks/{stem}.py never names it"
+            )

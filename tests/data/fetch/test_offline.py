@@ -35,12 +35,20 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, 
     cache = tmp_path / "cache"
     monkeypatch.setenv("SURVLIB_DATA_DIR", str(cache))
     manifest = tmp_path / "m.yaml"
-    manifest.write_text(yaml.safe_dump({
-        "meta": _entry("https://example.org/repo/c0ffee/datasets_csv/metadata/tcga_x.csv", A),
-        "split": _entry("https://example.org/repo/c0ffee/splits/tcga_x/splits_0.csv", B),
-        "same_split": _entry("https://example.org/other/splits_0.csv", B),
-        "unpinned": _entry("https://example.org/repo/c0ffee/nohash.csv", None),
-    }, sort_keys=False), encoding="utf-8")
+    manifest.write_text(
+        yaml.safe_dump(
+            {
+                "meta": _entry(
+                    "https://example.org/repo/c0ffee/datasets_csv/metadata/tcga_x.csv", A
+                ),
+                "split": _entry("https://example.org/repo/c0ffee/splits/tcga_x/splits_0.csv", B),
+                "same_split": _entry("https://example.org/other/splits_0.csv", B),
+                "unpinned": _entry("https://example.org/repo/c0ffee/nohash.csv", None),
+            },
+            sort_keys=False,
+        ),
+        encoding="utf-8",
+    )
     src = tmp_path / "src"
     (src / "datasets_csv" / "metadata").mkdir(parents=True)
     (src / "splits" / "tcga_x").mkdir(parents=True)
@@ -117,6 +125,7 @@ def test_import_cli(setup: tuple[Path, Path, Path], capsys: pytest.CaptureFixtur
     (src / "splits" / "tcga_x" / "splits_0.csv").write_bytes(b"corrupt")
     (cache / "split" / "splits_0.csv").unlink()
     assert main(["fetch", "--import", str(src), "--manifest", str(manifest)]) == 1
+
 
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="needs the team's ../shared/data")
 def test_shared_data_imports_every_manifest_entry(

@@ -16,8 +16,11 @@ from survlib.data.multimodal import (
 
 
 def test_pad_bags_masks_and_pads() -> None:
-    bags = [np.ones((3, 2), np.float32), 2 * np.ones((5, 2), np.float32),
-            3 * np.ones((1, 2), np.float32)]
+    bags = [
+        np.ones((3, 2), np.float32),
+        2 * np.ones((5, 2), np.float32),
+        3 * np.ones((1, 2), np.float32),
+    ]
     x, mask, kept = pad_bags(bags)
     assert x.shape == (3, 5, 2) and mask.dtype == torch.bool
     assert mask.sum(dim=1).tolist() == [3, 5, 1]
@@ -37,8 +40,9 @@ def test_pad_bags_subsamples_large_bags() -> None:
     for s in subsets:
         assert len(set(s)) == 4 and list(s) == sorted(s)
     # rows are the kept patches, standardised when asked
-    x, _, kept = pad_bags(bags, 4, mean=np.array([1.0, 1.0], np.float32),
-                          sd=np.array([2.0, 2.0], np.float32))
+    x, _, kept = pad_bags(
+        bags, 4, mean=np.array([1.0, 1.0], np.float32), sd=np.array([2.0, 2.0], np.float32)
+    )
     np.testing.assert_allclose(x[0].numpy(), (bags[0][kept[0]] - 1.0) / 2.0)
 
 
@@ -57,8 +61,12 @@ def test_prepare_fold_uses_training_patients_only(cohort: MultimodalCohort) -> N
     np.testing.assert_allclose(data.genes[train].mean(axis=0), 0.0, atol=1e-4)
     # changing test patients' values changes nothing about the training patients' inputs
     other = MultimodalCohort(
-        clinical=cohort.clinical, expression=cohort.expression.copy(), pathways=cohort.pathways,
-        bags=[b.copy() for b in cohort.bags], attrs=cohort.attrs)
+        clinical=cohort.clinical,
+        expression=cohort.expression.copy(),
+        pathways=cohort.pathways,
+        bags=[b.copy() for b in cohort.bags],
+        attrs=cohort.attrs,
+    )
     other.expression.iloc[300:] += 100.0
     for i in range(300, 400):
         other.bags[i] = other.bags[i] + 50.0
@@ -82,14 +90,19 @@ def test_fold_batch_is_a_survival_batch(cohort: MultimodalCohort) -> None:
     assert b.time.dtype == torch.float32
     np.testing.assert_allclose(b.time.numpy(), cohort.time[idx], rtol=1e-6)
     assert data.batch(idx, with_patches=False).patches is None
-    batches = list(data.iter_batches(np.arange(20), batch_size=8,
-                                     rng=np.random.default_rng(1)))
+    batches = list(data.iter_batches(np.arange(20), batch_size=8, rng=np.random.default_rng(1)))
     assert [len(x) for x in batches] == [8, 8, 4]
 
 
 def test_clinical_design_matrix() -> None:
-    table = pd.DataFrame({"age": [50, 60, 70], "sex": ["male", "female", "male"],
-                          "time": [1.0, 2.0, 3.0], "event": [1, 0, 1]})
+    table = pd.DataFrame(
+        {
+            "age": [50, 60, 70],
+            "sex": ["male", "female", "male"],
+            "time": [1.0, 2.0, 3.0],
+            "event": [1, 0, 1],
+        }
+    )
     x = clinical_design_matrix(table)
     assert list(x.columns) == ["age", "sex_male"]
     assert clinical_design_matrix(table, drop_first=False).shape == (3, 3)

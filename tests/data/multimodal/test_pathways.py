@@ -29,8 +29,9 @@ def test_pathway_membership_and_prognostic_pathways(cohort: MultimodalCohort) ->
 
 def test_survpath_pathways_from_file_and_offline_fallback(tmp_path, monkeypatch) -> None:
     csv = tmp_path / "combine_signatures.csv"
-    pd.DataFrame({"HALLMARK_A": ["TP53", "MYC", "EGFR"],
-                  "REACTOME_B": ["MYC", "KRAS", np.nan]}).to_csv(csv, index=False)
+    pd.DataFrame(
+        {"HALLMARK_A": ["TP53", "MYC", "EGFR"], "REACTOME_B": ["MYC", "KRAS", np.nan]}
+    ).to_csv(csv, index=False)
     pm = load_survpath_pathways(csv)
     assert pm.pathway_names == ["HALLMARK_A", "REACTOME_B"]
     assert pm.genes == ["EGFR", "KRAS", "MYC", "TP53"]

@@ -61,8 +61,15 @@ def test_default_cohort_is_tcga_like(cohort: MultimodalCohort) -> None:
 
 
 def test_risk_is_the_weighted_sum_of_components() -> None:
-    c = simulate_multimodal_cohort(80, seed=2, clinical_strength=0.0, pathway_strength=1.5,
-                                   morphology_strength=0.25, interaction_strength=0.5, **SMALL)
+    c = simulate_multimodal_cohort(
+        80,
+        seed=2,
+        clinical_strength=0.0,
+        pathway_strength=1.5,
+        morphology_strength=0.25,
+        interaction_strength=0.5,
+        **SMALL,
+    )
     comp = c.truth.components
     expected = 1.5 * comp["pathway"] + 0.25 * comp["morphology"] + 0.5 * comp["interaction"]
     np.testing.assert_allclose(c.truth.risk, expected.to_numpy(), atol=1e-12)
@@ -82,6 +89,7 @@ def test_planted_patch_types_follow_morphology(cohort: MultimodalCohort) -> None
         expected = np.isin(types, [names.index("necrosis"), names.index("lymphocytes")])
         np.testing.assert_array_equal(planted, expected)
 
+
 def test_bad_arguments_are_named() -> None:
     with pytest.raises(ValueError, match="censoring_rate"):
         simulate_multimodal_cohort(50, censoring_rate=1.2)
@@ -92,9 +100,16 @@ def test_bad_arguments_are_named() -> None:
 
 
 def test_slide_mode_builds_bags_from_synthetic_slides(tmp_path) -> None:
-    c = simulate_multimodal_cohort(4, seed=0, patch_source="slides", slide_size=512,
-                                   slide_patch_size=64, workdir=tmp_path, n_genes=40,
-                                   n_pathways=4)
+    c = simulate_multimodal_cohort(
+        4,
+        seed=0,
+        patch_source="slides",
+        slide_size=512,
+        slide_patch_size=64,
+        workdir=tmp_path,
+        n_genes=40,
+        n_pathways=4,
+    )
     assert c.attrs["patch_source"] == "slides" and c.attrs["simulated"]
     assert len(c.slide_paths) == 4 and all(p.is_file() for p in c.slide_paths)
     for bag, coords, types in zip(c.bags, c.coords, c.patch_types, strict=True):

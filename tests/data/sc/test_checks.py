@@ -13,6 +13,7 @@ from survlib.data.sc import check_same_genes, simulate_sc_cohort, validate_sc_co
 def tiny():
     return simulate_sc_cohort(6, 30, 60, setting="distinct", seed=4)
 
+
 def test_validate_returns_patient_table(tiny):
     t = validate_sc_cohort(tiny, "patient_id", "time", "event", "batch", expression="counts")
     assert len(t) == 6 and list(t.columns) == ["time", "event", "n_cells", "batch"]
@@ -20,11 +21,13 @@ def test_validate_returns_patient_table(tiny):
     pt = tiny.uns["patients"].set_index("patient_id")
     np.testing.assert_allclose(t["time"], pt.loc[t.index, "time"])
 
+
 def test_validate_missing_column(tiny):
     with pytest.raises(KeyError, match="survival_months"):
         validate_sc_cohort(tiny, "patient_id", "survival_months", "event")
     with pytest.raises(KeyError, match="sample"):
         validate_sc_cohort(tiny, "patient_id", "time", "event", batch_key="sample")
+
 
 @pytest.mark.parametrize(
     "value, match",
@@ -39,6 +42,7 @@ def test_validate_bad_times(tiny, value, match):
         validate_sc_cohort(a)
     assert "P0002" in str(err.value)
 
+
 @pytest.mark.parametrize("value", [2, -1, np.nan])
 def test_validate_bad_events(tiny, value):
     a = tiny.copy()
@@ -49,6 +53,7 @@ def test_validate_bad_events(tiny, value):
         validate_sc_cohort(a)
     assert "P0001" in str(err.value)
 
+
 def test_validate_event_as_bool_and_no_events(tiny):
     a = tiny.copy()
     a.obs["event"] = a.obs["event"].astype(bool)
@@ -57,6 +62,7 @@ def test_validate_event_as_bool_and_no_events(tiny):
     with pytest.raises(ValueError, match="no observed events"):
         validate_sc_cohort(a)
     assert len(validate_sc_cohort(a, require_events=False)) == 6
+
 
 def test_validate_not_constant_within_patient(tiny):
     a = tiny.copy()
@@ -72,6 +78,7 @@ def test_validate_not_constant_within_patient(tiny):
     with pytest.raises(ValueError, match="event.*P0004"):
         validate_sc_cohort(b)
 
+
 def test_validate_patient_without_cells(tiny):
     a = tiny.copy()
     a.obs["patient_id"] = a.obs["patient_id"].cat.add_categories(["P9999"])
@@ -84,6 +91,7 @@ def test_validate_patient_without_cells(tiny):
     with pytest.raises(ValueError, match="missing for cells"):
         validate_sc_cohort(b)
 
+
 def test_validate_empty_and_missing_batch(tiny):
     with pytest.raises(ValueError, match="no cells"):
         validate_sc_cohort(tiny[:0])
@@ -93,6 +101,7 @@ def test_validate_empty_and_missing_batch(tiny):
     a.obs["batch"] = b
     with pytest.raises(ValueError, match="batch.*missing"):
         validate_sc_cohort(a, batch_key="batch")
+
 
 def test_validate_matrix_checks(tiny):
     a = tiny.copy()
@@ -118,6 +127,7 @@ def test_validate_matrix_checks(tiny):
     validate_sc_cohort(c, expression="counts", layer="counts")
     with pytest.raises(KeyError, match="raw"):
         validate_sc_cohort(c, expression="counts", layer="raw")
+
 
 def test_check_same_genes():
     fit = ["a", "b", "c"]

@@ -33,7 +33,9 @@ def test_log_normalise_is_scanpys_normalize_total_then_log1p(counts):
     a = ad.AnnData(counts[[0, 1, 3, 4]].copy())
     sc.pp.normalize_total(a, target_sum=1e4)
     sc.pp.log1p(a)
-    np.testing.assert_allclose(log_normalise(counts[[0, 1, 3, 4]]).toarray(), a.X.toarray(), rtol=1e-5)
+    np.testing.assert_allclose(
+        log_normalise(counts[[0, 1, 3, 4]]).toarray(), a.X.toarray(), rtol=1e-5
+    )
     out = log_normalise(counts)
     assert out.dtype == np.float32 and out[2].nnz == 0
     assert log_normalise(counts.toarray(), dtype=np.float64).dtype == np.float64  # dense input

@@ -16,8 +16,14 @@ def test_zinb_sampler_matches_the_distribution():
     pi = np.array([0.3, 0.2, 0.1, 0.05, 0.02], dtype=np.float32)
     f0 = (pi + (1 - pi) * (1 + mus / r) ** (-r)).astype(np.float32)
     n = 40_000
-    x = _zinb_chunk(np.random.default_rng(0), np.zeros(n, dtype=np.int64), mus[None, :],
-                    f0[None, :], pi[None, :], r).toarray()
+    x = _zinb_chunk(
+        np.random.default_rng(0),
+        np.zeros(n, dtype=np.int64),
+        mus[None, :],
+        f0[None, :],
+        pi[None, :],
+        r,
+    ).toarray()
     for g in range(len(mus)):
         dist = nbinom(r[g], r[g] / (r[g] + mus[g]))
         for k in range(4):

@@ -47,4 +47,3 @@ def test_gated_attention_pool_matches_formula() -> None:
     ref_a = torch.softmax(s[0, :, 0], dim=0)
     torch.testing.assert_close(a[0, :, 0], ref_a)
     torch.testing.assert_close(z[0], (ref_a[:, None] * h[0]).sum(0))
-

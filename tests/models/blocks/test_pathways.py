@@ -28,11 +28,13 @@ class PerPathwayReference(nn.Module):
         self.members = [row.nonzero().flatten() for row in pathways.matrix]
         self.nets = nn.ModuleList(
             nn.Sequential(SNNBlock(len(m), hidden[0], 0.25), SNNBlock(hidden[0], hidden[1], 0.25))
-            for m in self.members)
+            for m in self.members
+        )
 
     def forward(self, genes: torch.Tensor) -> torch.Tensor:
-        return torch.stack([net(genes[:, m])
-                            for net, m in zip(self.nets, self.members, strict=True)], dim=1)
+        return torch.stack(
+            [net(genes[:, m]) for net, m in zip(self.nets, self.members, strict=True)], dim=1
+        )
 
 
 def test_pathway_encoder_equals_per_pathway_modules(pathways: PathwayMembership) -> None:
@@ -58,7 +60,7 @@ def test_pathway_tokens_depend_only_on_their_genes(pathways: PathwayMembership) 
         (g,) = torch.autograd.grad(enc(genes)[:, p].sum(), genes)
         outside = ~pathways.matrix[p]
         assert (g[:, outside] == 0).all()
-        assert (g[:, pathways.matrix[p]].abs().sum() > 0)
+        assert g[:, pathways.matrix[p]].abs().sum() > 0
 
 
 def test_pathway_encoder_rejects_wrong_gene_count(pathways: PathwayMembership) -> None:

@@ -93,9 +93,11 @@ def test_loss_ge_bad_input() -> None:
 def test_loss_kd_hand_checked() -> None:
     # sigma(0) = 1/2 (teacher), sigma(log 3) = 3/4 (student): Bernoulli KL = (1/2) log(4/3)
     assert loss_kd(torch.tensor([LOG3]), torch.tensor([0.0])).item() == pytest.approx(
-        HALF_LOG_4_3, abs=1e-6)
-    assert loss_kd(torch.tensor([2 * LOG3]), torch.tensor([0.0]), tau=2.0).item() == \
-        pytest.approx(HALF_LOG_4_3, abs=1e-6)
+        HALF_LOG_4_3, abs=1e-6
+    )
+    assert loss_kd(torch.tensor([2 * LOG3]), torch.tensor([0.0]), tau=2.0).item() == pytest.approx(
+        HALF_LOG_4_3, abs=1e-6
+    )
     # [B, K] logits: the Bernoulli KLs are summed over units, averaged over patients
     s = torch.tensor([[LOG3, LOG3], [0.0, 0.0]])
     t = torch.zeros(2, 2)
@@ -203,10 +205,10 @@ def test_alpha_one_reduces_to_the_standard_losses() -> None:
     assert arr.grad is None or arr.grad.item() == 0.0
     assert ge.grad.item() == kd.grad.item() == surv.grad.item() == 1.0
     # alpha = 0: L_ARR alone; alpha = 0.75: the weighted sum
-    assert amkd_objective(0.2, 0.3, torch.tensor(1.1), 7.0, alpha=0.0).item() == \
-        pytest.approx(7.0)
-    assert amkd_objective(0.2, 0.3, torch.tensor(1.1), 7.0, alpha=0.75).item() == \
-        pytest.approx(0.75 * 1.6 + 0.25 * 7.0)
+    assert amkd_objective(0.2, 0.3, torch.tensor(1.1), 7.0, alpha=0.0).item() == pytest.approx(7.0)
+    assert amkd_objective(0.2, 0.3, torch.tensor(1.1), 7.0, alpha=0.75).item() == pytest.approx(
+        0.75 * 1.6 + 0.25 * 7.0
+    )
     with pytest.raises(ValueError, match="alpha"):
         amkd_objective(0.0, 0.0, torch.tensor(0.0), 0.0, alpha=1.5)
 
@@ -222,8 +224,9 @@ def test_student_step_leaves_teacher_frozen() -> None:
     student = AMKDStudent(6, teacher.d_g2p, d=16, d_enhance=8, d_hidden=8)
     t_out = teacher(data.patches, data.patch_mask, data.genes)  # teacher in the graph
     s_out = student(data.patches, data.patch_mask)
-    losses = amkd_losses(s_out, t_out, data.time, data.event, data.patch_mask,
-                         AMKDConfig(alpha=0.75))
+    losses = amkd_losses(
+        s_out, t_out, data.time, data.event, data.patch_mask, AMKDConfig(alpha=0.75)
+    )
     losses.total.backward()
     assert all(p.grad is None for p in teacher.parameters())
     grads = [p.grad for p in student.parameters()]
@@ -261,8 +264,7 @@ def test_arr_readings_behaviour_against_section_2_5() -> None:
         # (loss_arr divides by L_t + eps: equal up to r * eps)
         torch.testing.assert_close(got["-[a + r b] (trained)"], trained, atol=1e-5, rtol=0)
         x = grid.clone().requires_grad_(True)
-        slope = {k: torch.autograd.grad(arr_readings(x, r)[k].sum(), x)[0]
-                 for k in ARR_READINGS}
+        slope = {k: torch.autograd.grad(arr_readings(x, r)[k].sum(), x)[0] for k in ARR_READINGS}
         # trained: pushes away near 0, pulls back at large gaps (one interior minimum)
         assert slope["-[a + r b] (trained)"][0] < 0 < slope["-[a + r b] (trained)"][2]
         # literal: pulls toward the teacher near 0, pushes away at large gaps

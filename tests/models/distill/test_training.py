@@ -39,8 +39,9 @@ def test_fit_teacher_then_student_runs_and_keeps_teacher_fixed() -> None:
     fit_teacher(teacher, data, tr, va, max_epochs=2, patience=None, batch_size=16)
     before = {k: v.clone() for k, v in teacher.state_dict().items()}
     student = AMKDStudent(6, teacher.d_g2p, d=16, d_enhance=8, d_hidden=8)
-    summary = fit_student(student, teacher, data, tr, va,
-                          AMKDConfig(max_epochs=2, patience=5, batch_size=16))
+    summary = fit_student(
+        student, teacher, data, tr, va, AMKDConfig(max_epochs=2, patience=5, batch_size=16)
+    )
     assert len(summary.history) == 2
     assert {"ge", "kd", "surv", "arr"} <= set(summary.components.columns)
     after = teacher.state_dict()
@@ -56,9 +57,14 @@ def test_arr_warmup_switches_arr_on_later() -> None:
     torch.manual_seed(0)
     teacher = AMKDTeacher(6, pw, d=16, pathway_hidden=8, d_hidden=8).eval()
     student = AMKDStudent(6, teacher.d_g2p, d=16, d_enhance=8, d_hidden=8)
-    summary = fit_student(student, teacher, data, idx[:30], idx[30:],
-                          AMKDConfig(alpha=0.5, arr_warmup=2, max_epochs=4, patience=None,
-                                     batch_size=16))
+    summary = fit_student(
+        student,
+        teacher,
+        data,
+        idx[:30],
+        idx[30:],
+        AMKDConfig(alpha=0.5, arr_warmup=2, max_epochs=4, patience=None, batch_size=16),
+    )
     comps = summary.components.set_index("epoch")
     assert (comps.loc[[1, 2], "arr"] == 0).all()
     assert (comps.loc[[3, 4], "arr"] > 0).all()

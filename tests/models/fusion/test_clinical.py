@@ -55,11 +55,13 @@ def test_approach_a_members_train_separately(pathways: PathwayMembership) -> Non
         opt_p.zero_grad()
         solo.separate_losses(batch)["pathology"].backward()  # the pathology model alone
         opt_p.step()
-    for p, q in zip(joint.member_parameters()["pathology"],
-                    solo.member_parameters()["pathology"], strict=True):
+    for p, q in zip(
+        joint.member_parameters()["pathology"], solo.member_parameters()["pathology"], strict=True
+    ):
         torch.testing.assert_close(p, q)
-    assert not torch.equal(joint.member_parameters()["clinic"][0],
-                           solo.member_parameters()["clinic"][0])  # solo's clinic never moved
+    assert not torch.equal(
+        joint.member_parameters()["clinic"][0], solo.member_parameters()["clinic"][0]
+    )  # solo's clinic never moved
 
 
 def test_approach_a_fuses_risks_by_survival_curves(pathways: PathwayMembership) -> None:

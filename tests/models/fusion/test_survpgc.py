@@ -32,10 +32,12 @@ def test_survpgc_fused_vector_follows_eq12(pathways: PathwayMembership) -> None:
         fused = model.fused(*inputs)
         torch.testing.assert_close(model.head(fused), model(*inputs))
         x_p = model.patch_projection(batch.patches)
-        c_bar, pc_bar, _ = model.clinic_path(model.clinic_projection(batch.clinical_tokens), x_p,
-                                             batch.patch_mask)
-        g_bar, pg_bar, _ = model.genomic_path(model.pathway_encoder(batch.genes), x_p,
-                                              batch.patch_mask)
+        c_bar, pc_bar, _ = model.clinic_path(
+            model.clinic_projection(batch.clinical_tokens), x_p, batch.patch_mask
+        )
+        g_bar, pg_bar, _ = model.genomic_path(
+            model.pathway_encoder(batch.genes), x_p, batch.patch_mask
+        )
         torch.testing.assert_close(fused, torch.cat([c_bar, pc_bar, g_bar, pg_bar], dim=1))
         logits, z_c, z_g = model.forward_with_paths(*inputs)
         torch.testing.assert_close(z_c, torch.cat([c_bar, pc_bar], 1))
@@ -75,7 +77,8 @@ def test_survpgc_trains_with_fit(pathways: PathwayMembership) -> None:
     batch = make_batch()
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     loss_fn = functools.partial(survpgc_loss, beta=0.1)
-    res = fit(model, opt, lambda epoch: [batch], loss_fn, max_epochs=40, patience=None,
-              progress=False)
+    res = fit(
+        model, opt, lambda epoch: [batch], loss_fn, max_epochs=40, patience=None, progress=False
+    )
     first, last = res.history["train_loss"].iloc[0], res.history["train_loss"].iloc[-1]
     assert last < 0.7 * first

@@ -27,9 +27,12 @@ def test_entropy_penalty_sign_and_threshold():
     assert torch.all(pens[1:] >= pens[:-1])
     # and its gradient pushes entropy down when attention is too flat
     logits = torch.zeros(1, 100, 1, requires_grad=True)
-    pen = entropy_penalty(attention_entropy(masked_softmax(logits, mask.unsqueeze(-1), dim=1), mask), 0.7)
+    pen = entropy_penalty(
+        attention_entropy(masked_softmax(logits, mask.unsqueeze(-1), dim=1), mask), 0.7
+    )
     pen.backward()
     assert pen.item() > 0
+
 
 def test_padding_never_changes_a_patients_risk():
     torch.manual_seed(0)
@@ -49,6 +52,7 @@ def test_padding_never_changes_a_patients_risk():
     risk_alone, _ = net(z[1:, :4], torch.ones(1, 4, dtype=torch.bool))
     assert torch.allclose(risk_alone, risk[1:], atol=1e-5)
 
+
 def test_linear_head_risk_is_the_attention_weighted_mean_of_cell_hazards():
     """With a linear hazard head (``hazard_hidden=0``, one head), a patient's risk decomposes
     exactly into its cells: f(sum_i a_i P z_i) = sum_i a_i f(P z_i)."""
@@ -64,6 +68,7 @@ def test_linear_head_risk_is_the_attention_weighted_mean_of_cell_hazards():
         expected = (w[..., 0] * cell).sum(1)
     torch.testing.assert_close(risk, expected, atol=1e-5, rtol=1e-5)
 
+
 def test_authors_per_head_hazard_score_equals_hand_computation():
     """form="authors": f([sigmoid(s_ih) P_h z_i]_h), every step written out from the weights."""
     torch.manual_seed(0)
@@ -78,8 +83,9 @@ def test_authors_per_head_hazard_score_equals_hand_computation():
         att = net.attention
         g = torch.tanh(z @ att.V.weight.T) * torch.sigmoid(z @ att.U.weight.T)  # [N, H * hd]
         s = (g.view(11, 4, 5) * att.w).sum(-1)  # s_ih
-        gated = torch.sigmoid(s).unsqueeze(-1) * (z @ net.projector.weight.T
-                                                  + net.projector.bias).view(11, 4, 3)
+        gated = torch.sigmoid(s).unsqueeze(-1) * (
+            z @ net.projector.weight.T + net.projector.bias
+        ).view(11, 4, 3)
         bn = net.norm
         x = (gated.reshape(11, 12) - bn.running_mean) / torch.sqrt(bn.running_var + bn.eps)
         x = x * bn.weight + bn.bias
@@ -91,6 +97,7 @@ def test_authors_per_head_hazard_score_equals_hand_computation():
     assert not torch.allclose(got["hazard_score"], ours["hazard_score"], atol=1e-3)
     with pytest.raises(ValueError, match="form"):
         net.cell_scores(z, form="vibes")
+
 
 def test_per_head_form_reduces_to_ours_for_one_head_and_linear_f():
     """One head and a linear f: f(a P z) = a f(P z) + (1 - a) f(0), the docstring's claim."""
@@ -109,8 +116,16 @@ def test_per_head_form_reduces_to_ours_for_one_head_and_linear_f():
 def test_authors_preset_clamps_the_hazard_network_like_the_authors() -> None:
     assert PRESETS["authors"].hazard_clamp == 10.0 and PRESETS["fast"].hazard_clamp is None
     torch.manual_seed(0)
-    net = AMICR(4, n_heads=2, head_dim=4, proj_dim=2, n_hidden=0, dropout=0.0, pool_norm=False,
-                hazard_clamp=10.0)
+    net = AMICR(
+        4,
+        n_heads=2,
+        head_dim=4,
+        proj_dim=2,
+        n_hidden=0,
+        dropout=0.0,
+        pool_norm=False,
+        hazard_clamp=10.0,
+    )
     with torch.no_grad():
         net.hazard[-1].weight.fill_(100.0)
     z = torch.randn(3, 5, 4)
@@ -131,7 +146,10 @@ def test_the_shared_masked_softmax_is_the_old_per_patient_softmax():
         mask = torch.arange(N)[None] < torch.randint(1, N + 1, (B,))[:, None]
         g = torch.randn(B, N, H)
         m = mask.unsqueeze(-1)
-        old = torch.nan_to_num(torch.softmax(logits.masked_fill(~m, float("-inf")), dim=1), nan=0.0) * m
+        old = (
+            torch.nan_to_num(torch.softmax(logits.masked_fill(~m, float("-inf")), dim=1), nan=0.0)
+            * m
+        )
         (old * g).sum().backward()
         old_grad, logits.grad = logits.grad.clone(), None
         new = masked_softmax(logits, m, dim=1)

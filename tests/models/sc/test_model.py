@@ -28,6 +28,7 @@ def trained():
     model = ScSurvival(adata, **TINY).train(progress=False, seed=0)
     return model, adata
 
+
 def test_results_written_back_and_consistent(trained):
     model, adata = trained
     risk = model.predict_risk(adata)
@@ -47,18 +48,24 @@ def test_results_written_back_and_consistent(trained):
     np.testing.assert_allclose(scores["attention"].numpy(), att[:50], rtol=1e-4, atol=1e-6)
     assert model.device == torch.device("cpu")
 
+
 def test_single_head_attention_orders_cells_like_the_pooling_weights():
     adata = _cohort(n_patients=10, cells=20)
     ScSurvival.setup_anndata(adata)
     model = ScSurvival(adata, **{**TINY, "n_heads": 1}).train(progress=False)
     model.predict_risk(adata)
     z = torch.tensor(adata.obsm["X_zigvae"])
-    first = (adata.obs["patient_id"].astype(str) == adata.obs["patient_id"].astype(str).iloc[0]).to_numpy()
+    first = (
+        adata.obs["patient_id"].astype(str) == adata.obs["patient_id"].astype(str).iloc[0]
+    ).to_numpy()
     with torch.no_grad():
         logits = model.amicr.attention(z[first]).unsqueeze(0)
-        w = masked_softmax(logits, torch.ones(1, int(first.sum()), 1, dtype=torch.bool), dim=1)[0, :, 0]
+        w = masked_softmax(logits, torch.ones(1, int(first.sum()), 1, dtype=torch.bool), dim=1)[
+            0, :, 0
+        ]
     att = adata.obs["attention"].to_numpy()[first]
     assert np.array_equal(np.argsort(w.numpy(), kind="stable"), np.argsort(att, kind="stable"))
+
 
 def test_predict_on_new_patients_and_gene_checks(trained):
     model, _ = trained
@@ -69,9 +76,12 @@ def test_predict_on_new_patients_and_gene_checks(trained):
     assert len(risk) == 5 and all(p.startswith("new_") for p in risk.index)
     # same genes in another order: same answer
     shuffled = new[:, np.random.default_rng(0).permutation(new.n_vars)].copy()
-    np.testing.assert_allclose(model.predict_risk(shuffled)["risk"], risk["risk"], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        model.predict_risk(shuffled)["risk"], risk["risk"], rtol=1e-4, atol=1e-5
+    )
     with pytest.raises(ValueError, match="genes differ"):
         model.predict_risk(new[:, :-3].copy())
+
 
 def test_planted_signal_is_recovered_at_small_scale():
     # distinct risk clusters, strong effect; the model is trained on 36 patients and
@@ -85,7 +95,12 @@ def test_planted_signal_is_recovered_at_small_scale():
     test.obs["patient_id"] = test.obs["patient_id"].cat.remove_unused_categories()
     ScSurvival.setup_anndata(train)
     model = ScSurvival(
-        train, n_latent=8, n_hidden=64, pretrain_steps=300, cell_batch_size=64, amicr_steps=200,
+        train,
+        n_latent=8,
+        n_hidden=64,
+        pretrain_steps=300,
+        cell_batch_size=64,
+        amicr_steps=200,
         finetune_steps=0,
     ).train(progress=False, seed=0)
     model.predict_risk(train)
@@ -93,9 +108,14 @@ def test_planted_signal_is_recovered_at_small_scale():
     is_risk = train.obs["risk_cell"].to_numpy()
     assert hz[is_risk].mean() > hz[~is_risk].mean()
     risk = model.predict_risk(test)
-    truth = test.obs.groupby(test.obs["patient_id"].astype(str), observed=True)[["time", "event"]].first()
-    c = concordance(risk["risk"].to_numpy(), truth.loc[risk.index, "time"], truth.loc[risk.index, "event"])
+    truth = test.obs.groupby(test.obs["patient_id"].astype(str), observed=True)[
+        ["time", "event"]
+    ].first()
+    c = concordance(
+        risk["risk"].to_numpy(), truth.loc[risk.index, "time"], truth.loc[risk.index, "event"]
+    )
     assert c > 0.6
+
 
 def test_backed_h5ad_streams(tmp_path):
     adata = _cohort(n_patients=8, cells=20, write_h5ad=tmp_path / "cohort.h5ad")
@@ -106,6 +126,7 @@ def test_backed_h5ad_streams(tmp_path):
     assert len(risk) == 8 and adata.obs["attention"].notna().all()
     adata.file.close()
 
+
 def test_covariates_enter_the_hazard_and_are_reported():
     adata = _cohort(n_patients=20, covariate_effect=0.5)
     ScSurvival.setup_anndata(adata, covariate_keys=["age"])
@@ -115,10 +136,13 @@ def test_covariates_enter_the_hazard_and_are_reported():
     assert {"coef", "p"} <= set(summary.columns)
     assert model.amicr.covariate is not None
 
+
 def test_pca_flavour_is_the_mil_without_vae():
     adata = _cohort(n_patients=10)
     ScSurvival.setup_anndata(adata)
-    model = ScSurvival(adata, feature_flavor="pca", n_pcs=5, **{k: v for k, v in TINY.items() if k != "n_latent"})
+    model = ScSurvival(
+        adata, feature_flavor="pca", n_pcs=5, **{k: v for k, v in TINY.items() if k != "n_latent"}
+    )
     model.train(progress=False)
     assert model.predict_risk(adata)["risk"].notna().all()
     assert adata.obsm["X_pca_features"].shape[1] == 5
@@ -131,10 +155,12 @@ def test_pca_flavour_is_the_mil_without_vae():
 def small():
     return _cohort(n_patients=6, cells=10)
 
+
 def test_missing_obs_column(small):
     del small.obs["time"]
     with pytest.raises(KeyError, match="time"):
         ScSurvival.setup_anndata(small)
+
 
 @pytest.mark.parametrize(
     "column, values, message",
@@ -147,16 +173,22 @@ def test_missing_obs_column(small):
 )
 def test_bad_survival_values(small, column, values, message):
     first = small.obs["patient_id"] == small.obs["patient_id"].iloc[0]
-    col = small.obs[column].astype(object) if isinstance(values, str) else small.obs[column].astype(float)
+    col = (
+        small.obs[column].astype(object)
+        if isinstance(values, str)
+        else small.obs[column].astype(float)
+    )
     col[first.to_numpy()] = values
     small.obs[column] = col
     with pytest.raises(ValueError, match=message):
         ScSurvival.setup_anndata(small)
 
+
 def test_patient_with_no_cells(small):
     small.obs["patient_id"] = small.obs["patient_id"].cat.add_categories(["ghost"])
     with pytest.raises(ValueError, match="no cells"):
         ScSurvival.setup_anndata(small)
+
 
 def test_negative_counts(small):
     X = small.X.toarray()
@@ -165,10 +197,12 @@ def test_negative_counts(small):
     with pytest.raises(ValueError, match="negative"):
         ScSurvival.setup_anndata(small)
 
+
 def test_log_normalised_input_passed_as_counts(small):
     small.X = sp.csr_matrix(np.log1p(small.X.toarray()) * 0.37)
     with pytest.raises(ValueError, match="integer|counts"):
         ScSurvival.setup_anndata(small)
+
 
 def test_nan_in_expression(small):
     X = small.X.toarray()
@@ -177,10 +211,12 @@ def test_nan_in_expression(small):
     with pytest.raises(ValueError, match="NaN|non-integer|integer"):
         ScSurvival.setup_anndata(small)
 
+
 def test_covariate_varying_within_patient(small):
     small.obs["age"] = np.arange(small.n_obs, dtype=float)
     with pytest.raises(ValueError, match="varies within patient"):
         ScSurvival.setup_anndata(small, covariate_keys=["age"])
+
 
 def test_unknown_options_and_missing_setup(small):
     with pytest.raises(ValueError, match="setup_anndata"):

@@ -36,7 +36,9 @@ def sc_cohort():
 )
 def test_scsurvival_stage_stops_on_divergence(sc_cohort, stage: str, overrides: dict) -> None:
     model = ScSurvival(sc_cohort, **TINY)
-    with pytest.raises(NonFiniteError, match=rf"ScSurvival, stage '{stage}', step epoch \d+ batch \d+"):
+    with pytest.raises(
+        NonFiniteError, match=rf"ScSurvival, stage '{stage}', step epoch \d+ batch \d+"
+    ):
         model.train(progress=False, seed=0, **overrides)
     assert not model.is_trained
     with pytest.raises(RuntimeError, match="train the model first"):
@@ -52,7 +54,9 @@ def test_stage_bookkeeping_with_validation_and_early_stopping():
     m.train(progress=False, seed=1)
     assert m.validation_patients_  # 24 patients: a validation split exists
     h, steps = m.history, m.steps_run
-    assert steps["pretrain"] == SMALL["pretrain_steps"] and len(h["pretrain"]) == 1  # every 50 steps + last
+    assert (
+        steps["pretrain"] == SMALL["pretrain_steps"] and len(h["pretrain"]) == 1
+    )  # every 50 steps + last
     assert steps["amicr"] == len(h["amicr"]) < 80 and steps["amicr"] % 5 == 0  # stopped early
     assert len(h["amicr_val"]) == steps["amicr"] // 5
     assert len(h["amicr_val"]) >= math.ceil(10 / 5) + 1

@@ -17,6 +17,7 @@ def test_zig_nll_matches_the_formula():
     normal = torch.distributions.Normal(mean, torch.exp(0.5 * logvar))
     expected = -(
         torch.log(pi[0, 0] + (1 - pi[0, 0]) * normal.log_prob(x).exp()[0, 0])
-        + torch.log(1 - pi[0, 1]) + normal.log_prob(x)[0, 1]
+        + torch.log(1 - pi[0, 1])
+        + normal.log_prob(x)[0, 1]
     )
     assert torch.allclose(zig_nll(x, mean, logvar, pi_logit), expected.reshape(1), atol=1e-5)
