@@ -27,7 +27,8 @@ Evaluation window of the IPCW metrics (Uno's C, td-AUC, iAUC, integrated Brier)
     integrals) with a warning, with ``out_of_range="raise"`` it is an error. Times are never
     silently moved: an "AUC at 60 months" is computed at 60 months or not at all.
 
-Modules
+Modules::
+
     :mod:`~survlib.survival.losses`     the two likelihoods (tensors in, scalar tensor out)
     :mod:`~survlib.survival.bins`       time bins and survival curves (discrete, Breslow)
     :mod:`~survlib.survival.metrics`    C-index, Uno's C, td-AUC, iAUC, Brier, the fold metrics,

@@ -1,11 +1,13 @@
 r"""Shared building blocks of the multimodal survival models (MIL, fusion, SurvPGC, AMKD).
 
-Data containers (defined in :mod:`survlib.data.batch`, re-exported here)
+Data containers (defined in :mod:`survlib.data.batch`, re-exported here)::
+
     :class:`SurvivalBatch`      one padded mini-batch of patients (patches + mask, genes,
                                 clinical prompt tokens, clinical covariates, survival targets)
     :class:`PathwayMembership`  gene -> pathway boolean matrix ``[n_pathways, G]`` with names
 
-Functions and layers (every one respects the patch mask exactly: padded patches change nothing)
+Functions and layers (every one respects the patch mask exactly: padded patches change nothing)::
+
     :mod:`~survlib.models.blocks.masks`
         :func:`zero_padding`, :func:`check_mask`, :func:`masked_mean`, :func:`masked_softmax`
     :mod:`~survlib.models.blocks.layers`

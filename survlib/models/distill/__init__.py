@@ -6,7 +6,8 @@ enhancement MLP, Cox head) is then trained to mimic it. At inference the student
 patches only: :meth:`AMKDStudent.forward` takes ``(patches, patch_mask)`` and nothing else.
 
 Losses (:mod:`~survlib.models.distill.losses`; pure functions of tensors, equations in each
-docstring; hyper-parameters in :mod:`~survlib.models.distill.config`)
+docstring; hyper-parameters in :mod:`~survlib.models.distill.config`)::
+
     :func:`loss_ge`          gene-enhancement loss, KL between softmax(./tau) of teacher and
                              student gene-guided patch features (Sec. 2.4)
     :func:`loss_kd`          distillation of the survival outputs through sigmoid(./tau)
@@ -15,7 +16,8 @@ docstring; hyper-parameters in :mod:`~survlib.models.distill.config`)
     :func:`amkd_objective`   :math:`\alpha(L_{GE}+L_{KD}+L_{SURV}) + (1-\alpha) L_{ARR}`
     :func:`amkd_losses`      all of them from a student and a teacher output on one batch
 
-Models (:mod:`~survlib.models.distill.networks`)
+Models (:mod:`~survlib.models.distill.networks`)::
+
     :class:`AMKDTeacher`     Sec. 2.3 (S-MLP pathway encoder, intra-modal self-attention,
                              both cross-attentions, concatenation, pooling, MLP head)
     :class:`AMKDStudent`     Sec. 2.4 (patch self-attention, enhancement MLP, MLP head)
@@ -23,10 +25,12 @@ Models (:mod:`~survlib.models.distill.networks`)
     :class:`SparsePathwayMLP`, :class:`MILConcat`   the S-MLP and "(Cat)" baselines of Table 2
 
 Training (:mod:`~survlib.models.distill.training`, through :func:`survlib.train.fit`; the
-book's honest protocol: early stopping on a validation split, test used once)
+book's honest protocol: early stopping on a validation split, test used once)::
+
     :func:`fit_teacher`, :func:`fit_student`, :func:`teacher_targets`, :func:`predict_risk`
 
-Cost (:mod:`~survlib.models.distill.cost`)
+Cost (:mod:`~survlib.models.distill.cost`)::
+
     :func:`student_flops`
 
 Chapter 6's benchmark (every table's models on one fold) is :mod:`survlib.protocols.amkd`.
