@@ -1,17 +1,20 @@
 """survlib: the small, tested library behind the cancer survival modelling companion book.
 
-Modules (one obvious place for each thing):
+Packages, bottom layer first (each imports only the ones above it in this list; the order is
+the import-linter contract in ``pyproject.toml``, explained in CONTRIBUTING.md):
 
-- :mod:`survlib.data`      fetch (pooch + manifest), simulators, bundled datasets, validation
+- :mod:`survlib._core`     device and seeds, input validation, atomic writes, paths, finite guards
 - :mod:`survlib.survival`  losses (Cox partial likelihood, discrete-time NLL), time bins, metrics
-- :mod:`survlib.train`     the one training loop and the cross-validation protocol
-- :mod:`survlib.models`    model families (MIL, omics, fusion, single-cell, distillation)
-- :mod:`survlib.wsi`       whole-slide images: open, tissue mask, tiling, patch encoders
-- :mod:`survlib.plots`     KM curves, heat maps, result tables
-- :mod:`survlib.book`      glue helpers used by the notebooks
-- :mod:`survlib.runner`    papermill runner behind ``survlib run``
-- :mod:`survlib.sweep`     parameter sweeps on Dask behind ``survlib sweep``
-- :mod:`survlib.parallel`  serial / ``concurrent.futures`` / Dask executors for independent tasks
+- :mod:`survlib.train`     the one training loop (:func:`survlib.train.fit`) and cross-validation
+- :mod:`survlib.wsi`       whole-slide images: open, tissue mask, tiling, patch encoders, features
+- :mod:`survlib.data`      fetch (pooch + manifest), real TCGA tables, simulators, cohort containers
+- :mod:`survlib.text`      clinical prompts and their sentence encoder
+- :mod:`survlib.models`    MIL, omics, fusion, single-cell (ScSurvival), distillation (AMKD)
+- :mod:`survlib.explain`, :mod:`survlib.plots`   attribution and risk cells; figures
+- :mod:`survlib.protocols` the chapters' experiments, shared by notebooks, benchmarks and tests
+- :mod:`survlib.runner`, :mod:`survlib.sweep`, :mod:`survlib.book`   papermill runner, Dask
+  sweeps, glue and table helpers
+- :mod:`survlib.parallel`, :mod:`survlib.bench`   executors; CPU threads and machine facts
 
 Conventions: ``event = 1`` means death observed; times are in months; higher risk = worse outcome.
 """
