@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -177,6 +178,59 @@ def _selection_indices(split: Split, select_on: str, select_metric: str) -> np.n
     return select_idx
 
 
+def _default_loss(m: torch.nn.Module, batch: Any, alpha: float) -> torch.Tensor:
+    """The discrete NLL of ``m`` on ``batch`` (late fusion of separate models: their own NLLs)."""
+    from survlib import survival as sv
+    from survlib.models.zoo import predict_logits
+
+    if hasattr(m, "separate_losses"):  # separate member models (late fusion): own losses
+        return torch.stack(list(m.separate_losses(batch, alpha=alpha).values())).sum()
+    return sv.nll_discrete(predict_logits(m, batch), batch.bin_index, batch.event, alpha=alpha)
+
+
+def _selection_row(
+    m: torch.nn.Module,
+    data: Any,
+    select_idx: np.ndarray,
+    epoch: int,
+    alpha: float,
+    max_patches: int | None,
+    dev: torch.device,
+) -> dict[str, float]:
+    """An epoch's trace row: the selection set's discrete NLL and C-index."""
+    from survlib import survival as sv
+
+    select_bins = torch.as_tensor(data.bin_index[select_idx])
+    select_event = torch.as_tensor(data.event[select_idx])
+    logits = predict_discrete_logits(m, data, select_idx, max_patches=max_patches, device=dev)
+    loss = float(sv.nll_discrete(torch.from_numpy(logits), select_bins, select_event, alpha=alpha))
+    c_sel = sv.concordance(sv.discrete_risk(logits), data.time[select_idx], data.event[select_idx])
+    return {"epoch": float(epoch), "selection loss": loss, "selection C-index": c_sel}
+
+
+def _test_row(
+    m: torch.nn.Module,
+    data: Any,
+    split: Split,
+    times: Sequence[float],
+    max_patches: int | None,
+    dev: torch.device,
+) -> dict[str, float]:
+    """The test fold's metrics after an epoch (``track_test``), both AUC conventions."""
+    test_logits = predict_discrete_logits(m, data, split.test, max_patches=max_patches, device=dev)
+    row: dict[str, float] = {}
+    for auc_at in ("months", "released"):
+        row.update(
+            {
+                f"test {k}": v
+                for k, v in _discrete_metrics(
+                    test_logits, data, split, np.asarray(split.test), times, auc_at
+                ).items()
+            }
+        )
+    return row
+
+
 def fit_discrete_model(
     model: torch.nn.Module,
     data: Any,
@@ -243,20 +297,11 @@ def fit_discrete_model(
             :func:`seed_everything` first, as :func:`cross_validate` does); it seeds batches.
         progress: progress bar.
     """
-    from survlib import survival as sv
-    from survlib.models.zoo import predict_logits
-
     select_idx = _selection_indices(split, select_on, select_metric)
     dev = pick_device(device)
     model.to(dev)
     with_patches = _needs_patches(model)
-
-    def default_loss(m: torch.nn.Module, batch: Any) -> torch.Tensor:
-        if hasattr(m, "separate_losses"):  # separate member models (late fusion): own losses
-            return torch.stack(list(m.separate_losses(batch, alpha=alpha).values())).sum()
-        return sv.nll_discrete(predict_logits(m, batch), batch.bin_index, batch.event, alpha=alpha)
-
-    objective = loss_fn if loss_fn is not None else default_loss
+    objective = loss_fn if loss_fn is not None else partial(_default_loss, alpha=alpha)
 
     def train_batches(epoch: int) -> Iterable[Any]:
         rng = np.random.default_rng([int(seed), int(epoch)])
@@ -265,44 +310,19 @@ def fit_discrete_model(
         ):
             yield b.to(dev)
 
-    select_bins = torch.as_tensor(data.bin_index[select_idx])
-    select_event = torch.as_tensor(data.event[select_idx])
     trace_rows: list[dict[str, float]] = []
     epoch_counter = [0]
 
     def score(m: torch.nn.Module) -> float:
         epoch_counter[0] += 1
         epoch = epoch_counter[0]
-        logits = predict_discrete_logits(
-            m, data, select_idx, max_patches=eval_max_patches, device=dev
-        )
-        loss = float(
-            sv.nll_discrete(torch.from_numpy(logits), select_bins, select_event, alpha=alpha)
-        )
-        c_sel = sv.concordance(
-            sv.discrete_risk(logits), data.time[select_idx], data.event[select_idx]
-        )
-        row: dict[str, float] = {
-            "epoch": float(epoch),
-            "selection loss": loss,
-            "selection C-index": c_sel,
-        }
+        row = _selection_row(m, data, select_idx, epoch, alpha, eval_max_patches, dev)
         if track_test:
-            test_logits = predict_discrete_logits(
-                m, data, split.test, max_patches=eval_max_patches, device=dev
-            )
-            for auc_at in ("months", "released"):
-                row.update(
-                    {
-                        f"test {k}": v
-                        for k, v in _discrete_metrics(
-                            test_logits, data, split, np.asarray(split.test), times, auc_at
-                        ).items()
-                    }
-                )
+            row.update(_test_row(m, data, split, times, eval_max_patches, dev))
         trace_rows.append(row)
         if epoch < int(min_epoch):  # outside the selection window: always "improving"
             return 1e9 - epoch
+        loss, c_sel = row["selection loss"], row["selection C-index"]
         return loss if select_metric == "loss" else 1.0 - c_sel
 
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)

@@ -164,6 +164,37 @@ class FoldRun:
     fits: dict[str, FitSummary]
 
 
+def _score_on_sets(
+    name: str,
+    model: nn.Module,
+    data: SurvivalBatch,
+    train_idx: np.ndarray,
+    sets: dict[str, np.ndarray],
+) -> tuple[list[dict[str, Any]], list[pd.DataFrame]]:
+    """A trained model's C-index rows and risk frames on each final set (test, external)."""
+    time_np = data.time.cpu().numpy().astype(np.float64)
+    event_np = data.event.cpu().numpy()
+    thr = float(np.median(predict_risk(model, data, train_idx)))
+    rows: list[dict[str, Any]] = []
+    risk_frames: list[pd.DataFrame] = []
+    for set_name, idx in sets.items():
+        r = predict_risk(model, data, idx)
+        metric = "C-index" if set_name == "test" else "C-index (external)"
+        rows.append(
+            {
+                "model": name,
+                "metric": metric,
+                "value": concordance(r, time_np[idx], event_np[idx]),
+            }
+        )
+        risk_frames.append(
+            pd.DataFrame(
+                {"index": idx, "set": set_name, "model": name, "risk": r, "threshold": thr}
+            )
+        )
+    return rows, risk_frames
+
+
 def run_benchmark_fold(
     data: SurvivalBatch,
     pathways: PathwayMembership,
@@ -198,8 +229,6 @@ def run_benchmark_fold(
     dev = pick_device(spec.device)
     data = data.to(dev)
     d_patch = int(data.patches.shape[-1])
-    time_np = data.time.cpu().numpy().astype(np.float64)
-    event_np = data.event.cpu().numpy()
     sets = {"test": np.asarray(test_idx)}
     if external_idx is not None and len(external_idx):
         sets["external"] = np.asarray(external_idx)
@@ -216,22 +245,9 @@ def run_benchmark_fold(
     )
 
     def score(name: str, model: nn.Module) -> None:
-        thr = float(np.median(predict_risk(model, data, train_idx)))
-        for set_name, idx in sets.items():
-            r = predict_risk(model, data, idx)
-            metric = "C-index" if set_name == "test" else "C-index (external)"
-            rows.append(
-                {
-                    "model": name,
-                    "metric": metric,
-                    "value": concordance(r, time_np[idx], event_np[idx]),
-                }
-            )
-            risk_frames.append(
-                pd.DataFrame(
-                    {"index": idx, "set": set_name, "model": name, "risk": r, "threshold": thr}
-                )
-            )
+        new_rows, frames = _score_on_sets(name, model, data, train_idx, sets)
+        rows.extend(new_rows)
+        risk_frames.extend(frames)
 
     def student(name: str, teacher: nn.Module, config: AMKDConfig) -> AMKDStudent:
         seed_everything(seed)

@@ -124,21 +124,11 @@ def _plot_png(table: Any, headline: str, param: str, others: list[str]) -> bytes
     return buffer.getvalue()
 
 
-def write_outputs(
-    table: Any,
-    folder: Path,
-    stem: str,
-    profile: str,
-    points: Sequence[SweepPoint],
-    plot: tuple[str, str] | None,
-    seconds: float,
-) -> tuple[dict[str, Path], str | None]:
-    """Write ``sweep.csv`` (and ``sweep.parquet``), the plot and ``summary.md``, atomically."""
-    files: dict[str, Path] = {}
+def _write_tables(table: Any, folder: Path, files: dict[str, Path], notes: list[str]) -> None:
+    """Write ``sweep.csv`` and, when pyarrow can, ``sweep.parquet`` (else a note why not)."""
     with atomic_write(folder / "sweep.csv", mode="w", newline="") as fh:
         table.to_csv(fh, index=False)
     files["csv"] = folder / "sweep.csv"
-    notes = []
     try:
         import pyarrow  # noqa: F401
     except ImportError:
@@ -154,25 +144,52 @@ def write_outputs(
                 fh.write(buffer.getvalue())
             files["parquet"] = folder / "sweep.parquet"
 
+
+def _write_plot(
+    table: Any,
+    folder: Path,
+    plot: tuple[str, str],
+    params: list[str],
+    files: dict[str, Path],
+    notes: list[str],
+) -> str | None:
+    """Write the ``HEADLINE_vs_PARAM.png`` plot; return (and note) why not when nothing glued it."""
+    headline, param = plot
+    column = f"glued_{headline}" if headline in set(params) | set(STATUS_COLUMNS) else headline
+    ok = table[table["status"] == "ok"]
+    if column not in table.columns or ok[column].isna().all():
+        glued = [c for c in table.columns if c not in set(params) | set(STATUS_COLUMNS)]
+        plot_error = (
+            f"--plot: no successful point glued a value {headline!r}; glued: "
+            f"{', '.join(glued) or '(none)'}"
+        )
+        notes.append(plot_error)
+        return plot_error
+    others = [p for p in params if p != param and table[p].nunique() > 1]
+    png = folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', headline)}_vs_{param}.png"
+    with atomic_write(png) as fh:
+        fh.write(_plot_png(table, column, param, others))
+    files["plot"] = png
+    return None
+
+
+def write_outputs(
+    table: Any,
+    folder: Path,
+    stem: str,
+    profile: str,
+    points: Sequence[SweepPoint],
+    plot: tuple[str, str] | None,
+    seconds: float,
+) -> tuple[dict[str, Path], str | None]:
+    """Write ``sweep.csv`` (and ``sweep.parquet``), the plot and ``summary.md``, atomically."""
+    files: dict[str, Path] = {}
+    notes: list[str] = []
+    _write_tables(table, folder, files, notes)
     params = list(dict.fromkeys(k for p in points for k in p.overrides))
     plot_error = None
     if plot is not None:
-        headline, param = plot
-        column = f"glued_{headline}" if headline in set(params) | set(STATUS_COLUMNS) else headline
-        ok = table[table["status"] == "ok"]
-        if column not in table.columns or ok[column].isna().all():
-            glued = [c for c in table.columns if c not in set(params) | set(STATUS_COLUMNS)]
-            plot_error = (
-                f"--plot: no successful point glued a value {headline!r}; glued: "
-                f"{', '.join(glued) or '(none)'}"
-            )
-            notes.append(plot_error)
-        else:
-            others = [p for p in params if p != param and table[p].nunique() > 1]
-            png = folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', headline)}_vs_{param}.png"
-            with atomic_write(png) as fh:
-                fh.write(_plot_png(table, column, param, others))
-            files["plot"] = png
+        plot_error = _write_plot(table, folder, plot, params, files, notes)
 
     n_ok = int((table["status"] == "ok").sum())
     n_resumed = int(table["resumed"].sum())

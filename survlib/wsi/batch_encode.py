@@ -127,6 +127,36 @@ def _encode_slide_task(
     return row
 
 
+def _slide_paths(
+    slides: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+) -> list[Path]:
+    """The slide files of a folder or a list, refusing none and ids (stems) that collide."""
+    if isinstance(slides, str | os.PathLike):
+        folder = Path(slides)
+        if not folder.is_dir():
+            raise ValueError(
+                f"slides={str(slides)!r} is not a folder; pass a folder or a list of slide paths"
+            )
+        paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in SLIDE_SUFFIXES)
+        if not paths:
+            raise ValueError(
+                f"slides={str(slides)!r}: no slide files ({', '.join(SLIDE_SUFFIXES)})"
+            )
+    else:
+        paths = [Path(p) for p in slides]
+        if not paths:
+            raise ValueError("slides is empty: pass a folder or a list of slide paths")
+    seen: dict[str, Path] = {}
+    for p in paths:
+        if p.stem in seen:
+            raise ValueError(
+                f"slides {seen[p.stem]} and {p} share the id {p.stem!r}; "
+                "their feature files would collide"
+            )
+        seen[p.stem] = p
+    return paths
+
+
 def encode_slides(
     slides: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     out_dir: str | os.PathLike[str],
@@ -179,29 +209,7 @@ def encode_slides(
 
     from survlib import parallel
 
-    if isinstance(slides, str | os.PathLike):
-        folder = Path(slides)
-        if not folder.is_dir():
-            raise ValueError(
-                f"slides={str(slides)!r} is not a folder; pass a folder or a list of slide paths"
-            )
-        paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in SLIDE_SUFFIXES)
-        if not paths:
-            raise ValueError(
-                f"slides={str(slides)!r}: no slide files ({', '.join(SLIDE_SUFFIXES)})"
-            )
-    else:
-        paths = [Path(p) for p in slides]
-        if not paths:
-            raise ValueError("slides is empty: pass a folder or a list of slide paths")
-    seen: dict[str, Path] = {}
-    for p in paths:
-        if p.stem in seen:
-            raise ValueError(
-                f"slides {seen[p.stem]} and {p} share the id {p.stem!r}; "
-                "their feature files would collide"
-            )
-        seen[p.stem] = p
+    paths = _slide_paths(slides)
     if int(patch_size) < 1 or float(magnification) <= 0:
         raise ValueError(
             f"patch_size must be >= 1 and magnification > 0, got "

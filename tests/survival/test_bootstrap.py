@@ -24,3 +24,23 @@ def test_paired_bootstrap_cindex_known_answers() -> None:
     assert again == res  # seeded
     with pytest.raises(ValueError, match="n_boot"):
         sv.paired_bootstrap_cindex(risk, noise, t, e, n_boot=0)
+
+
+def test_bootstrap_cindex_matches_sksurv_and_covers() -> None:
+    rng = np.random.default_rng(3)
+    folds = []
+    for _ in range(3):
+        n = 60
+        risk = rng.normal(size=n)
+        time = np.round(rng.exponential(np.exp(-risk)) * 10, 0) + 1  # tied times on purpose
+        event = rng.integers(0, 2, n)
+        risk[:5] = risk[0]  # tied risks
+        folds.append((risk, time, event))
+    out = sv.bootstrap_cindex(folds, n_boot=200, seed=0)
+    expected = np.mean([sv.concordance(r, t, e) for r, t, e in folds])  # scikit-survival
+    assert out["C-index"] == pytest.approx(expected, abs=1e-12)
+    assert out["CI low"] < expected < out["CI high"]
+    assert 0.5 < out["CI low"] and out["CI high"] - out["CI low"] < 0.25
+    noise = [(rng.normal(size=60), t, e) for _, t, e in folds]
+    ci = sv.bootstrap_cindex(noise, n_boot=200, seed=0)
+    assert ci["CI low"] < 0.5 < ci["CI high"]  # no signal: the interval covers chance

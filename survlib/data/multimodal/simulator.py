@@ -363,18 +363,10 @@ def simulate_multimodal_cohort(
     }
     comp, eta = _components(r_clin, r_path, m.morph, strengths)
 
-    surv_rng = np.random.default_rng([int(seed), 11])
-    t_event = _weibull_times(surv_rng, eta, float(median_survival), float(weibull_shape))
-    time, event = _censor(
-        t_event, surv_rng.exponential(size=n), float(censoring_rate), float(max_follow_up)
+    time, event = _survival(
+        eta, seed, median_survival, weibull_shape, censoring_rate, max_follow_up
     )
-
-    ids = [f"SIM-{seed:03d}-{i:04d}" for i in range(n)]
-    clinical.index = pd.Index(ids, name="patient_id")
-    clinical["time"] = time
-    clinical["event"] = event
-    expression.index = clinical.index
-    comp.index = clinical.index
+    _label_rows(clinical, expression, comp, seed, time, event)
     attrs = {
         "simulated": True,
         "name": f"simulated TCGA-like cohort (seed {seed})",
@@ -382,20 +374,7 @@ def simulate_multimodal_cohort(
         "patch_source": patch_source,
         **params,
     }
-    for frame in (clinical, expression):
-        frame.attrs.update({"simulated": True, "seed": int(seed)})
-    planted = [np.isin(t, m.planted_idx) for t in m.types]
-    truth = CohortTruth(
-        risk=np.asarray(eta, dtype=np.float64),
-        components=comp,
-        strengths=strengths,
-        prognostic_pathways=[membership.pathway_names[p] for p in prog_idx],
-        pathway_effects=effects,
-        prognostic_patch_types=m.planted_names,
-        patch_type_effects=m.type_effects,
-        planted=planted,
-        shared_latent=m.shared,
-    )
+    truth = _cohort_truth(eta, comp, strengths, membership, prog_idx, effects, m)
     return MultimodalCohort(
         clinical=clinical,
         expression=expression,
@@ -408,6 +387,59 @@ def simulate_multimodal_cohort(
         size_level0=m.size0,
         truth=truth,
         attrs=attrs,
+    )
+
+
+def _survival(
+    eta: np.ndarray, seed: int, median: float, shape: float, censoring: float, follow_up: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weibull event times and censoring from their own generator (``[seed, 11]``)."""
+    surv_rng = np.random.default_rng([int(seed), 11])
+    t_event = _weibull_times(surv_rng, eta, float(median), float(shape))
+    unit_exp = surv_rng.exponential(size=eta.size)
+    return _censor(t_event, unit_exp, float(censoring), float(follow_up))
+
+
+def _label_rows(
+    clinical: pd.DataFrame,
+    expression: pd.DataFrame,
+    comp: pd.DataFrame,
+    seed: int,
+    time: np.ndarray,
+    event: np.ndarray,
+) -> None:
+    """Index the tables by simulated patient ids, add ``time``/``event`` and the sim attrs."""
+    ids = [f"SIM-{seed:03d}-{i:04d}" for i in range(len(clinical))]
+    clinical.index = pd.Index(ids, name="patient_id")
+    clinical["time"] = time
+    clinical["event"] = event
+    expression.index = clinical.index
+    comp.index = clinical.index
+    for frame in (clinical, expression):
+        frame.attrs.update({"simulated": True, "seed": int(seed)})
+
+
+def _cohort_truth(
+    eta: np.ndarray,
+    comp: pd.DataFrame,
+    strengths: dict[str, float],
+    membership: PathwayMembership,
+    prog_idx: np.ndarray,
+    effects: np.ndarray,
+    m: _Morphology,
+) -> CohortTruth:
+    """The cohort's ground truth: risk, components, prognostic pathways and patch types."""
+    planted = [np.isin(t, m.planted_idx) for t in m.types]
+    return CohortTruth(
+        risk=np.asarray(eta, dtype=np.float64),
+        components=comp,
+        strengths=strengths,
+        prognostic_pathways=[membership.pathway_names[p] for p in prog_idx],
+        pathway_effects=effects,
+        prognostic_patch_types=m.planted_names,
+        patch_type_effects=m.type_effects,
+        planted=planted,
+        shared_latent=m.shared,
     )
 
 

@@ -118,24 +118,12 @@ def semi_synthetic_pbmc_cohort(
     Raises:
         ValueError: unknown label key or cell type, or out-of-range parameters.
     """
+    args = dict(locals())  # the arguments, for the checks and uns["simulation"]
     import anndata as ad
 
-    pool, labels, known = _pbmc_pool(
-        n_patients,
-        cells_per_patient,
-        thinning,
-        risk_fraction,
-        n_batches,
-        label_key,
-        risk_cell_type,
-        lower_risk_cell_type,
-    )
+    pool, labels, known = _pbmc_pool(**args)
     rng = np.random.default_rng(seed)
-    state_of_cell = np.zeros(pool.n_obs, dtype=np.int8)
-    state_of_cell[labels == risk_cell_type] = 1
-    if lower_risk_cell_type is not None:
-        state_of_cell[labels == lower_risk_cell_type] = 2
-    pools = [np.flatnonzero(state_of_cell == s) for s in range(3)]
+    state_of_cell, pools = _state_pools(labels, risk_cell_type, lower_risk_cell_type)
 
     share_high, share_low, n_cells, batch_of_patient, age = _draw_patients(
         rng,
@@ -158,11 +146,7 @@ def semi_synthetic_pbmc_cohort(
         rng, eta, median_survival, weibull_shape, censoring_rate, max_follow_up
     )
 
-    x = sp.csr_matrix(pool.X[idx])
-    if thinning < 1.0:
-        x.data = rng.binomial(x.data.astype(np.int64), thinning).astype(np.float32)
-        x.eliminate_zeros()
-    x = x.astype(np.float32)
+    x = _thinned_counts(rng, pool.X[idx], thinning)
 
     pid_names = np.array([f"P{i:04d}" for i in range(n_patients)])
     batch_names = np.array([f"batch{b}" for b in range(n_batches)])
@@ -191,25 +175,7 @@ def semi_synthetic_pbmc_cohort(
         age,
         n_cells,
     )
-    params = _pbmc_params(
-        seed,
-        n_patients,
-        cells_per_patient,
-        idx.size,
-        label_key,
-        risk_cell_type,
-        lower_risk_cell_type,
-        risk_fraction,
-        effect_size,
-        censoring_rate,
-        event,
-        cells_per_patient_sd,
-        n_batches,
-        thinning,
-        median_survival,
-        weibull_shape,
-        max_follow_up,
-    )
+    params = _pbmc_params(**args, n_cells=idx.size, event=event)
     out = ad.AnnData(
         X=x,
         obs=obs,
@@ -221,6 +187,7 @@ def semi_synthetic_pbmc_cohort(
 
 
 def _pbmc_pool(
+    *,
     n_patients: int,
     cells_per_patient: int,
     thinning: float,
@@ -229,9 +196,11 @@ def _pbmc_pool(
     label_key: str,
     risk_cell_type: str,
     lower_risk_cell_type: str | None,
+    **_: Any,
 ) -> tuple[Any, np.ndarray, list[str]]:
-    """Check :func:`semi_synthetic_pbmc_cohort`'s arguments; return the real cells
-    (:func:`pbmc68k_counts`), their ``label_key`` labels and the sorted known labels."""
+    """Check :func:`semi_synthetic_pbmc_cohort`'s arguments (given by name; the others are
+    ignored); return the real cells (:func:`pbmc68k_counts`), their ``label_key`` labels and
+    the sorted known labels."""
     _check_range("n_patients", n_patients, 2, None)
     _check_range("cells_per_patient", cells_per_patient, 1, None)
     _check_range("thinning", thinning, 1e-6, 1.0)
@@ -249,6 +218,27 @@ def _pbmc_pool(
     if lower_risk_cell_type == risk_cell_type:
         raise ValueError("lower_risk_cell_type must differ from risk_cell_type")
     return pool, labels, known
+
+
+def _state_pools(
+    labels: np.ndarray, risk_cell_type: str, lower_risk_cell_type: str | None
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Each real cell's planted state (0 neutral, 1 higher-, 2 lower-risk) and each state's pool."""
+    state_of_cell = np.zeros(labels.size, dtype=np.int8)
+    state_of_cell[labels == risk_cell_type] = 1
+    if lower_risk_cell_type is not None:
+        state_of_cell[labels == lower_risk_cell_type] = 2
+    pools = [np.flatnonzero(state_of_cell == s) for s in range(3)]
+    return state_of_cell, pools
+
+
+def _thinned_counts(rng: np.random.Generator, counts: Any, thinning: float) -> sp.csr_matrix:
+    """The resampled cells' counts (``float32`` CSR), binomially thinned when ``thinning`` < 1."""
+    x = sp.csr_matrix(counts)
+    if thinning < 1.0:
+        x.data = rng.binomial(x.data.astype(np.int64), thinning).astype(np.float32)
+        x.eliminate_zeros()
+    return x.astype(np.float32)
 
 
 def _draw_source_cells(
@@ -307,6 +297,7 @@ def _cell_table(
 
 
 def _pbmc_params(
+    *,
     seed: int,
     n_patients: int,
     cells_per_patient: int,
@@ -324,8 +315,10 @@ def _pbmc_params(
     median_survival: float,
     weibull_shape: float,
     max_follow_up: float | None,
+    **_: Any,
 ) -> dict[str, Any]:
-    """``uns["simulation"]``: the parameters of a semi-synthetic cohort (scalars only)."""
+    """``uns["simulation"]``: the parameters of a semi-synthetic cohort (scalars only; given by
+    name, the arguments it does not record are ignored)."""
     return {
         "generator": "survlib.data.semi_synthetic_pbmc_cohort",
         "source": "scanpy.datasets.pbmc68k_reduced (.raw, counts recovered)",

@@ -202,23 +202,8 @@ def simulate_sc_cohort(
     Raises:
         ValueError: for an unknown setting or out-of-range parameters.
     """
-    n_prog, prog_fc, host_share = _check_simulation(
-        n_patients,
-        cells_per_patient,
-        n_genes,
-        setting,
-        risk_fraction,
-        n_batches,
-        censoring_rate,
-        n_cell_types,
-        zero_inflation,
-        dispersion,
-        weibull_shape,
-        median_survival,
-        survival,
-        program_genes,
-        program_log_fc,
-    )
+    args = dict(locals())  # the arguments, for the checks, the draws and uns["simulation"]
+    n_prog, prog_fc, host_share = _check_simulation(**args)
     rng = np.random.default_rng(seed)
     genes = _draw_genes(
         rng, n_genes, setting, n_cell_types, n_prog, prog_fc, n_batches, batch_effect_sd, dispersion
@@ -226,18 +211,8 @@ def simulate_sc_cohort(
     p, pi_profile = _profiles(genes, library_size, zero_inflation)
 
     # ---- patients
-    share_high, share_low, n_cells, batch_of_patient, age = _draw_patients(
-        rng,
-        n_patients,
-        risk_fraction,
-        cells_per_patient,
-        cells_per_patient_sd,
-        min_cells,
-        n_batches,
-        lower=True,
-    )
-    group_counts, state, ctype = _draw_cells(
-        rng, n_cells, share_high, share_low, n_cell_types, host_share, setting
+    n_cells, batch_of_patient, age, group_counts, state, ctype = _patients_and_cells(
+        rng, host_share, **args
     )
     patient_idx = np.repeat(np.arange(n_patients), n_cells)
     cell_batch = batch_of_patient[patient_idx]
@@ -252,66 +227,29 @@ def simulate_sc_cohort(
     frac_low = group_counts[:, 2] / n_cells
     eta = effect_size * (frac_high - frac_low) / (2 * risk_fraction)
     eta = eta + covariate_effect * (age - 60.0) / 10.0
-    time, event = _outcomes(
-        rng, eta, survival, median_survival, weibull_shape, censoring_rate, max_follow_up
-    )
+    time, event = _outcomes(rng, eta, **args)
 
     # ---- tables
-    pid_names = np.array([f"P{i:04d}" for i in range(n_patients)])
-    batch_names = np.array([f"batch{b}" for b in range(n_batches)])
-    obs = _cell_table(
+    obs, patients = _obs_and_patients(
         patient_idx,
-        pid_names,
-        time,
-        event,
         cell_batch,
-        batch_names,
         ctype,
         genes.n_types_all,
         state,
-        age,
         lib,
-    )
-    var = _gene_table(genes)
-    patients = _patient_truth(
-        pid_names,
-        time,
-        event,
+        n_cells,
+        batch_of_patient,
+        age,
         eta,
         frac_high,
         frac_low,
-        batch_names[batch_of_patient],
-        age,
-        n_cells,
-    )
-    params = _simulation_params(
-        setting,
-        seed,
-        n_patients,
-        cells_per_patient,
-        n_genes,
-        n_total,
-        risk_fraction,
-        n_batches,
-        censoring_rate,
+        time,
         event,
-        cells_per_patient_sd,
-        effect_size,
-        covariate_effect,
-        n_cell_types,
-        n_prog,
-        prog_fc,
-        host_share,
-        median_survival,
-        weibull_shape,
-        survival,
-        max_follow_up,
-        library_size,
-        library_size_sd,
-        dispersion,
-        zero_inflation,
-        batch_effect_sd,
-        min_cells,
+        n_batches,
+    )
+    var = _gene_table(genes)
+    params = _simulation_params(
+        **args, n_total=n_total, event=event, n_prog=n_prog, prog_fc=prog_fc, host_share=host_share
     )
     uns = {"simulated": True, "simulation": params, "patients": patients}
 
@@ -321,6 +259,7 @@ def simulate_sc_cohort(
 
 
 def _check_simulation(
+    *,
     n_patients: int,
     cells_per_patient: int,
     n_genes: int,
@@ -336,9 +275,11 @@ def _check_simulation(
     survival: str,
     program_genes: int | None,
     program_log_fc: float | None,
+    **_: Any,
 ) -> tuple[int, float, float]:
-    """Check :func:`simulate_sc_cohort`'s arguments; return the risk program's size, its log
-    fold-change and the host type's share (the setting's defaults unless given)."""
+    """Check :func:`simulate_sc_cohort`'s arguments (given by name; the others are ignored);
+    return the risk program's size, its log fold-change and the host type's share (the
+    setting's defaults unless given)."""
     if setting not in _SETTING_DEFAULTS:
         raise ValueError(f"setting must be one of {SC_SETTINGS}, got {setting!r}")
     _check_range("n_patients", n_patients, 2, None)
@@ -369,16 +310,97 @@ def _check_simulation(
 def _outcomes(
     rng: np.random.Generator,
     eta: np.ndarray,
+    *,
     survival: str,
     median_survival: float,
     weibull_shape: float,
     censoring_rate: float,
     max_follow_up: float | None,
+    **_: Any,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Survival ``(time, event)`` of the patients' risks ``eta`` under the ``survival`` design."""
+    """Survival ``(time, event)`` of the patients' risks ``eta`` under the ``survival`` design
+    (the other arguments of :func:`simulate_sc_cohort` are ignored)."""
     if survival == "ordered":
         return _ordered_survival_times(rng, eta, censoring_rate)
     return _survival_times(rng, eta, median_survival, weibull_shape, censoring_rate, max_follow_up)
+
+
+def _patients_and_cells(
+    rng: np.random.Generator,
+    host_share: float,
+    *,
+    n_patients: int,
+    risk_fraction: float,
+    cells_per_patient: int,
+    cells_per_patient_sd: float,
+    min_cells: int,
+    n_batches: int,
+    n_cell_types: int,
+    setting: str,
+    **_: Any,
+) -> tuple[np.ndarray, ...]:
+    """Draw the patients (cells, batch, age) and their cells' groups, states and types."""
+    share_high, share_low, n_cells, batch_of_patient, age = _draw_patients(
+        rng,
+        n_patients,
+        risk_fraction,
+        cells_per_patient,
+        cells_per_patient_sd,
+        min_cells,
+        n_batches,
+        lower=True,
+    )
+    group_counts, state, ctype = _draw_cells(
+        rng, n_cells, share_high, share_low, n_cell_types, host_share, setting
+    )
+    return n_cells, batch_of_patient, age, group_counts, state, ctype
+
+
+def _obs_and_patients(
+    patient_idx: np.ndarray,
+    cell_batch: np.ndarray,
+    ctype: np.ndarray,
+    n_types_all: int,
+    state: np.ndarray,
+    lib: np.ndarray,
+    n_cells: np.ndarray,
+    batch_of_patient: np.ndarray,
+    age: np.ndarray,
+    eta: np.ndarray,
+    frac_high: np.ndarray,
+    frac_low: np.ndarray,
+    time: np.ndarray,
+    event: np.ndarray,
+    n_batches: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The cohort's ``obs`` (one row per cell) and ``uns["patients"]`` (one row per patient)."""
+    pid_names = np.array([f"P{i:04d}" for i in range(n_cells.size)])
+    batch_names = np.array([f"batch{b}" for b in range(n_batches)])
+    obs = _cell_table(
+        patient_idx,
+        pid_names,
+        time,
+        event,
+        cell_batch,
+        batch_names,
+        ctype,
+        n_types_all,
+        state,
+        age,
+        lib,
+    )
+    patients = _patient_truth(
+        pid_names,
+        time,
+        event,
+        eta,
+        frac_high,
+        frac_low,
+        batch_names[batch_of_patient],
+        age,
+        n_cells,
+    )
+    return obs, patients
 
 
 def _gene_table(genes: _Genes) -> pd.DataFrame:
@@ -427,6 +449,7 @@ def _cell_table(
 
 
 def _simulation_params(
+    *,
     setting: str,
     seed: int,
     n_patients: int,
@@ -454,8 +477,10 @@ def _simulation_params(
     zero_inflation: float,
     batch_effect_sd: float,
     min_cells: int,
+    **_: Any,
 ) -> dict[str, Any]:
-    """``uns["simulation"]``: the parameters of a simulated cohort (scalars only)."""
+    """``uns["simulation"]``: the parameters of a simulated cohort (scalars only; given by
+    name, the arguments it does not record are ignored)."""
     return {
         "generator": "survlib.data.simulate_sc_cohort",
         "setting": setting,
