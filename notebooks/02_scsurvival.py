@@ -500,7 +500,7 @@ def run_baseline(make):
     def run_fold(split, run_seed):
         train = cohort_of(order[np.r_[split.train, split.val]])
         test = cohort_of(order[split.test])
-        return {"cindex": c_index(make().fit(train).predict_risk(test))}
+        return {"cindex": c_index(make().fit(train).predict_risk(test)["risk"])}
     return run_fold
 
 

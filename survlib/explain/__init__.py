@@ -15,7 +15,6 @@ from survlib.explain.attribution import (
     integrated_gradients,
     modality_attribution,
     patient_attention,
-    predicted_risk,
     risk_from_logits,
     top_patches,
 )
@@ -37,7 +36,6 @@ __all__ = [
     "modality_attribution",
     "neighbour_mean",
     "patient_attention",
-    "predicted_risk",
     "risk_cell_metrics",
     "risk_from_logits",
     "supervised_risk_cell_probe",

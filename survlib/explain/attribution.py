@@ -24,7 +24,6 @@ Functions
     :func:`attention_maps`          per-patch attention scores of a model, ``[B, N]`` each
     :func:`patient_attention`       one patient's scores on its real patches
     :func:`top_patches`             indices of the highest-scoring real patches
-    :func:`predicted_risk`          risk scores of a batch (eval mode)
 """
 
 from __future__ import annotations
@@ -37,7 +36,6 @@ import pandas as pd
 import torch
 from torch import nn
 
-from survlib.models import predict_logits
 from survlib.models.blocks import FusionModel, SurvivalBatch
 
 __all__ = [
@@ -46,7 +44,6 @@ __all__ = [
     "integrated_gradients",
     "modality_attribution",
     "patient_attention",
-    "predicted_risk",
     "risk_from_logits",
     "top_patches",
 ]
@@ -250,10 +247,3 @@ def top_patches(scores: np.ndarray | torch.Tensor, k: int = 50) -> np.ndarray:
     k = min(int(k), s.shape[0])
     idx = np.argpartition(-s, k - 1)[:k] if k < s.shape[0] else np.arange(s.shape[0])
     return idx[np.argsort(-s[idx], kind="stable")]
-
-
-def predicted_risk(model: nn.Module, batch: SurvivalBatch) -> np.ndarray:
-    """Risk :math:`-\\sum_k S_k` of each patient (eval mode, no gradients), ``[B]``."""
-    model.eval()
-    with torch.no_grad():
-        return risk_from_logits(predict_logits(model, batch)).cpu().numpy()

@@ -24,6 +24,13 @@ same keywords, so a chapter can loop over them::
 """
 
 from survlib.models.blocks import PathwayMembership, SurvivalBatch
+from survlib.models.calling import (
+    count_parameters,
+    discrete_loss,
+    model_inputs,
+    predict_logits,
+    predict_risk,
+)
 from survlib.models.discrete import (
     DiscreteFit,
     discrete_cv_fold,
@@ -33,7 +40,7 @@ from survlib.models.discrete import (
     protocol_comparison,
 )
 from survlib.models.fusion import survpgc_loss
-from survlib.models.zoo import MODEL_ZOO, count_parameters, discrete_loss, predict_logits
+from survlib.models.zoo import MODEL_ZOO
 
 __all__ = [
     "MODEL_ZOO",
@@ -43,10 +50,12 @@ __all__ = [
     "count_parameters",
     "discrete_cv_fold",
     "discrete_loss",
+    "model_inputs",
     "evaluate_discrete_model",
     "fit_discrete_model",
     "predict_discrete_logits",
     "predict_logits",
+    "predict_risk",
     "protocol_comparison",
     "survpgc_loss",
 ]

@@ -99,7 +99,7 @@ def predict_discrete_logits(
     ``max_patches`` bags are subsampled deterministically (evenly spaced patches), else every
     patch is used.
     """
-    from survlib.models.zoo import predict_logits
+    from survlib.models.calling import predict_logits
 
     dev = pick_device(device)
     idx = np.asarray(indices, dtype=np.int64).reshape(-1)
@@ -181,7 +181,7 @@ def _selection_indices(split: Split, select_on: str, select_metric: str) -> np.n
 def _default_loss(m: torch.nn.Module, batch: Any, alpha: float) -> torch.Tensor:
     """The discrete NLL of ``m`` on ``batch`` (late fusion of separate models: their own NLLs)."""
     from survlib import survival as sv
-    from survlib.models.zoo import predict_logits
+    from survlib.models.calling import predict_logits
 
     if hasattr(m, "separate_losses"):  # separate member models (late fusion): own losses
         return torch.stack(list(m.separate_losses(batch, alpha=alpha).values())).sum()

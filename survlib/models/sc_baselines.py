@@ -136,8 +136,9 @@ class _PatientCox:
         self.cox_.fit(df, duration_col="_time", event_col="_event")
         return self
 
-    def predict_risk(self, adata: Any) -> pd.Series:
-        """Risk (Cox linear predictor, higher = worse) per patient of ``adata``."""
+    def predict_risk(self, adata: Any) -> pd.DataFrame:
+        """Risk (Cox linear predictor, higher = worse) per patient of ``adata``: one row per
+        patient with a ``"risk"`` column, as :meth:`survlib.models.sc.ScSurvival.predict_risk`."""
         if self.cox_ is None:
             raise RuntimeError(f"{type(self).__name__} is not fitted; call fit() first")
         pk = self.keys_["patient_key"]
@@ -145,7 +146,7 @@ class _PatientCox:
             raise KeyError(f"adata.obs is missing column {pk!r} (the patient key used in fit)")
         z = self._transform(self._features(adata))[self.columns_]
         risk = z.to_numpy() @ self.cox_.params_.loc[self.columns_].to_numpy()
-        return pd.Series(risk, index=z.index, name="risk")
+        return pd.DataFrame({"risk": risk}, index=z.index)
 
 
 class PseudobulkCox(_PatientCox):

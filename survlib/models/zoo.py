@@ -1,14 +1,13 @@
-"""The bag models' calling convention (:func:`predict_logits`, :func:`discrete_loss`) and
-:data:`MODEL_ZOO`, the named constructors of the book's tables."""
+""":data:`MODEL_ZOO`, the named constructors of the book's tables (the calling convention of the
+models they build is in :mod:`survlib.models.calling`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import torch
 from torch import nn
 
-from survlib.models.blocks import PathwayMembership, SurvivalBatch
+from survlib.models.blocks import PathwayMembership
 from survlib.models.fusion import (
     MCAT,
     PORPOISE,
@@ -23,44 +22,8 @@ from survlib.models.fusion import (
     SurvPGC,
 )
 from survlib.models.mil import ABMIL, DSMIL, MeanMIL, TransMIL
-from survlib.survival import nll_discrete
 
-__all__ = ["MODEL_ZOO", "count_parameters", "discrete_loss", "predict_logits"]
-
-
-def predict_logits(model: nn.Module, batch: SurvivalBatch) -> torch.Tensor:
-    """``model(*[getattr(batch, k) for k in model.inputs])``: hazard logits ``[B, n_bins]``.
-
-    Raises:
-        ValueError: the model has no ``inputs`` attribute, or a field it needs is ``None``.
-    """
-    names = getattr(model, "inputs", None)
-    if not names:
-        raise ValueError(
-            f"{type(model).__name__} has no 'inputs' attribute naming the "
-            f"SurvivalBatch fields its forward takes"
-        )
-    args = []
-    for k in names:
-        v = getattr(batch, k)
-        if v is None:
-            raise ValueError(f"{type(model).__name__} needs batch.{k}, which is None")
-        args.append(v)
-    return model(*args)
-
-
-def discrete_loss(model: nn.Module, batch: SurvivalBatch, alpha: float = 0.0) -> torch.Tensor:
-    """Discrete-time NLL of the model's logits on ``batch``; a ``loss_fn`` for
-    :func:`survlib.train.fit`. A model made of separate members (``separate_losses``, e.g.
-    :class:`~survlib.models.fusion.ClinicalLateFusion`) gets the sum of its members' own NLLs."""
-    if hasattr(model, "separate_losses"):
-        return torch.stack(list(model.separate_losses(batch, alpha=alpha).values())).sum()
-    return nll_discrete(predict_logits(model, batch), batch.bin_index, batch.event, alpha=alpha)
-
-
-def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
-    """Number of (trainable) parameters of ``model``."""
-    return int(sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only))
+__all__ = ["MODEL_ZOO"]
 
 
 def _need_pathways(pathways: PathwayMembership | None, name: str) -> PathwayMembership:

@@ -24,6 +24,7 @@ from torch import nn
 from survlib.data.multimodal import FoldData, MultimodalCohort, prepare_fold
 from survlib.models import MODEL_ZOO, count_parameters
 from survlib.models.blocks import PathwayMembership, SurvivalBatch
+from survlib.models.calling import predict_risk
 from survlib.models.distill import (
     AMKDConfig,
     AMKDStudent,
@@ -34,7 +35,6 @@ from survlib.models.distill import (
     SparsePathwayMLP,
     fit_student,
     fit_teacher,
-    predict_risk,
 )
 from survlib.models.mil import ABMIL, TransMIL
 from survlib.survival import bootstrap_cindex, concordance

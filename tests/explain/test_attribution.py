@@ -18,11 +18,10 @@ from survlib.explain import (
     integrated_gradients,
     modality_attribution,
     patient_attention,
-    predicted_risk,
     risk_from_logits,
     top_patches,
 )
-from survlib.models import MODEL_ZOO, PathwayMembership, SurvivalBatch, predict_logits
+from survlib.models import MODEL_ZOO, PathwayMembership, SurvivalBatch, predict_logits, predict_risk
 from survlib.survival import discrete_risk
 
 D_PATCH, N_GENES, D_TEXT, N_CLIN, K = 10, 24, 8, 5, 4
@@ -105,7 +104,7 @@ def test_outputs_are_the_model_outputs(pathways, batch) -> None:
     res = integrated_gradients(model, batch, target="risk")
     torch.testing.assert_close(res.output, risk_from_logits(predict_logits(model, batch)))
     np.testing.assert_allclose(
-        predicted_risk(model, batch),
+        predict_risk(model, batch),
         discrete_risk(predict_logits(model, batch).detach()),
         rtol=1e-5,
     )

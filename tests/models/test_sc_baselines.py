@@ -28,8 +28,9 @@ def split():
 @pytest.mark.parametrize("model", [PseudobulkCox(n_components=5), CellTypeProportionCox()])
 def test_beats_chance_on_held_out_patients(split, model):
     _, pt, train, test = split
-    risk = model.fit(train).predict_risk(test)
-    assert isinstance(risk, pd.Series) and len(risk) == 30
+    out = model.fit(train).predict_risk(test)
+    assert isinstance(out, pd.DataFrame) and list(out.columns) == ["risk"] and len(out) == 30
+    risk = out["risk"]
     assert set(risk.index) == set(test.obs["patient_id"].astype(str))
     truth = pt.loc[risk.index]
     assert concordance(risk.to_numpy(), truth["time"].to_numpy(), truth["event"].to_numpy()) > 0.65
@@ -57,13 +58,13 @@ def test_transforms_fitted_on_training_patients_only(split):
     np.testing.assert_allclose(m.scaler_.mean_, feats.to_numpy().mean(0))
     assert m.scaler_.n_samples_seen_ == 50 and m.pca_.n_samples_ == 50
     before = (m.scaler_.mean_.copy(), m.pca_.components_.copy(), m.cox_.params_.copy())
-    r1 = m.predict_risk(test)
+    r1 = m.predict_risk(test)["risk"]
     np.testing.assert_array_equal(before[0], m.scaler_.mean_)
     np.testing.assert_array_equal(before[1], m.pca_.components_)
     pd.testing.assert_series_equal(before[2], m.cox_.params_)
     # a patient's risk does not depend on which other patients are scored with it
     some = test.obs["patient_id"].cat.categories[:5]
-    r2 = m.predict_risk(test[test.obs["patient_id"].isin(some)].copy())
+    r2 = m.predict_risk(test[test.obs["patient_id"].isin(some)].copy())["risk"]
     np.testing.assert_allclose(r2.to_numpy(), r1.loc[r2.index].to_numpy())
     c = CellTypeProportionCox().fit(train)
     assert c.scaler_.n_samples_seen_ == 50
@@ -75,12 +76,12 @@ def test_unseen_cell_type_and_gene_mismatch(split):
     t = test.copy()
     t.obs["cell_type"] = t.obs["cell_type"].cat.add_categories(["novel"])
     t.obs.iloc[:5, t.obs.columns.get_loc("cell_type")] = "novel"
-    assert np.isfinite(c.predict_risk(t)).all()
+    assert np.isfinite(c.predict_risk(t)["risk"]).all()
     m = PseudobulkCox(n_components=3).fit(train)
     with pytest.raises(ValueError, match="genes differ"):
         m.predict_risk(test[:, 10:].copy())
-    r = m.predict_risk(test[:, ::-1].copy())  # reordered genes are fine
-    np.testing.assert_allclose(r.to_numpy(), m.predict_risk(test).to_numpy())
+    r = m.predict_risk(test[:, ::-1].copy())["risk"]  # reordered genes are fine
+    np.testing.assert_allclose(r.to_numpy(), m.predict_risk(test)["risk"].to_numpy())
 
 
 def test_errors(split):

@@ -27,7 +27,8 @@ Models (:mod:`~survlib.models.distill.networks`)::
 Training (:mod:`~survlib.models.distill.training`, through :func:`survlib.train.fit`; the
 book's honest protocol: early stopping on a validation split, test used once)::
 
-    :func:`fit_teacher`, :func:`fit_student`, :func:`teacher_targets`, :func:`predict_risk`
+    :func:`fit_teacher`, :func:`fit_student`, :func:`teacher_targets`
+    (risks: :func:`survlib.models.predict_risk`)
 
 Cost (:mod:`~survlib.models.distill.cost`)::
 
@@ -110,7 +111,6 @@ from survlib.models.distill.training import (
     cox_batches,
     fit_student,
     fit_teacher,
-    predict_risk,
     teacher_targets,
 )
 
@@ -137,7 +137,6 @@ __all__ = [
     "loss_arr",
     "loss_ge",
     "loss_kd",
-    "predict_risk",
     "student_flops",
     "teacher_targets",
 ]

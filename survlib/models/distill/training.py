@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from survlib.models.blocks import SurvivalBatch
+from survlib.models.calling import model_inputs
 from survlib.models.distill.config import AMKDConfig
 from survlib.models.distill.losses import amkd_losses
 from survlib.models.distill.networks import AMKDStudent, TeacherOutput
@@ -24,7 +25,6 @@ __all__ = [
     "cox_batches",
     "fit_student",
     "fit_teacher",
-    "predict_risk",
     "teacher_targets",
 ]
 
@@ -52,31 +52,6 @@ def cox_batches(
         out[1] = np.concatenate([out[0], out[1]])
         out = out[1:]
     return out
-
-
-def _inputs(model: nn.Module, batch: SurvivalBatch) -> list[torch.Tensor]:
-    names = getattr(model, "inputs", ("patches", "patch_mask"))
-    return [getattr(batch, n) for n in names]
-
-
-def predict_risk(
-    model: nn.Module, data: SurvivalBatch, idx: Sequence[int] | np.ndarray, batch_size: int = 128
-) -> np.ndarray:
-    """Log-risk of the patients ``idx`` (eval mode, no grad), ``float64[len(idx)]``.
-
-    Works for any model whose forward takes the fields named in its ``inputs`` and returns a
-    tensor ``[B]`` / ``[B, 1]`` or an object with a ``risk`` attribute.
-    """
-    model.eval()
-    idx = np.asarray(idx)
-    out = []
-    with torch.no_grad():
-        for start in range(0, len(idx), batch_size):
-            b = data.index(idx[start : start + batch_size])
-            o = model(*_inputs(model, b))
-            r = o.risk if hasattr(o, "risk") else o
-            out.append(r.reshape(-1).double().cpu())
-    return torch.cat(out).numpy() if out else np.zeros(0)
 
 
 def _trim(batch: SurvivalBatch) -> SurvivalBatch:
@@ -128,7 +103,7 @@ def fit_teacher(
             yield _trim(data.index(b))
 
     def loss_fn(m: nn.Module, b: SurvivalBatch) -> torch.Tensor:
-        o = m(*_inputs(m, b))
+        o = m(*model_inputs(m, b))
         r = o.risk if hasattr(o, "risk") else o.reshape(-1)
         return cox_partial_likelihood(r, b.time, b.event)
 
@@ -159,7 +134,7 @@ def teacher_targets(
     with torch.no_grad():
         for start in range(0, len(idx), batch_size):
             b = data.index(idx[start : start + batch_size])
-            o = teacher(*_inputs(teacher, b))
+            o = teacher(*model_inputs(teacher, b))
             risks.append(o.risk.reshape(-1))
             feats.append(F.pad(o.g2p, (0, 0, 0, n_max - o.g2p.shape[1])))
     return TeacherOutput(risk=torch.cat(risks), g2p=torch.cat(feats))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from survlib.models import predict_risk
 from survlib.models.distill import (
     AMKDConfig,
     AMKDStudent,
@@ -14,7 +15,6 @@ from survlib.models.distill import (
     cox_batches,
     fit_student,
     fit_teacher,
-    predict_risk,
 )
 from tests.models.distill.toy import toy_data
 
