@@ -434,7 +434,7 @@ def test_encode_slides_maps_over_an_executor_and_resumes(client: object, tmp_pat
 def test_the_books_slurm_configuration_builds_a_job_script() -> None:
     """The SLURMCluster of book/scale.md builds (no SLURM needed to write the job script)."""
     pytest.importorskip("dask_jobqueue")
-    page = Path(__file__).resolve().parents[1] / "book" / "scale.md"
+    page = Path(__file__).resolve().parents[2] / "book" / "scale.md"
     blocks = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.DOTALL)
     config = next(b for b in blocks if "SLURMCluster(" in b)
     config = config.split("cluster.scale(")[0]  # build it; do not submit jobs
