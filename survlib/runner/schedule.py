@@ -12,7 +12,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
-from survlib._core.paths import executed_dir
+import yaml
+
+from survlib._core.paths import executed_dir, notebooks_dir
 from survlib.parallel import available_cpus
 from survlib.runner.execute import run_notebook
 from survlib.runner.params import (
@@ -129,13 +131,27 @@ def plan_jobs(n_targets: int, jobs: int | None, cpus: int | None = None) -> tupl
 
 
 def _previous_seconds(stem: str, profile: str) -> float:
-    """Run time of the last recorded run of ``stem`` with ``profile`` (0 when unknown)."""
+    """Expected run time of ``stem`` with ``profile``: its last recorded run in this checkout,
+    else the typical time in ``notebooks/params/runtimes.yaml`` (a fresh clone), else 0."""
     path = executed_dir() / f"{stem}.headlines.json"
     try:
         run = json.loads(path.read_text()).get("run", {})
-    except (OSError, ValueError):
-        return 0.0
-    return float(run.get("seconds", 0.0)) if run.get("profile") == profile else 0.0
+        if run.get("profile") == profile and float(run.get("seconds", 0.0)) > 0:
+            return float(run["seconds"])
+    except (OSError, ValueError, TypeError):
+        pass
+    return _typical_seconds(profile).get(stem, 0.0)
+
+
+def _typical_seconds(profile: str) -> dict[str, float]:
+    """``notebooks/params/runtimes.yaml``'s seconds per chapter for ``profile`` ({} if none)."""
+    path = notebooks_dir() / "params" / "runtimes.yaml"
+    try:
+        table = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    section = table.get(profile) or {}
+    return {str(k): float(v) for k, v in section.items() if isinstance(v, (int, float))}
 
 
 def _worker_command(stem: str, profile: str, overrides: dict[str, Any], threads: int) -> list[str]:

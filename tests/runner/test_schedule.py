@@ -129,3 +129,37 @@ def test_run_all_jobs_checks_parameters_before_starting_workers(
     assert code == 2
     assert "expects true/false" in capsys.readouterr().err
     assert not (three_notebook_repo / "book").exists()
+
+
+def test_fresh_clone_orders_chapters_longest_first_from_the_runtime_hints(
+    three_notebook_repo: Path,
+) -> None:
+    """Without run records the typical times of notebooks/params/runtimes.yaml order the queue;
+    a run record of this checkout, where there is one, wins over the hint."""
+    from survlib.runner import schedule
+
+    params = three_notebook_repo / "notebooks" / "params"
+    (params / "runtimes.yaml").write_text("book: {01_a: 5, 02_b: 50, 03_c: 20}\n")
+    stems = ["01_a", "02_b", "03_c"]
+    order = sorted(stems, key=lambda s: -schedule._previous_seconds(s, "book"))
+    assert order == ["02_b", "03_c", "01_a"]
+    assert schedule._previous_seconds("02_b", "smoke") == 0.0  # no hint for that profile
+    executed = three_notebook_repo / "book" / "executed"
+    executed.mkdir(parents=True)
+    (executed / "01_a.headlines.json").write_text(
+        '{"run": {"profile": "book", "seconds": 99.0}, "values": {}}'
+    )
+    assert schedule._previous_seconds("01_a", "book") == 99.0
+
+
+def test_the_books_runtime_hints_name_real_chapters() -> None:
+    import yaml
+
+    from survlib._core.paths import notebooks_dir
+
+    table = yaml.safe_load((notebooks_dir() / "params" / "runtimes.yaml").read_text())
+    chapters = {p.stem for p in runner.list_notebooks()}
+    for profile, section in table.items():
+        assert profile in runner.PROFILES
+        assert set(section) <= chapters, set(section) - chapters
+        assert all(v > 0 for v in section.values())
