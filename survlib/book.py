@@ -1,7 +1,8 @@
 """Helpers the notebooks use to put computed numbers into the book.
 
 Prose never types a number that a notebook computes. A notebook calls :func:`glue` on the
-value; a markdown cell then writes ``{glue:text}`name:.3f``` and myst-nb renders the value from
+value; a markdown cell then cites it with myst-nb's ``glue:text`` role (name and format, e.g.
+``name:.3f``) and myst-nb renders the value from
 the executed notebook. Every glued scalar is also recorded in a *headline* JSON file (its path
 comes from the ``SURVLIB_HEADLINES`` environment variable, which ``survlib run`` sets), so the
 test suite can check a chapter's numbers without parsing notebooks.
@@ -45,7 +46,8 @@ def glue(name: str, value: Any, fmt: str | None = None, display: bool = False) -
     """Glue ``value`` under ``name`` for the book and record it as a headline number.
 
     Args:
-        name: key used in markdown as ``{glue:text}`name``` (letters, digits and underscores).
+        name: the key a markdown cell cites with the ``glue:text`` role (letters, digits and
+            underscores).
         value: a scalar, a string, a DataFrame or a matplotlib figure.
         fmt: optional format spec used to print the value in the cell output
             (``".3f"``), so a reader of the code sees it too.
