@@ -1,7 +1,7 @@
 """Helpers the notebooks use to put computed numbers into the book.
 
 Prose never types a number that a notebook computes. A notebook calls :func:`glue` on the
-value; a markdown cell then cites it with myst-nb's ``glue:text`` role (name and format, e.g.
+value; a markdown cell then cites it with myst-nb's glue text role (name and format, e.g.
 ``name:.3f``) and myst-nb renders the value from
 the executed notebook. Every glued scalar is also recorded in a *headline* JSON file (its path
 comes from the ``SURVLIB_HEADLINES`` environment variable, which ``survlib run`` sets), so the
@@ -46,7 +46,7 @@ def glue(name: str, value: Any, fmt: str | None = None, display: bool = False) -
     """Glue ``value`` under ``name`` for the book and record it as a headline number.
 
     Args:
-        name: the key a markdown cell cites with the ``glue:text`` role (letters, digits and
+        name: the key a markdown cell cites with the glue text role (letters, digits and
             underscores).
         value: a scalar, a string, a DataFrame or a matplotlib figure.
         fmt: optional format spec used to print the value in the cell output
