@@ -32,7 +32,7 @@ up: this package never imports plotting code.
 """
 
 from survlib.wsi.bags import PatientBag, patient_bag
-from survlib.wsi.batch_encode import SLIDE_SUFFIXES, encode_slides
+from survlib.wsi.batch_encode import SLIDE_SUFFIXES, encode_slides, extract_features
 from survlib.wsi.encoders import (
     EncoderUnavailableError,
     FoundationEncoder,
@@ -46,7 +46,6 @@ from survlib.wsi.features import (
     FEATURE_FORMAT_VERSION,
     FeatureFileError,
     SlideFeatures,
-    extract_features,
     read_features,
     write_features,
 )

@@ -10,15 +10,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from tqdm.auto import tqdm
 
 from survlib.wsi.encoders import PatchEncoder, get_encoder
-from survlib.wsi.features import _plain, extract_features, write_features
+from survlib.wsi.features import SlideFeatures, _plain, write_features
 from survlib.wsi.slide import Slide
-from survlib.wsi.tiling import tile_grid
+from survlib.wsi.tiling import TileGrid, iter_patches, tile_grid
 from survlib.wsi.tissue import tissue_mask
 
-__all__ = ["SLIDE_SUFFIXES", "encode_slides"]
+__all__ = ["SLIDE_SUFFIXES", "encode_slides", "extract_features"]
 
 
 #: File suffixes :func:`encode_slides` picks up when given a folder (OpenSlide's formats).
@@ -36,6 +37,41 @@ SLIDE_SUFFIXES = (
 )
 
 _ENCODERS: dict[tuple[str, str], PatchEncoder] = {}
+
+
+def extract_features(
+    slide: Slide,
+    grid: TileGrid,
+    encoder: PatchEncoder,
+    *,
+    batch_size: int = 32,
+    patient_id: str = "",
+    progress: bool = True,
+) -> SlideFeatures:
+    """Encode every patch of ``grid`` with ``encoder`` (reading pixels only if it needs them)."""
+    chunks = [
+        encoder.encode(batch)
+        for batch in iter_patches(
+            slide, grid, batch_size=batch_size, read_pixels=encoder.needs_pixels, progress=progress
+        )
+    ]
+    dim = int(encoder.dim)
+    features = np.concatenate(chunks) if chunks else np.zeros((0, dim), np.float32)
+    return SlideFeatures(
+        features=features,
+        coords=grid.coords.copy(),
+        slide_id=grid.slide_id,
+        encoder=encoder.name,
+        encoder_version=str(encoder.version),
+        magnification=grid.magnification,
+        patch_size=grid.patch_size,
+        level=grid.level,
+        size_level0=grid.size_level0,
+        base_magnification=grid.base_magnification,
+        mpp=slide.mpp if slide.mpp is not None else float("nan"),
+        patient_id=patient_id,
+        feature_names=getattr(encoder, "feature_names", None),
+    )
 
 
 def _worker_encoder(encoder: str | PatchEncoder, kwargs: dict[str, Any]) -> PatchEncoder:

@@ -9,23 +9,17 @@ import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from survlib._core.io import atomic_write
-from survlib.wsi.slide import Slide
-from survlib.wsi.tiling import TileGrid, iter_patches
-
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from survlib.wsi.encoders import PatchEncoder
 
 __all__ = [
     "FEATURE_FORMAT",
     "FEATURE_FORMAT_VERSION",
     "FeatureFileError",
     "SlideFeatures",
-    "extract_features",
     "read_features",
     "write_features",
 ]
@@ -113,41 +107,6 @@ class SlideFeatures:
 
     def __len__(self) -> int:
         return int(len(self.features))
-
-
-def extract_features(
-    slide: Slide,
-    grid: TileGrid,
-    encoder: PatchEncoder,
-    *,
-    batch_size: int = 32,
-    patient_id: str = "",
-    progress: bool = True,
-) -> SlideFeatures:
-    """Encode every patch of ``grid`` with ``encoder`` (reading pixels only if it needs them)."""
-    chunks = [
-        encoder.encode(batch)
-        for batch in iter_patches(
-            slide, grid, batch_size=batch_size, read_pixels=encoder.needs_pixels, progress=progress
-        )
-    ]
-    dim = int(encoder.dim)
-    features = np.concatenate(chunks) if chunks else np.zeros((0, dim), np.float32)
-    return SlideFeatures(
-        features=features,
-        coords=grid.coords.copy(),
-        slide_id=grid.slide_id,
-        encoder=encoder.name,
-        encoder_version=str(encoder.version),
-        magnification=grid.magnification,
-        patch_size=grid.patch_size,
-        level=grid.level,
-        size_level0=grid.size_level0,
-        base_magnification=grid.base_magnification,
-        mpp=slide.mpp if slide.mpp is not None else float("nan"),
-        patient_id=patient_id,
-        feature_names=getattr(encoder, "feature_names", None),
-    )
 
 
 _REQUIRED_ATTRS = (
