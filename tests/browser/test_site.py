@@ -51,6 +51,8 @@ ASSET_DIRS = ("_static", "_sources", "_downloads", "_images", "_sphinx_design_st
 #: What an unresolved myst-nb glue reference, or a raw equation, looks like in page text.
 GLUE_LEFT = re.compile(r"\{glue(:[a-z]+)?\}|:glue:|glue:text")
 RAW_MATH = re.compile(r"\$\$|\\\(|\\\[")
+#: A page that only forwards the browser to another one (<meta http-equiv="Refresh">).
+REDIRECT = re.compile(r"<meta[^>]+http-equiv=[\"']?refresh", re.IGNORECASE)
 
 
 def _site_dir() -> Path:
@@ -175,22 +177,23 @@ def _visit(context: Any, base: str, site: Path, rel: str, shots: Path) -> PageRe
         "console", lambda m: report.console_errors.append(m.text) if m.type == "error" else None
     )
     page.on("pageerror", lambda e: report.console_errors.append(f"uncaught: {e}"))
-    page.on(
-        "requestfailed",
-        lambda r: (
-            None
-            if r.url in report.blocked_requests
-            else report.failed_requests.append(f"{r.url} ({r.failure})")
-        ),
-    )
+    in_flight: dict[Any, str] = {}
+    page.on("request", lambda r: in_flight.__setitem__(r, r.url))
+    page.on("requestfinished", lambda r: in_flight.pop(r, None))
+
+    def failed(r: Any) -> None:
+        in_flight.pop(r, None)
+        if r.url not in report.blocked_requests:
+            report.failed_requests.append(f"{r.url} ({r.failure})")
+
+    page.on("requestfailed", failed)
     page.set_viewport_size({"width": 1280, "height": 900})
     page_url = f"{base}/{rel}"
     response = page.goto(page_url, wait_until="load")
     if response is None or response.status != 200:
         report.console_errors.append(f"HTTP {response.status if response else 'no response'}")
-    page.wait_for_load_state("networkidle")
-    if page.url.split("#")[0] != page_url:  # a redirect page (the root index.html): follow it
-        page.wait_for_load_state("load")
+    if REDIRECT.search((site / rel).read_text(errors="replace")):  # the root index.html
+        page.wait_for_url(lambda url: url.split("#")[0] != page_url, wait_until="load")
         page_url = page.url.split("#")[0]
         report.page = f"{rel} -> {page_url.removeprefix(base + '/')}"
     report.math_elements = page.locator(".math").count()
@@ -230,6 +233,13 @@ def _visit(context: Any, base: str, site: Path, rel: str, shots: Path) -> PageRe
                 f"{img['src'][:80]} ({img['w']}x{img['h']}, "
                 f"{'file present' if local else 'no file'})"
             )
+    # Every request the page made must have finished (Playwright's "networkidle" is not used:
+    # it waits for 500 ms of silence, which a long page under CPU load may never give it).
+    for _ in range(50):
+        if not in_flight:
+            break
+        page.wait_for_timeout(200)
+    report.failed_requests += [f"{url} (never finished)" for url in in_flight.values()]
     hrefs = page.evaluate(
         "() => [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))"
     )
