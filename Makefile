@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install --upgrade pip
 	# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
 	$(BIN)/python -m pip install "torch==2.13.0"
-	$(BIN)/python -m pip install -e ".[book,dev,text,cluster]"
+	$(BIN)/python -m pip install -e ".[book,dev,text,cluster,bench]"
 	touch $(STAMP)
 
 install: $(STAMP)
