@@ -4,6 +4,7 @@ Simulated data is labelled as simulated wherever it appears (``attrs['simulated'
 data frames, ``uns['simulated'] = True`` on AnnData objects).
 """
 
+from survlib._core.validation import censorship_to_event, require_columns, validate_survival
 from survlib.data.fetch import (
     DataIntegrityError,
     DataUnavailableError,
@@ -32,7 +33,6 @@ from survlib.data.tcga import (
     read_cohort,
     read_splits,
 )
-from survlib.data.validation import censorship_to_event, require_columns, validate_survival
 
 __all__ = [
     "LabelMask",

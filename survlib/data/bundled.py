@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from survlib.data.validation import validate_survival
+from survlib._core.validation import validate_survival
 
 DAYS_PER_MONTH = 365.25 / 12
 

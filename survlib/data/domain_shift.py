@@ -53,6 +53,18 @@ __all__ = [
 ]
 
 
+#: The fields of :class:`DomainShift` that set a strength (each >= 0; scaled by ``scaled``).
+_STRENGTHS = (
+    "site_offset",
+    "stain_mix",
+    "stain_jitter",
+    "encoder_noise",
+    "gene_offset",
+    "gene_scale",
+    "gene_noise",
+)
+
+
 @dataclass(frozen=True)
 class DomainShift:
     """How the external site's data differ (see the module docstring for the equations).
@@ -83,15 +95,7 @@ class DomainShift:
     max_follow_up: float | None = None
 
     def __post_init__(self) -> None:
-        for name in (
-            "site_offset",
-            "stain_mix",
-            "stain_jitter",
-            "encoder_noise",
-            "gene_offset",
-            "gene_scale",
-            "gene_noise",
-        ):
+        for name in _STRENGTHS:
             if getattr(self, name) < 0:
                 raise ValueError(f"DomainShift.{name} must be >= 0, got {getattr(self, name)}")
         if not 0.0 < self.patch_fraction <= 1.0:
@@ -106,16 +110,7 @@ class DomainShift:
         noise scaled; ``patch_fraction`` and ``max_follow_up`` unchanged)."""
         if factor < 0:
             raise ValueError(f"DomainShift.scaled: factor must be >= 0, got {factor}")
-        names = (
-            "site_offset",
-            "stain_mix",
-            "stain_jitter",
-            "encoder_noise",
-            "gene_offset",
-            "gene_scale",
-            "gene_noise",
-        )
-        return replace(self, **{n: factor * getattr(self, n) for n in names})
+        return replace(self, **{n: factor * getattr(self, n) for n in _STRENGTHS})
 
     @classmethod
     def none(cls) -> DomainShift:

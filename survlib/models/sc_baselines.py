@@ -17,7 +17,7 @@ Risk is the Cox linear predictor :math:`x^\\top\\beta` (higher = worse).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -95,6 +95,9 @@ class _PatientCox:
     def _features(self, adata: Any) -> pd.DataFrame:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _reset(self) -> None:
+        """Forget what a previous ``fit`` learnt about the features (subclasses' vocabularies)."""
+
     def _transform(self, feats: pd.DataFrame) -> pd.DataFrame:
         z = self.scaler_.transform(feats.to_numpy())
         if self.pca_ is not None:
@@ -110,13 +113,15 @@ class _PatientCox:
         patient_key: str = "patient_id",
         time_key: str = "time",
         event_key: str = "event",
-    ) -> _PatientCox:
-        """Fit the transforms and the Cox model on the training patients' cells."""
+    ) -> Self:
+        """Fit the transforms and the Cox model on the training patients' cells (what a
+        previous fit learnt is forgotten first)."""
         from lifelines import CoxPHFitter
         from sklearn.decomposition import PCA
         from sklearn.preprocessing import StandardScaler
 
         table = validate_sc_cohort(adata_train, patient_key, time_key, event_key)
+        self._reset()
         if len(table) < 3:
             raise ValueError(f"need at least 3 training patients, got {len(table)}")
         self.keys_ = {"patient_key": patient_key, "time_key": time_key, "event_key": event_key}
@@ -192,17 +197,9 @@ class PseudobulkCox(_PatientCox):
         )
         return feats.iloc[:, idx]
 
-    def fit(
-        self,
-        adata_train: Any,
-        patient_key: str = "patient_id",
-        time_key: str = "time",
-        event_key: str = "event",
-    ) -> PseudobulkCox:
-        """Fit on the training patients' cells (resets previously fitted genes)."""
+    def _reset(self) -> None:
+        """Forget the fitted genes (``fit`` learns them again)."""
         self.genes_ = None
-        super().fit(adata_train, patient_key, time_key, event_key)
-        return self
 
 
 class CellTypeProportionCox(_PatientCox):
@@ -242,14 +239,6 @@ class CellTypeProportionCox(_PatientCox):
         tab = tab.reindex(columns=self.cell_types_, fill_value=0.0)
         return tab.loc[pd.unique(pid.to_numpy())]
 
-    def fit(
-        self,
-        adata_train: Any,
-        patient_key: str = "patient_id",
-        time_key: str = "time",
-        event_key: str = "event",
-    ) -> CellTypeProportionCox:
-        """Fit on the training patients' cells (resets previously seen cell types)."""
+    def _reset(self) -> None:
+        """Forget the seen cell types (``fit`` learns them again)."""
         self.cell_types_ = None
-        super().fit(adata_train, patient_key, time_key, event_key)
-        return self

@@ -45,6 +45,7 @@ def test_domain_shift_changes_what_it_says(small_cohort) -> None:
     assert np.allclose(same.expression.to_numpy(), small_cohort.expression.to_numpy(), atol=1e-3)
     assert np.array_equal(same.time, small_cohort.time)
     assert DomainShift().scaled(0.0) == replace_shift(DomainShift(), 0.0)
+    assert DomainShift().scaled(2.5) == replace_shift(DomainShift(), 2.5)
 
     shift = DomainShift(patch_fraction=0.5, max_follow_up=24.0)
     out = apply_domain_shift(small_cohort, shift, seed=1)
@@ -67,17 +68,10 @@ def test_domain_shift_changes_what_it_says(small_cohort) -> None:
 
 
 def replace_shift(shift, factor):
-    from dataclasses import replace
+    """``shift`` with every field scaled by ``factor`` except the two that are not strengths."""
+    from dataclasses import fields, replace
 
-    names = (
-        "site_offset",
-        "stain_mix",
-        "stain_jitter",
-        "encoder_noise",
-        "gene_offset",
-        "gene_scale",
-        "gene_noise",
-    )
+    names = [f.name for f in fields(shift) if f.name not in ("patch_fraction", "max_follow_up")]
     return replace(shift, **{n: factor * getattr(shift, n) for n in names})
 
 

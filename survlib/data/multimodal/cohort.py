@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from survlib.data.validation import validate_survival
+from survlib._core.validation import validate_survival
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from survlib.data.batch import PathwayMembership

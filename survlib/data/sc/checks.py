@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from survlib._core.validation import require_columns, validate_survival
 from survlib.data.sc.expression import check_expression, is_integer_valued, matrix_values
-from survlib.data.validation import require_columns, validate_survival
 
 __all__ = ["check_same_genes", "check_same_normalisation", "validate_sc_cohort"]
 

@@ -51,7 +51,7 @@ def read_cohort(
             survival for one patient, RNA that shares no patient with the metadata, ...; the
             message names the file and the problem.
     """
-    from survlib.data.validation import validate_survival
+    from survlib._core.validation import validate_survival
 
     table, slides, dropped = _read_metadata(metadata)
     validate_survival(

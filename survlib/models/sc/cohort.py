@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from survlib._core.validation import require_columns
 from survlib.data.sc import validate_sc_cohort
-from survlib.data.validation import require_columns
 from survlib.models.sc.config import _Setup
 
 

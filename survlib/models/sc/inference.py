@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from survlib._core.finite import require_finite
-from survlib.data.validation import require_columns
+from survlib._core.validation import require_columns
 from survlib.models.sc.cohort import _validate_cohort
 from survlib.models.sc.reader import CellReader, _raw_matrix_checks, csr_to_dense_tensor
 from survlib.models.sc.vae import ZIGVAE
