@@ -64,8 +64,10 @@ def _run_suite(tmp_path: Path, *args: str, mode: str | None = None) -> tuple[dic
 
 
 def test_dry_run_writes_every_part_into_one_json(tmp_path):
-    record, seconds, stdout = _run_suite(tmp_path, "--wall-seconds", "300")
-    assert seconds < 60, f"the dry run took {seconds:.0f} s"
+    sizes = ("--patients", "4", "--cells-per-patient", "200", "--genes", "100")
+    record, seconds, stdout = _run_suite(tmp_path, "--wall-seconds", "300", *sizes)
+    # ~25 s on an idle 2-core machine; the bound only catches a dry run that stopped being dry
+    assert seconds < 120, f"the dry run took {seconds:.0f} s"
     assert record["benchmark"] == "gpu_suite" and record["dry_run"] and record["complete"]
     assert record["device"]["type"] == "cpu" and record["device"]["name"]
     assert record["torch"] == record["device"]["torch"] and "cuda" in record
@@ -85,7 +87,7 @@ def test_dry_run_writes_every_part_into_one_json(tmp_path):
         assert f"[gpu_suite] {name}: ok" in stdout  # one progress line per part
 
     fp32, bf16 = parts["scsurvival"]["result"], parts["scsurvival_bf16"]["result"]
-    assert 1500 <= fp32["n_cells"] <= 2500 and fp32["n_genes"] == 200
+    assert 400 <= fp32["n_cells"] <= 1200 and fp32["n_genes"] == 100
     assert fp32["precision"] == "fp32" and bf16["precision"] == "bf16"
     assert bf16["cohort_reused"] and bf16["n_cells"] == fp32["n_cells"]  # same file, no resim
     assert "simulate" in fp32["stages"] and "simulate" not in bf16["stages"]
