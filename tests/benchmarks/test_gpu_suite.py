@@ -182,3 +182,41 @@ def test_helpers_json_flags_and_arguments(tmp_path):
     for bad in (["--budget", "nope=3"], ["--budget", "chapters=x"], ["--parts", "gpu"]):
         with pytest.raises(SystemExit):
             suite.parse_args(bad)
+
+
+def test_speedups_against_a_cpu_reference_and_the_wall_skip(tmp_path):
+    suite = _suite_module()
+    mm = {"speedup_mean": 3.0, "results": {"ours": {"seconds_per_epoch_mean": 2.0}}}
+    record = {
+        "parts": {
+            "scsurvival": {
+                "status": "ok",
+                "result": {"seconds_end_to_end": 50.0, "seconds_train": 20.0, "macro_f1": 0.9},
+            },
+            "multimodal": {"status": "ok", "result": {"script_json": mm}},
+            "multimodal_bf16": {"status": "timeout"},
+        },
+        "cpu_reference": {
+            "scsurvival": {"seconds_end_to_end": 500.0, "seconds_train": 400.0},
+            "multimodal": {"results": {"ours": {"seconds_per_epoch_mean": 10.0}}},
+        },
+    }
+    suite.update_speedups(record)
+    assert record["speedups"] == {
+        "multimodal_speedup_mean": 3.0,
+        "scsurvival_vs_cpu_reference": {"seconds_end_to_end": 10.0, "seconds_train": 20.0},
+        "multimodal_vs_cpu_reference": {"ours": 5.0},
+    }
+    assert record["precision_check"] == {}  # no bf16 run finished
+
+    args = suite.parse_args(
+        ["--dry-run", "--out", str(tmp_path / "s.json"), "--wall-seconds", "50"]
+    )
+    args.workdir = str(tmp_path)
+    runner = suite.Suite(args)
+    runner.run_part("scsurvival", 60.0, lambda cap: pytest.fail("must not start"))
+    part = json.loads((tmp_path / "s.json").read_text())["parts"]["scsurvival"]
+    assert part["status"] == "skipped" and "needs up to 60 s" in part["reason"]
+    runner.run_part("chapters", 10.0, lambda cap: 1 / 0)  # a bug in a part is recorded too
+    part = json.loads((tmp_path / "s.json").read_text())["parts"]["chapters"]
+    assert part["status"] == "failed" and "ZeroDivisionError" in part["reason"]
