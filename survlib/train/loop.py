@@ -41,6 +41,7 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from survlib._core.device import autocast, resolve_precision
 from survlib._core.finite import FiniteGuard, NonFiniteError
 
 __all__ = ["FitResult", "NonFiniteError", "fit"]
@@ -56,12 +57,14 @@ class FitResult:
         best_epoch: the epoch whose weights the model holds after :func:`fit`.
         n_epochs: epochs run (fewer than ``max_epochs`` when stopped early).
         seconds: wall-clock time of the loop.
+        precision: the arithmetic of the training forward passes, ``"fp32"`` or ``"bf16"``.
     """
 
     history: pd.DataFrame
     best_epoch: int
     n_epochs: int
     seconds: float
+    precision: str = "fp32"
 
     @property
     def best_loss(self) -> float:
@@ -108,6 +111,7 @@ def fit(
     restore_best: bool = True,
     model_name: str | None = None,
     on_step: Callable[[int, float], None] | None = None,
+    precision: str | None = None,
 ) -> FitResult:
     r"""Train ``model`` with early stopping; the model ends holding its best weights.
 
@@ -143,6 +147,12 @@ def fit(
         model_name: the model's name in a non-finite error (default: its class name).
         on_step: ``(step, loss) -> None`` called after every optimizer step (1-based global
             step count and the step's loss), e.g. to record a per-step history.
+        precision: ``"fp32"`` (full float32), ``"bf16"`` (each ``loss_fn`` call runs under
+            ``torch.autocast`` with bfloat16 on the model's device type, CPU or CUDA; the
+            backward pass, the optimizer, the guards and ``val_loss`` stay outside it), or
+            None: ``$SURVLIB_PRECISION`` when set, else ``"fp32"`` (see
+            :func:`survlib._core.device.resolve_precision`). With ``"fp32"`` nothing changes:
+            the steps are bit-identical to a loop without the option.
 
     Raises:
         NonFiniteError: (a ``RuntimeError``) a training loss, a gradient, a parameter after the
@@ -151,6 +161,7 @@ def fit(
             were before the offending step's update whenever the loss or a gradient is the
             culprit.
         RuntimeError: an epoch has no batches.
+        ValueError: a bad argument (e.g. ``precision`` not ``"fp32"`` / ``"bf16"``).
     """
     if int(max_epochs) < 1:
         raise ValueError(f"max_epochs must be >= 1, got {max_epochs}")
@@ -158,8 +169,11 @@ def fit(
         raise ValueError(f"patience must be >= 1 or None, got {patience}")
     if max_steps is not None and int(max_steps) < 1:
         raise ValueError(f"max_steps must be >= 1 or None, got {max_steps}")
+    precision = resolve_precision(precision)
     start = _time.perf_counter()
     params = [p for g in optimizer.param_groups for p in g["params"]]
+    device_type = params[0].device.type if params else "cpu"
+    autocast(device_type, precision)  # fail early: bf16 on a device type without it
     names = {id(p): n for n, p in model.named_parameters()}
     guard = FiniteGuard(
         model if model_name is None else model_name,
@@ -167,6 +181,8 @@ def fit(
         [(names.get(id(p), f"param[{i}]"), p) for i, p in enumerate(params)],
     )
     step = _Stepper(model, optimizer, loss_fn, guard, params, grad_clip, on_step, max_steps)
+    if precision != "fp32":
+        step.forward_context = lambda: autocast(device_type, precision)
     rows: list[dict[str, float]] = []
     best_loss, best_epoch, since_best = math.inf, 0, 0
     best_state: dict[str, torch.Tensor] | None = None
@@ -204,13 +220,15 @@ def fit(
         best_epoch=int(best_epoch),
         n_epochs=len(rows),
         seconds=_time.perf_counter() - start,
+        precision=precision,
     )
 
 
 class _Stepper:
     """The optimiser steps of :func:`fit`: one closure per batch (so L-BFGS works too), the
     non-finite guard around the loss, the gradients and the updated parameters, gradient
-    clipping, the global step count and the ``max_steps`` budget."""
+    clipping, the global step count and the ``max_steps`` budget. ``forward_context`` makes
+    the context each ``loss_fn`` call runs in (autocast for bf16; none by default)."""
 
     def __init__(
         self,
@@ -228,13 +246,17 @@ class _Stepper:
         self.max_steps = None if max_steps is None else int(max_steps)
         self.steps = 0
         self.budget_spent = False
+        self.forward_context: Callable[[], contextlib.AbstractContextManager[object]] = (
+            contextlib.nullcontext
+        )
 
     def one(self, batch: Any, where: str) -> float:
         """One optimiser step on ``batch``; returns its loss."""
 
         def closure() -> torch.Tensor:
             self.optimizer.zero_grad(set_to_none=True)
-            loss = self.loss_fn(self.model, batch)
+            with self.forward_context():
+                loss = self.loss_fn(self.model, batch)
             self.guard.loss(loss, where)
             loss.backward()
             self.guard.gradients(where)
