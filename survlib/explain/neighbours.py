@@ -110,7 +110,7 @@ def knn_mean(
 
     Raises:
         ValueError: ``k < 1``, ``values`` not of one entry per row, NaN or infinity in either
-            input, or an unknown ``method``.
+            input, an unknown ``method``, ``leaf_size < 2``, ``n_probe < 1`` or ``chunk < 1``.
 
     Example:
         >>> import numpy as np
