@@ -86,6 +86,12 @@ def test_identify_risk_cells_writes_groups(trained):
     nearest = np.argsort(d, axis=0, kind="stable")[:30]
     raw = adata.obs["hazard_score"].to_numpy()
     np.testing.assert_allclose(hz[:5], raw[nearest].mean(axis=0), rtol=1e-4, atol=1e-5)
+    # the approximate search probes all 8 leaves of these 384 cells: the same smoothing
+    exact_smoothed = hz.copy()
+    identify_risk_cells(model, adata, neighbour_method="approximate")
+    np.testing.assert_allclose(adata.obs["hazard_score_smoothed"], exact_smoothed, rtol=1e-12)
+    with pytest.raises(ValueError, match="method must be"):
+        identify_risk_cells(model, adata, neighbour_method="vibes")
     identify_risk_cells(model, adata, smooth_neighbors=1)
     assert (
         np.abs(

@@ -41,6 +41,10 @@ from survlib.train import pick_device, seed_everything
 
 __all__ = ["ScSurvival"]
 
+#: Largest embedding cache (bytes) the AMICR stage builds by default (see
+#: ``ScSurvival._use_embedding_cache``).
+EMBEDDING_CACHE_MAX_BYTES = 2 * 1024**3
+
 
 def _groups(codes: np.ndarray, n: int) -> list[np.ndarray]:
     """The cell indices of each of ``n`` patients from per-cell patient ``codes``."""
@@ -235,9 +239,11 @@ class ScSurvival:
 
         Cells are streamed from ``adata`` chunk by chunk (a backed AnnData is never loaded
         whole), so memory does not grow with the number of cells except for the per-cell
-        index arrays.  Timings per stage are kept in ``self.timings`` (and their
-        ``time.perf_counter`` windows in ``self.stage_windows``), the per-step losses in
-        ``self.history`` and the steps run in ``self.steps_run``.
+        index arrays and the AMICR stage's cache of the frozen embeddings (float32, 128 MB at
+        10^6 cells x 32 latents; ``cache_embeddings``, :meth:`_use_embedding_cache`; its one
+        pass over the cells is timed in that stage).  Timings per stage are kept in
+        ``self.timings`` (and their ``time.perf_counter`` windows in ``self.stage_windows``),
+        the per-step losses in ``self.history`` and the steps run in ``self.steps_run``.
         """
         valid = set(ScSurvivalConfig.__dataclass_fields__) - {"preset"}
         unknown = sorted(set(overrides) - valid)
@@ -266,19 +272,20 @@ class ScSurvival:
             cfg.pool_norm,
             cfg.hazard_clamp,
         ).to(dev)
-        # Frozen embeddings for the AMICR stage: cached (n_cells x n_latent floats) for an
-        # in-memory AnnData, recomputed from streamed expression for a backed one.
-        cache: Tensor | None = None
-        if cfg.amicr_steps > 0 and (
-            cfg.cache_embeddings if cfg.cache_embeddings is not None else not self.reader.backed
-        ):
-            cache = self._embed_all(bcodes, dev)
-        data = _stage_data(self, patients, groups, bcodes, cache, rng, progress)
+        data = _stage_data(self, patients, groups, bcodes, None, rng, progress)
         self.validation_patients_ = patients[data.val_patients].tolist()
+        joint_finetune = cfg.feature_flavor == "zigvae"
         with self._stage("amicr"):
+            # The features are frozen in the AMICR stage (and in a PCA model's fine-tuning):
+            # embed every cell once, in chunks, so its steps index a cache instead of reading
+            # their cells from the (possibly backed) AnnData (see _use_embedding_cache).
+            if cfg.amicr_steps > 0 and self._use_embedding_cache(n_feat):
+                data.cache = self._embed_all(bcodes, dev)
             _run_stage(data, "amicr", cfg.amicr_steps, joint=False)
+        if joint_finetune:
+            data.cache = None  # the encoder is fine-tuned: embeddings are recomputed per step
         with self._stage("finetune"):
-            _run_stage(data, "finetune", cfg.finetune_steps, joint=cfg.feature_flavor == "zigvae")
+            _run_stage(data, "finetune", cfg.finetune_steps, joint=joint_finetune)
         self.cell_reference_ = self._typical_cell_hazard(bcodes, dev, rng)
         self.is_trained = True
         if self.covariates is not None:
@@ -374,6 +381,18 @@ class ScSurvival:
                 self.amicr.raw_cell_hazard(self._embed(self.reader.read(part, dev), b)).cpu()
             )
         return float(torch.cat(out).median())
+
+    def _use_embedding_cache(self, n_features: int) -> bool:
+        """Whether the AMICR stage embeds every cell once and trains from that cache.
+
+        ``config.cache_embeddings`` True / False decides; None (default) caches when the cache
+        (``n_cells x n_features`` float32) takes at most :data:`EMBEDDING_CACHE_MAX_BYTES`,
+        for an in-memory and a backed AnnData alike (1M cells x 32 latents: 128 MB): its
+        steps then cost the same whatever the file size, instead of reading their sampled
+        cells from disk at every step."""
+        if self.config.cache_embeddings is not None:
+            return bool(self.config.cache_embeddings)
+        return self.reader.n_cells * n_features * 4 <= EMBEDDING_CACHE_MAX_BYTES
 
     @torch.no_grad()
     def _embed_all(
