@@ -29,7 +29,9 @@ survlib cache of manifest entry ``survpath_combine_signatures``, else the offlin
 patch projection, pathway MLPs, co-attention path and head, the loss, backward, optimizer
 step; each part alone forward + backward too). Results are merged into one JSON
 (``benchmarks/results/multimodal.json``): one entry per device/thread setting under ``runs``,
-the speed-ups under ``ratios``, and the breakdown under ``profile[--profile-label]``::
+the speed-ups under ``ratios``, and the breakdown under ``profile[--profile-label][run]``
+(e.g. ``before``: a profile-only run, ``--epochs 0``, with an older survlib first on
+``PYTHONPATH`` and ``--ours-adam default``)::
 
     /work/locks/heavy -2 .venv/bin/python benchmarks/bench_multimodal.py --threads 2
     /work/locks/heavy .venv/bin/python benchmarks/bench_multimodal.py --threads 1
@@ -601,11 +603,12 @@ def merge_into(out: Path, run: dict[str, Any], key: str, profile_label: str | No
                 record.update({k: old[k] for k in ("runs", "profile") if k in old})
     profile = run.pop("profile", None)
     if profile is not None and profile_label:
-        record["profile"][profile_label] = {
+        record["profile"].setdefault(profile_label, {})[key] = {
             **profile,
             "survlib_commit": run["survlib_commit"],
             "survlib_code": run["survlib_code"],
-            "run": key,
+            "optimizer": run["parameters"]["ours_adam"],
+            "code_note": run["parameters"]["code_note"],
             "loadavg": [run["loadavg_before"], run["loadavg_after"]],
         }
     if run["results"]:
@@ -634,6 +637,7 @@ def main(argv: list[str] | None = None) -> Path:
     add("--ours-adam", default="fused", help="fused | foreach | default (for-loop)")
     add("--profile-steps", type=int, default=0, help="profile K steps of survlib's model")
     add("--profile-label", default="after", help="key of the profile in the JSON")
+    add("--code-note", default=None, help="what survlib code ran (stored with the profile)")
     add("--seed", type=int, default=0)
     add("--out", type=Path, default=RESULTS_PATH, help="JSON to merge the run into")
     args = parser.parse_args(argv)
@@ -680,8 +684,9 @@ def report(run: dict[str, Any], key: str, record: dict[str, Any]) -> None:
     for n, v in run["ratios"].items():
         if v is not None:
             print(f"  {n}: {v:.2f}x")
-    for label, prof in record["profile"].items():
-        if prof.get("run") == key:
+    for label, by_run in record["profile"].items():
+        if key in by_run:
+            prof = by_run[key]
             print(f"  profile[{label}] {prof['step_total_seconds']:.3f} s/step:")
             for part, s in prof["seconds_per_step"].items():
                 print(f"    {part:58s} {s:.4f}")

@@ -52,7 +52,7 @@ def test_dry_run_against_the_authors_survpath(bench: ModuleType, tmp_path: Path)
         run["results"]["authors"]["seconds_per_epoch_mean"]
         / run["results"]["ours"]["seconds_per_epoch_mean"]
     )
-    parts = record["profile"]["after"]["seconds_per_step"]
+    parts = record["profile"]["after"][key]["seconds_per_step"]
     assert {"backward", "optimizer step", "forward: pathway MLPs"} <= set(parts)
     # a second setting merges in next to the first (here: a profile-only run)
     bench.main(
