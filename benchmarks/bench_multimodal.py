@@ -62,6 +62,8 @@ from torch import nn
 
 from survlib._core.io import atomic_write_json
 from survlib.bench import limit_cpu_threads, machine_info
+from survlib.data.fetch import DataUnavailableError, cached_path, load_manifest
+from survlib.data.fetch import fetch as fetch_data
 from survlib.data.multimodal import load_survpath_pathways
 from survlib.models import count_parameters, discrete_loss
 from survlib.models.blocks import (
@@ -78,6 +80,7 @@ from survlib.train import pick_device
 REPO = Path(__file__).resolve().parents[1]
 RESULTS_PATH = REPO / "benchmarks" / "results" / "multimodal.json"
 ANCHORS_ENV = "SURVLIB_ANCHORS"
+SIGNATURES_ENTRY = "survpath_combine_signatures"
 
 
 def shared_path(relative: str) -> Path:
@@ -116,22 +119,30 @@ def simulated_pathways(n_genes: int = 4999, seed: int = 0) -> PathwayMembership:
     return PathwayMembership.random(331, n_genes, sizes=[*reactome, *HALLMARK_SIZES], seed=seed)
 
 
-def load_pathways(
-    signatures: Path | None, max_pathways: int | None, fetch: bool
-) -> tuple[PathwayMembership, dict[str, Any]]:
-    """The real SurvPath signatures (first ``max_pathways`` of them if given) and where from."""
-    pathways, source = None, "simulated"
+def signatures_file(signatures: Path | None, fetch: bool) -> Path | None:
+    """``combine_signatures.csv``: ``--signatures``, else the survlib cache (verified against
+    the manifest hash; ``--fetch`` downloads it), else the offline copy in ``../shared/data``."""
     if signatures is not None:
         if not signatures.is_file():
             raise ValueError(f"--signatures {str(signatures)!r} is not a file")
-        pathways, source = load_survpath_pathways(signatures), str(signatures)
-    else:
-        pathways = load_survpath_pathways(download=fetch)
-        source = "survlib cache (survpath_combine_signatures)"
-        if pathways is None and SHARED_SIGNATURES.is_file():
-            pathways, source = load_survpath_pathways(SHARED_SIGNATURES), str(SHARED_SIGNATURES)
-    if pathways is None:
-        pathways, source = simulated_pathways(), "simulated"
+        return signatures
+    cached = cached_path(SIGNATURES_ENTRY)
+    if cached is None and fetch:
+        with contextlib.suppress(DataUnavailableError, OSError, ValueError):
+            cached = fetch_data(SIGNATURES_ENTRY, progress=False)
+    if cached is not None:
+        return cached
+    return SHARED_SIGNATURES if SHARED_SIGNATURES.is_file() else None
+
+
+def load_pathways(
+    signatures: Path | None, max_pathways: int | None, fetch: bool
+) -> tuple[PathwayMembership, dict[str, Any]]:
+    """The real SurvPath signatures (first ``max_pathways`` of them if given) and where from;
+    simulated sizes when no file is found."""
+    path = signatures_file(signatures, fetch)
+    pathways = simulated_pathways() if path is None else load_survpath_pathways(path)
+    source = "simulated" if path is None else str(path)
     if max_pathways is not None:
         names = pathways.pathway_names[:max_pathways]
         sets = {
@@ -139,14 +150,14 @@ def load_pathways(
             for n, row in zip(names, pathways.matrix, strict=False)
         }
         pathways = PathwayMembership.from_sets(sets)
-    sha = None
-    if source not in ("simulated",) and Path(source).is_file():
-        sha = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+    sha = None if path is None else hashlib.sha256(path.read_bytes()).hexdigest()
+    expected = load_manifest()[SIGNATURES_ENTRY].hash
     sizes = pathways.sizes
     info = {
         "source": source,
         "pathway_sizes": "simulated" if source == "simulated" else "real",
         "sha256": sha,
+        "sha256_matches_manifest": None if sha is None else expected == f"sha256:{sha}",
         "n_pathways": pathways.n_pathways,
         "n_genes": pathways.n_genes,
         "gene_pathway_pairs": int(sizes.sum()),
@@ -170,7 +181,10 @@ def import_authors_survpath(anchors: Path) -> tuple[type[nn.Module] | None, str]
     ``sys.path``), or ``None`` and the reason it is not available."""
     root = anchors / "SurvPath"
     if not (root / "models" / "model_SurvPath.py").is_file():
-        return None, f"no {root / 'models' / 'model_SurvPath.py'} (pass --anchors or set "
+        return None, (
+            f"no {root / 'models' / 'model_SurvPath.py'} (pass --anchors PATH or set "
+            f"${ANCHORS_ENV} to the folder holding SurvPath/)"
+        )
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     try:
@@ -480,7 +494,7 @@ def build_models(
     models: dict[str, nn.Module] = {}
     info: dict[str, Any] = {"authors_code": where if authors_cls else None}
     if authors_cls is None:
-        info["authors_skipped"] = where + ANCHORS_ENV + ")" if where.startswith("no ") else where
+        info["authors_skipped"] = where
         print(f"authors' SurvPath skipped: {info['authors_skipped']}")
     else:
         torch.manual_seed(args.seed)
