@@ -220,7 +220,9 @@ class NaiveSurvPath(nn.Module):
         self, d_patch: int, pathways: PathwayMembership, n_bins: int, d: int = 256
     ) -> None:
         super().__init__()
-        self.members = [row.nonzero().flatten() for row in pathways.matrix]
+        self.n_pathways = pathways.n_pathways
+        for p, row in enumerate(pathways.matrix):  # buffers: they follow .to(device)
+            self.register_buffer(f"members_{p}", row.nonzero().flatten(), persistent=False)
         self.sig_networks = nn.ModuleList(
             nn.Sequential(SNNBlock(len(m), d, 0.25), SNNBlock(d, d, 0.25)) for m in self.members
         )
@@ -228,10 +230,15 @@ class NaiveSurvPath(nn.Module):
         self.path = CoAttentionFusion(d, d // 2, dropout=0.1)
         self.head = DiscreteHead(d, n_bins, d_hidden=d // 4)
 
+    @property
+    def members(self) -> list[torch.Tensor]:
+        """Gene columns of each pathway."""
+        return [getattr(self, f"members_{p}") for p in range(self.n_pathways)]
+
     def forward(self, patches: torch.Tensor, genes: torch.Tensor) -> torch.Tensor:
-        members = [m.to(genes.device) for m in self.members]
         tokens = torch.stack(
-            [net(genes[:, m]) for net, m in zip(self.sig_networks, members, strict=True)], dim=1
+            [net(genes[:, m]) for net, m in zip(self.sig_networks, self.members, strict=True)],
+            dim=1,
         )
         mask = torch.ones(patches.shape[:2], dtype=torch.bool, device=patches.device)
         g_bar, p_bar, _ = self.path(tokens, self.patch_projection(patches), mask, True)
