@@ -144,26 +144,30 @@ class CoAttention(nn.Module):
             queries over all :math:`n_m + n_p` keys, Eq. 11 of the :math:`n_p` queries over
             the :math:`n_m` keys), which never materialise the weights.
         """
-        b, n_m, _ = x_m.shape
+        n_m = x_m.shape[1]
         q_m, k_m, v_m = self.project(x_m)
         q_p, k_p, v_p = self.project(x_p)
-        padded = not bool(p_mask.all())
-        keep = None
-        if padded or need_weights:
-            keep = torch.cat(
-                [torch.ones(b, n_m, dtype=torch.bool, device=p_mask.device), p_mask], dim=1
-            )[:, None, None, :]
-        if not need_weights:
+        if need_weights:
+            keep = self._key_mask(n_m, p_mask)
+            out_m, out_p, attn = self.explicit_attention(q_m, k_m, v_m, q_p, k_p, v_p, keep)
+        else:
             # no mask when every patch is real (the same softmax; the kernel runs faster)
+            keep_or_none = None if bool(p_mask.all()) else self._key_mask(n_m, p_mask)
             out_m = F.scaled_dot_product_attention(
-                q_m, torch.cat([k_m, k_p], dim=2), torch.cat([v_m, v_p], dim=2), attn_mask=keep
+                q_m,
+                torch.cat([k_m, k_p], dim=2),
+                torch.cat([v_m, v_p], dim=2),
+                attn_mask=keep_or_none,
             )
             out_p = F.scaled_dot_product_attention(q_p, k_m, v_m)
-            attn: dict[str, torch.Tensor] = {}
-        else:
-            assert keep is not None
-            out_m, out_p, attn = self.explicit_attention(q_m, k_m, v_m, q_p, k_p, v_p, keep)
+            attn = {}
         return self._merge(out_m), self._merge(out_p), attn
+
+    @staticmethod
+    def _key_mask(n_m: int, p_mask: torch.Tensor) -> torch.Tensor:
+        """Key mask of :math:`[K_M; K_P]`, ``[B, 1, 1, n_m + n_p]`` (True = attend)."""
+        ones = torch.ones(p_mask.shape[0], n_m, dtype=torch.bool, device=p_mask.device)
+        return torch.cat([ones, p_mask], dim=1)[:, None, None, :]
 
     def project(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``Q, K, V`` of the layer-normalised tokens ``x [B, n, d]``, each ``[B, H, n, d']``.
