@@ -502,7 +502,8 @@ def build_models(
     info: dict[str, Any] = {"authors_code": where if authors_cls else None}
     if authors_cls is None:
         info["authors_skipped"] = where
-        print(f"authors' SurvPath skipped: {info['authors_skipped']}")
+        if not only_ours:
+            print(f"authors' SurvPath skipped: {where}")
     else:
         torch.manual_seed(args.seed)
         models["authors"] = authors_cls(
