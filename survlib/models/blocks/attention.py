@@ -144,26 +144,49 @@ class CoAttention(nn.Module):
             queries over all :math:`n_m + n_p` keys, Eq. 11 of the :math:`n_p` queries over
             the :math:`n_m` keys), which never materialise the weights.
         """
-        b, n_m, _ = x_m.shape
-        h, dh = self.n_heads, self.d_head
-
-        def split(t: torch.Tensor) -> torch.Tensor:
-            return t.view(b, t.shape[1], h, dh).transpose(1, 2)  # [B, H, n, dh]
-
-        q_m, k_m, v_m = (split(t) for t in self.qkv(self.norm(x_m)).chunk(3, dim=-1))
-        q_p, k_p, v_p = (split(t) for t in self.qkv(self.norm(x_p)).chunk(3, dim=-1))
-        keep = torch.cat(
-            [torch.ones(b, n_m, dtype=torch.bool, device=p_mask.device), p_mask], dim=1
-        )[:, None, None, :]
-        if not need_weights:
+        n_m = x_m.shape[1]
+        q_m, k_m, v_m = self.project(x_m)
+        q_p, k_p, v_p = self.project(x_p)
+        if need_weights:
+            keep = self._key_mask(n_m, p_mask)
+            out_m, out_p, attn = self.explicit_attention(q_m, k_m, v_m, q_p, k_p, v_p, keep)
+        else:
+            # no mask when every patch is real (the same softmax; the kernel runs faster)
+            keep_or_none = None if bool(p_mask.all()) else self._key_mask(n_m, p_mask)
             out_m = F.scaled_dot_product_attention(
-                q_m, torch.cat([k_m, k_p], dim=2), torch.cat([v_m, v_p], dim=2), attn_mask=keep
+                q_m,
+                torch.cat([k_m, k_p], dim=2),
+                torch.cat([v_m, v_p], dim=2),
+                attn_mask=keep_or_none,
             )
             out_p = F.scaled_dot_product_attention(q_p, k_m, v_m)
-            attn: dict[str, torch.Tensor] = {}
-        else:
-            out_m, out_p, attn = self.explicit_attention(q_m, k_m, v_m, q_p, k_p, v_p, keep)
-        return out_m.transpose(1, 2).flatten(2), out_p.transpose(1, 2).flatten(2), attn
+            attn = {}
+        return self._merge(out_m), self._merge(out_p), attn
+
+    @staticmethod
+    def _key_mask(n_m: int, p_mask: torch.Tensor) -> torch.Tensor:
+        """Key mask of :math:`[K_M; K_P]`, ``[B, 1, 1, n_m + n_p]`` (True = attend)."""
+        ones = torch.ones(p_mask.shape[0], n_m, dtype=torch.bool, device=p_mask.device)
+        return torch.cat([ones, p_mask], dim=1)[:, None, None, :]
+
+    def project(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``Q, K, V`` of the layer-normalised tokens ``x [B, n, d]``, each ``[B, H, n, d']``.
+
+        Three matmuls with the row blocks of the one ``qkv`` weight (the same maths as one
+        matmul then ``chunk``), so that each result is contiguous: the attention kernels then
+        read them without copying them first.
+        """
+        b, n, _ = x.shape
+        xn = self.norm(x)
+        return tuple(  # type: ignore[return-value]
+            F.linear(xn, w).view(b, n, self.n_heads, self.d_head).transpose(1, 2)
+            for w in self.qkv.weight.chunk(3, dim=0)
+        )
+
+    @staticmethod
+    def _merge(out: torch.Tensor) -> torch.Tensor:
+        """``[B, H, n, d']`` -> ``[B, n, H d']`` (heads concatenated)."""
+        return out.transpose(1, 2).flatten(2)
 
     def explicit_attention(
         self,
@@ -225,4 +248,6 @@ class CoAttentionFusion(nn.Module):
         out_m, out_p, attn = self.attn(x_m, x_p, p_mask, need_weights)
         out_m = self.norm(self.feed_forward(out_m))
         out_p = self.norm(self.feed_forward(out_p))
-        return out_m.mean(dim=1), masked_mean(out_p, p_mask), attn
+        # every patch real: the masked mean is the plain mean (no [B, N, d'] mask product)
+        p_bar = out_p.mean(dim=1) if bool(p_mask.all()) else masked_mean(out_p, p_mask)
+        return out_m.mean(dim=1), p_bar, attn

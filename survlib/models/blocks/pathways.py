@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from survlib.data.batch import PathwayMembership
@@ -33,8 +34,8 @@ class PathwayEncoder(nn.Module):
 
     Implementation of the block-sparse layer: the weights are stored once, one row per
     gene-pathway pair (``weight1``, ``[n_pairs, h_1]``). Pathways are grouped into a few size
-    buckets (sizes rounded up to a power of two); for each bucket the pair weights are
-    scattered into a zero-padded ``[P_b, S_b, h_1]`` block, the genes gathered into
+    buckets (sizes rounded up to a power of two); one gather of ``[weight1; 0]`` builds every
+    bucket's zero-padded ``[P_b, S_b, h_1]`` block, the genes are gathered into
     ``[P_b, B, S_b]`` (padding reads a constant 0), and one ``bmm`` computes every pathway of
     the bucket. Padding contributes exact zeros and receives no gradient, so this equals the
     per-pathway computation while touching at most twice the real weights. All layers work on
@@ -79,29 +80,33 @@ class PathwayEncoder(nn.Module):
         """Index tables of the size buckets (see the class docstring)."""
         first = torch.cumsum(sizes, 0) - sizes  # first pair of each pathway
         level = torch.ceil(torch.log2(sizes.to(torch.float64))).long()
-        self._buckets: list[str] = []
-        order = []
+        n_pairs = int(sizes.sum())
+        self._bucket_shapes: list[tuple[int, int]] = []
+        order, weight_rows = [], []
         for lv in torch.unique(level).tolist():
             pids = (level == lv).nonzero().flatten()
             s_b = int(sizes[pids].max())
             genes_b = torch.full((len(pids), s_b), self.n_genes, dtype=torch.long)  # sentinel
-            slots, pairs = [], []
+            rows_b = torch.full((len(pids), s_b), n_pairs, dtype=torch.long)  # the zero row
             for r, p in enumerate(pids.tolist()):
                 n, f = int(sizes[p]), int(first[p])
                 genes_b[r, :n] = gene_idx[f : f + n]
-                slots.append(torch.arange(n) + r * s_b)
-                pairs.append(torch.arange(f, f + n))
-            name = f"b{len(self._buckets)}"
-            self.register_buffer(f"{name}_genes", genes_b, persistent=False)
-            self.register_buffer(f"{name}_slots", torch.cat(slots), persistent=False)
-            self.register_buffer(f"{name}_pairs", torch.cat(pairs), persistent=False)
-            self._buckets.append(name)
+                rows_b[r, :n] = torch.arange(f, f + n)
+            self.register_buffer(f"b{len(self._bucket_shapes)}_genes", genes_b, persistent=False)
+            self._bucket_shapes.append((len(pids), s_b))
+            weight_rows.append(rows_b.flatten())
             order.append(pids)
+        # row of ``[weight1; 0]`` of every slot of every bucket's padded weight block
+        self.register_buffer("weight_rows", torch.cat(weight_rows), persistent=False)
         # position of each pathway in the concatenation of the buckets
         self.register_buffer("bucket_inverse", torch.argsort(torch.cat(order)), persistent=False)
 
     def first_layer(self, genes: torch.Tensor) -> torch.Tensor:
-        """Pre-activation of the block-sparse first layer, pathway-major ``[P, B, h_1]``."""
+        """Pre-activation of the block-sparse first layer, pathway-major ``[P, B, h_1]``.
+
+        All buckets' padded weight blocks come from one gather of ``[weight1; 0]`` (one
+        gradient scatter in the backward pass), then one ``bmm`` per bucket.
+        """
         if genes.ndim != 2 or genes.shape[1] != self.n_genes:
             raise ValueError(
                 f"genes must have shape [B, {self.n_genes}] (the pathway "
@@ -109,16 +114,14 @@ class PathwayEncoder(nn.Module):
             )
         h1 = self.weight1.shape[1]
         xg = torch.cat([genes, genes.new_zeros(genes.shape[0], 1)], dim=1).T  # [G+1, B]
+        w_ext = torch.cat([self.weight1, self.weight1.new_zeros(1, h1)])
+        blocks = F.embedding(self.weight_rows, w_ext).split(
+            [p_b * s_b for p_b, s_b in self._bucket_shapes]
+        )
         outs = []
-        for name in self._buckets:
-            genes_b = getattr(self, f"{name}_genes")  # [P_b, S_b]
-            w = self.weight1.new_zeros(genes_b.numel(), h1).index_copy(
-                0,
-                getattr(self, f"{name}_slots"),
-                self.weight1.index_select(0, getattr(self, f"{name}_pairs")),
-            )
-            x = xg[genes_b].transpose(1, 2)  # [P_b, B, S_b]
-            outs.append(torch.bmm(x, w.view(genes_b.shape[0], genes_b.shape[1], h1)))
+        for b, ((p_b, s_b), w) in enumerate(zip(self._bucket_shapes, blocks, strict=True)):
+            x = xg[getattr(self, f"b{b}_genes")].transpose(1, 2)  # [P_b, B, S_b]
+            outs.append(torch.bmm(x, w.view(p_b, s_b, h1)))
         return torch.cat(outs, dim=0)[self.bucket_inverse] + self.bias1.unsqueeze(1)
 
     def pathway_weight(self, p: int) -> torch.Tensor:
