@@ -174,9 +174,9 @@ def run_authors(
 ) -> dict[str, Any]:
     """The authors' scSurvival: train, held-out patient hazards, their risk-cell rule."""
     import pandas as pd
+    from _anchors import import_authors_scsurvival
     from sklearn.cluster import KMeans
 
-    from _anchors import import_authors_scsurvival
     from survlib.explain import risk_cell_metrics
     from survlib.survival import concordance
     from survlib.train import seed_everything

@@ -91,7 +91,7 @@ def test_tiny_side_by_side_json(tmp_path):
     assert cohort["settings"]["n_train"] == 6
     runs, paired = cohort["runs"], cohort["paired"]["survlib"]
     assert sorted(runs) == ["1", "2"] and paired["seeds"] == [1, 2]
-    for seed, run in runs.items():
+    for run in runs.values():
         assert len(run["heldout_time"]) == len(run["survlib"]["heldout_risk"]) == 3
         assert len(run["authors"]["heldout_risk"]) == 3
         for method in ("survlib", "authors"):
