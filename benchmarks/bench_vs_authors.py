@@ -393,6 +393,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--anchors", default=None, help="folder of the authors' codes")
     ap.add_argument("--threads", type=int, default=1, help="torch / BLAS threads")
     ap.add_argument("--force", action="store_true", help="redo runs already in --out")
+    ap.add_argument(
+        "--resummarise",
+        action="store_true",
+        help="only recompute the summaries and paired differences of --out",
+    )
     ap.add_argument("--out", default="benchmarks/results/vs_authors.json")
     args = ap.parse_args(argv)
     if args.train_patients is None:
@@ -454,6 +459,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"skipped: {exc}", file=sys.stderr)
             return 2
     out = Path(args.out)
+    if args.resummarise:
+        with locked_results(out) as data:
+            for cohort in data["cohorts"].values():
+                summarise(cohort)
+        return 0
     for seed in [int(s) for s in args.seeds.split(",") if s.strip()]:
         todo = list(variants) + ([AUTHORS] if AUTHORS in args.methods else [])
         todo = [lab for lab in todo if args.force or not done(out, args, seed, lab)]
