@@ -55,6 +55,8 @@ from survlib.bench import limit_cpu_threads, machine_info  # noqa: E402
 
 METRICS = ("seconds", "heldout_c", "macro_f1", "binary_f1")
 AUTHORS = "authors"
+#: labels that other survlib runs are also paired against (``paired_vs_<label>`` in the JSON)
+REFERENCES = ("base", "survlib_before")
 
 
 # ----------------------------------------------------------------------------- data
@@ -231,15 +233,17 @@ def bootstrap_mean_ci(
     return float(lo), float(hi)
 
 
-def paired_summary(runs: dict[str, dict[str, Any]], label: str) -> dict[str, Any]:
-    """survlib run ``label`` minus the authors', per metric over the seeds that have both;
-    wall-time ratio (authors / survlib) and per-seed paired bootstrap of the held-out C."""
+def paired_summary(
+    runs: dict[str, dict[str, Any]], label: str, ref: str = AUTHORS
+) -> dict[str, Any]:
+    """Run ``label`` minus run ``ref`` (default the authors'), per metric over the seeds that
+    have both; wall-time ratio (ref / label) and per-seed paired bootstrap of the held-out C."""
     from survlib.survival import paired_bootstrap_cindex
 
-    seeds = sorted((s for s, r in runs.items() if label in r and AUTHORS in r), key=int)
+    seeds = sorted((s for s, r in runs.items() if label in r and ref in r), key=int)
     out: dict[str, Any] = {"seeds": [int(s) for s in seeds]}
     for metric in METRICS:
-        diffs = [runs[s][label][metric] - runs[s][AUTHORS][metric] for s in seeds]
+        diffs = [runs[s][label][metric] - runs[s][ref][metric] for s in seeds]
         lo, hi = bootstrap_mean_ci(diffs)
         out[metric] = {
             "diffs": diffs,
@@ -249,7 +253,7 @@ def paired_summary(runs: dict[str, dict[str, Any]], label: str) -> dict[str, Any
             # seeds on which survlib did better (less time; higher C and F1)
             "survlib_better": int(sum(d < 0 if metric == "seconds" else d > 0 for d in diffs)),
         }
-    ratios = [runs[s][AUTHORS]["seconds"] / runs[s][label]["seconds"] for s in seeds]
+    ratios = [runs[s][ref]["seconds"] / runs[s][label]["seconds"] for s in seeds]
     out["speedup"] = {
         "ratios": ratios,
         "geometric_mean": float(np.exp(np.mean(np.log(ratios)))) if ratios else float("nan"),
@@ -258,7 +262,7 @@ def paired_summary(runs: dict[str, dict[str, Any]], label: str) -> dict[str, Any
     for s in seeds:
         t, e = runs[s]["heldout_time"], runs[s]["heldout_event"]
         per_seed[s] = paired_bootstrap_cindex(
-            runs[s][label]["heldout_risk"], runs[s][AUTHORS]["heldout_risk"], t, e, n_boot=500
+            runs[s][label]["heldout_risk"], runs[s][ref]["heldout_risk"], t, e, n_boot=500
         )
     out["heldout_c_paired_bootstrap_per_seed"] = per_seed
     return out
@@ -290,6 +294,11 @@ def summarise(cohort: dict[str, Any]) -> None:
     cohort["summary"] = method_summary(runs)
     labels = sorted({k for r in runs.values() for k in r if isinstance(r[k], dict)} - {AUTHORS})
     cohort["paired"] = {label: paired_summary(runs, label) for label in labels}
+    for ref in REFERENCES:  # an ablation's base run, the defaults before a change
+        if ref in labels:
+            cohort[f"paired_vs_{ref}"] = {
+                label: paired_summary(runs, label, ref) for label in labels if label != ref
+            }
 
 
 # ----------------------------------------------------------------------------- the JSON file

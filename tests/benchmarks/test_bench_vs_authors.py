@@ -120,3 +120,27 @@ def test_tiny_side_by_side_json(tmp_path):
     borrowed = json.loads(abl.read_text())["cohorts"]["9x20x50"]
     assert borrowed["runs"]["1"]["authors"]["heldout_c"] == runs["1"]["authors"]["heldout_c"]
     assert borrowed["paired"]["short"]["seeds"] == [1]
+
+
+def test_paired_summary_against_a_reference_run():
+    """Differences are label minus reference per seed; the speedup is reference / label time."""
+    t, e = [1.0, 2.0, 3.0, 4.0], [1, 1, 0, 1]
+
+    def run(c, f, sec, risk):
+        return {"seconds": sec, "heldout_c": c, "macro_f1": f, "binary_f1": f, "heldout_risk": risk}
+
+    runs = {
+        "1": {"heldout_time": t, "heldout_event": e, "base": run(0.6, 0.5, 10.0, [4, 3, 2, 1]),
+              "new": run(0.7, 0.4, 5.0, [1, 2, 3, 4])},
+        "2": {"heldout_time": t, "heldout_event": e, "base": run(0.5, 0.5, 10.0, [4, 3, 2, 1]),
+              "new": run(0.8, 0.6, 20.0, [4, 3, 2, 1])},
+    }  # fmt: skip
+    cohort = {"runs": runs}
+    bench.summarise(cohort)
+    paired = cohort["paired_vs_base"]["new"]
+    assert paired["heldout_c"]["diffs"] == pytest.approx([0.1, 0.3])
+    assert paired["macro_f1"]["survlib_better"] == 1 and paired["seconds"]["survlib_better"] == 1
+    assert paired["speedup"]["geometric_mean"] == pytest.approx(1.0)  # 2x and 0.5x
+    per_seed = paired["heldout_c_paired_bootstrap_per_seed"]["1"]
+    assert per_seed["diff"] == pytest.approx(-1.0)  # reversed ranking of a perfect one
+    assert cohort["paired"]["new"]["seeds"] == []  # no authors' runs: nothing paired
