@@ -267,14 +267,14 @@ if vs_authors_live_seeds:  # the paper profile: run the benchmark now (needs the
         vs_path, vs_source = live_path, "live"
 vs_cohorts = json.loads(vs_path.read_text())["cohorts"] if vs_path.exists() else {}
 # the cohort with the most paired seeds; our current defaults ("survlib") when they were run
-vs_best = max(((len(c["paired"][lab]["seeds"]), key, lab) for key, c in vs_cohorts.items()
+vs_best = max(((len(c["paired"][lab]["seeds"]), lab == "survlib", key, lab) for key, c in vs_cohorts.items()
                for lab in ("survlib", "survlib_before") if lab in c.get("paired", {})), default=None)
 vs_available = vs_best is not None and vs_best[0] > 0
 glue("vs_authors_available", int(vs_available))
 VS_METRICS = {"heldout_c": "held-out C", "macro_f1": "macro F1 (authors' def.)",
               "binary_f1": "higher-risk binary F1", "seconds": "wall seconds"}
 if vs_available:
-    _, vs_key, vs_label = vs_best
+    *_, vs_key, vs_label = vs_best
     vs_cohort = vs_cohorts[vs_key]
     vs_paired = vs_cohort["paired"][vs_label]
     per_seed = pd.DataFrame([{"seed": int(s), "method": m, **{VS_METRICS[k]: run[m][k] for k in VS_METRICS}}
