@@ -340,11 +340,11 @@ else:
 #   remains is per-cell metadata and outputs.
 # - The authors' full-cohort fine-tuning makes every step touch every cell; minibatches of
 #   patients with subsampled cells do the same job at a fixed cost per step.
-- Against the authors' own package on *simulated* cohorts ("n/a" without the benchmark's
-  results): held-out C {glue:text}`vs_authors_heldout_c_survlib` against
-  {glue:text}`vs_authors_heldout_c_authors`, risk-cell macro F1
-  {glue:text}`vs_authors_macro_f1_survlib` against {glue:text}`vs_authors_macro_f1_authors`, in
-  {glue:text}`vs_authors_speedup` × less wall time.
+# - Against the authors' own package on *simulated* cohorts ("n/a" without the benchmark's
+#   results): held-out C {glue:text}`vs_authors_heldout_c_survlib` against
+#   {glue:text}`vs_authors_heldout_c_authors`, risk-cell macro F1
+#   {glue:text}`vs_authors_macro_f1_survlib` against {glue:text}`vs_authors_macro_f1_authors`,
+#   in {glue:text}`vs_authors_speedup` × less wall time.
 
 # %%
 workdir.cleanup()
