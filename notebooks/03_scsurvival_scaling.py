@@ -191,7 +191,7 @@ glue("mem_growth_pct", float(100 * (peak[-1] - peak[0]) / peak[0]), fmt=".1f")
 # pushing the training patients' log hazards apart without bound, until the float32
 # exponentials of the Cox risk sets underflow. The fast
 # default pretrains for a fixed 2000 minibatches, then trains on 32
-# patients × 128 sampled cells per step, stopping early on the smoothed training loss. Both run on
+# patients × 128 sampled cells per step with early stopping on held-out patients. Both run on
 # the same simulated cohort, in memory (the full-cohort step needs all cells every step).
 
 # %%

@@ -36,8 +36,8 @@ class ScSurvivalConfig:
     representation; prediction always uses every cell.  With ``validation_fraction`` > 0 a
     stratified share of the patients is held out and each stage keeps the weights with the best
     validation Cox loss (checked every ``eval_every`` steps), stopping after ``patience`` steps
-    without improvement; with 0 (the default), ``patience`` applies to the smoothed training
-    loss (the authors' rule) and every patient is trained on.
+    without improvement; with 0, ``patience`` applies to the smoothed training loss (the
+    authors' rule).
     """
 
     preset: str = "fast"
@@ -91,14 +91,7 @@ class ScSurvivalConfig:
     cells_per_patient: int | None = 128
     patience: int | None = 100
     rec_cells_per_step: int | None = 512
-    # share of the training patients held out for early stopping (0: none, stop on the smoothed
-    # training loss and keep the last weights). 0 since issue 17: on simulated hardest-setting
-    # cohorts with 40 training patients, holding out 8 of them cost more than the noisy
-    # 8-patient validation signal gave back (benchmarks/results/vs_authors_ablation.json, seeds
-    # 1-3 with 140 held-out patients each: held-out C +0.013, macro F1 +0.021 on average; the
-    # side-by-side with the authors' package: benchmarks/bench_vs_authors.py). Large cohorts
-    # may prefer a validation split: validation_fraction=0.2.
-    validation_fraction: float = 0.0
+    validation_fraction: float = 0.2
     eval_every: int = 10
     cache_embeddings: bool | None = None
     grad_clip: float | None = 5.0
@@ -113,8 +106,7 @@ class ScSurvivalConfig:
 #: 0.1x, AdamW weight decay 0.01, lambda_rec 0.01, lambda_entropy 1.0 on
 #: relu(entropy - 0.7), dropout 0.5 in the hazard network, its output clamped to [-10, 10],
 #: patience 100 on the training loss).
-#: ``"fast"`` (our default) trains on minibatches of patients with subsampled cells, on every
-#: patient (no validation split since issue 17; ``validation_fraction=0.2`` restores one).
+#: ``"fast"`` (our default) trains on minibatches of patients with subsampled cells.
 PRESETS: dict[str, ScSurvivalConfig] = {
     "fast": ScSurvivalConfig(preset="fast"),
     "authors": ScSurvivalConfig(

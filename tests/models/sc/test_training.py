@@ -50,16 +50,7 @@ def test_stage_bookkeeping_with_validation_and_early_stopping():
     step), stops once `patience` steps pass without improvement, and records per-step losses."""
     adata = cohort(24, 24, 60, 1)
     ScSurvival.setup_anndata(adata)
-    m = ScSurvival(
-        adata,
-        **{
-            **SMALL,
-            "amicr_steps": 80,
-            "finetune_steps": 7,
-            "patience": 10,
-            "validation_fraction": 0.2,
-        },
-    )
+    m = ScSurvival(adata, **{**SMALL, "amicr_steps": 80, "finetune_steps": 7, "patience": 10})
     m.train(progress=False, seed=1)
     assert m.validation_patients_  # 24 patients: a validation split exists
     h, steps = m.history, m.steps_run
