@@ -56,7 +56,7 @@ from survlib.bench import limit_cpu_threads, machine_info  # noqa: E402
 METRICS = ("seconds", "heldout_c", "macro_f1", "binary_f1")
 AUTHORS = "authors"
 #: labels that other survlib runs are also paired against (``paired_vs_<label>`` in the JSON)
-REFERENCES = ("base", "survlib_before")
+REFERENCES = ("base", "survlib_before", "survlib")
 
 
 # ----------------------------------------------------------------------------- data
