@@ -23,8 +23,9 @@ class ScSurvivalConfig:
        whatever the cohort size), else ``pretrain_epochs`` passes over all cells (the
        authors').  Learning rate ``pretrain_lr``.
     2. **Train AMICR** (attention + hazard network) for ``amicr_steps`` steps on frozen
-       embeddings (cached for an in-memory AnnData, recomputed from streamed expression for a
-       backed one, see ``cache_embeddings``), learning rate ``lr``.
+       embeddings, computed once in chunks and cached in memory for in-memory and backed
+       AnnData alike (None: when the cache fits 2 GiB; True / False forces it, see
+       ``cache_embeddings``), learning rate ``lr``.
     3. **Jointly fine-tune** for ``finetune_steps`` steps: Cox + ``lambda_rec`` x ZIG-VAE loss
        (on ``rec_cells_per_step`` of the step's cells) + ``lambda_entropy`` x
        relu(entropy - ``entropy_threshold``); encoder learning rate ``lr x encoder_lr_factor``,
