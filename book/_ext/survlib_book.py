@@ -2,8 +2,9 @@
 
 - sphinx-thebe 0.3.1 registers its inline configuration script (``const THEBE_JS_URL = ...``)
   twice (once with filename ``None``, once ``""``: it is added after the HTML builder started),
-  as is sphinx-togglebutton's ``togglebuttonSelector``, so every page raised "Identifier 'THEBE_JS_URL' has already been declared" in the
-  browser; :func:`dedupe_scripts` drops the repeated script entries of each page.
+  as is sphinx-togglebutton's ``togglebuttonSelector``, so every page raised "Identifier
+  'THEBE_JS_URL' has already been declared" in the browser; :func:`dedupe_scripts` drops the
+  repeated script entries of each page.
 - The API reference (book/api.md) documents each package's ``__all__``; a package re-exports
   names defined in the packages below it (``survlib.models`` re-exports ``SurvivalBatch`` from
   ``survlib.data``), so the same object would be described twice (a warning, an error with
@@ -31,8 +32,10 @@ def dedupe_scripts(app: Any, pagename: str, templatename: str, context: dict, do
     for js in scripts:
         # an inline script is registered with filename None or "" depending on when it was
         # added (before or after the builder started): treat both as the same
-        key = (str(getattr(js, "filename", js) or ""),
-               tuple(sorted((getattr(js, "attributes", None) or {}).items())))
+        key = (
+            str(getattr(js, "filename", js) or ""),
+            tuple(sorted((getattr(js, "attributes", None) or {}).items())),
+        )
         if key in seen:
             continue
         seen.append(key)
@@ -43,7 +46,9 @@ def dedupe_scripts(app: Any, pagename: str, templatename: str, context: dict, do
 _DOCUMENTED: set[str] = set()
 
 
-def document_once(app: Any, what: str, name: str, obj: Any, skip: bool, options: Any) -> bool | None:
+def document_once(
+    app: Any, what: str, name: str, obj: Any, skip: bool, options: Any
+) -> bool | None:
     """autodoc-skip-member: skip a module-level member already documented under another module."""
     if what != "module" or skip:
         return None
@@ -74,16 +79,16 @@ def resolve_reexported(app: Any, env: Any, node: Any, contnode: Any) -> Any:
                 parts.pop()
             if parts:
                 entry = modules[".".join(parts)]
-                return make_refnode(app.builder, node["refdoc"], entry.docname, entry.node_id,
-                                    contnode)
+                return make_refnode(
+                    app.builder, node["refdoc"], entry.docname, entry.node_id, contnode
+                )
         suffix = "." + ".".join(target.split(".")[-2:]) if target.count(".") >= 2 else ""
         hits = [k for k in objects if k.startswith("survlib.") and k.endswith("." + name)]
         if suffix:  # methods: prefer the same Class.method
             hits = [k for k in hits if k.endswith(suffix)] or hits
         if len(hits) >= 1:
             entry = objects[sorted(hits, key=len)[0]]
-            return make_refnode(app.builder, node["refdoc"], entry.docname, entry.node_id,
-                                contnode)
+            return make_refnode(app.builder, node["refdoc"], entry.docname, entry.node_id, contnode)
     return contnode  # another library's object or a private helper: plain code, no link
 
 
