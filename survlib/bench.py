@@ -38,16 +38,30 @@ def limit_cpu_threads(threads: int) -> int:
     threads = int(threads)
     if threads < 0:
         raise ValueError(f"threads must be >= 0 (0 = library defaults), got {threads}")
+    numba_running = _numba_pool_started()
     if threads > 0:
         for var in THREAD_ENV_VARS:
-            os.environ[var] = str(threads)
+            # numba refuses to compile anything once NUMBA_NUM_THREADS differs from the size of
+            # a pool it has already launched; a running pool is capped below instead
+            if not (var == "NUMBA_NUM_THREADS" and numba_running):
+                os.environ[var] = str(threads)
     import torch
     from threadpoolctl import threadpool_limits
 
     if threads > 0:
         torch.set_num_threads(threads)
         threadpool_limits(threads)
+        if numba_running:
+            import numba
+
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     return torch.get_num_threads()
+
+
+def _numba_pool_started() -> bool:
+    """Whether numba's parallel thread pool has been launched in this process."""
+    parallel = sys.modules.get("numba.np.ufunc.parallel")
+    return bool(getattr(parallel, "_is_initialized", False))
 
 
 def machine_info(packages: Iterable[str] = ("survlib", "torch", "numpy")) -> dict[str, Any]:

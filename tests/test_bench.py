@@ -49,3 +49,35 @@ def test_limit_cpu_threads_zero_keeps_defaults_and_rejects_negative(monkeypatch)
 def test_machine_info_names_the_machine():
     info = machine_info()
     assert info["cpu_count"] >= 1 and "torch" in info["versions"]
+
+
+def test_limit_cpu_threads_after_numba_started_keeps_numba_compiling():
+    """Once numba's pool runs, a changed NUMBA_NUM_THREADS would make every later compile fail;
+    limit_cpu_threads caps the running pool instead (checked in a fresh process)."""
+    import subprocess
+    import sys
+
+    code = """
+import os
+import numba
+import numpy as np
+
+@numba.njit(parallel=True)
+def total(x):
+    s = 0.0
+    for i in numba.prange(x.size):
+        s += x[i]
+    return s
+
+total(np.ones(10))  # launches the pool
+before = os.environ.get("NUMBA_NUM_THREADS")
+from survlib.bench import limit_cpu_threads
+limit_cpu_threads(1)
+assert os.environ.get("NUMBA_NUM_THREADS") == before, os.environ.get("NUMBA_NUM_THREADS")
+assert numba.get_num_threads() == 1
+assert numba.njit(lambda y: y + 1)(1) == 2  # a new compile still works
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("ok")
