@@ -5,7 +5,7 @@ memory depends neither on the number of cells nor on the cells per patient."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,10 +16,8 @@ from survlib._core.finite import require_finite
 from survlib._core.validation import require_columns
 from survlib.models.sc.cohort import _validate_cohort
 from survlib.models.sc.reader import CellReader, _raw_matrix_checks, csr_to_dense_tensor
+from survlib.models.sc.state import ModelState
 from survlib.models.sc.vae import ZIGVAE
-
-if TYPE_CHECKING:
-    from survlib.models.sc.model import ScSurvival
 
 
 @dataclass
@@ -39,7 +37,7 @@ class _Streamed:
 
 
 def _stream_cells(
-    model: ScSurvival,
+    model: ModelState,
     reader: CellReader,
     codes: np.ndarray,
     n_patients: int,
@@ -101,7 +99,7 @@ def _stream_cells(
 
 @torch.no_grad()
 def _patient_pass(
-    model: ScSurvival,
+    model: ModelState,
     adata: Any,
     with_covariates: bool = True,
     write: bool = False,

@@ -21,7 +21,7 @@ import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,12 +31,10 @@ from torch import Tensor, nn
 from survlib.models.sc.amicr import AMICR, attention_entropy, entropy_penalty
 from survlib.models.sc.config import ScSurvivalConfig
 from survlib.models.sc.reader import csr_to_dense_tensor
+from survlib.models.sc.state import ModelState
 from survlib.models.sc.vae import ZIGVAE
 from survlib.survival import cox_partial_likelihood
 from survlib.train import fit
-
-if TYPE_CHECKING:
-    from survlib.models.sc.model import ScSurvival
 
 #: Pretraining minibatches per ``fit`` epoch (the unit of its progress bar); the running loss
 #: is recorded every this many steps too.
@@ -49,7 +47,7 @@ MIN_DELTA = 1e-4
 
 
 def _cell_minibatches(
-    model: ScSurvival, bcodes_t: Tensor | None, rng: np.random.Generator
+    model: ModelState, bcodes_t: Tensor | None, rng: np.random.Generator
 ) -> Iterator[tuple[Tensor, Tensor | None]]:
     """Endless ``(x, batch)`` cell minibatches for pretraining, streamed from the AnnData.
 
@@ -80,7 +78,7 @@ def _cell_minibatches(
 
 
 def _pretrain(
-    model: ScSurvival,
+    model: ModelState,
     vae: ZIGVAE,
     bcodes_t: Tensor | None,
     rng: np.random.Generator,
@@ -150,7 +148,7 @@ class _StageData:
         progress: show the progress bar.
     """
 
-    model: ScSurvival
+    model: ModelState
     groups: list[np.ndarray]
     bcodes: Tensor | None
     time: Tensor
@@ -406,7 +404,7 @@ def _split_validation(
 
 
 def _stage_data(
-    model: ScSurvival,
+    model: ModelState,
     patients: Any,
     groups: list[np.ndarray],
     bcodes: np.ndarray | None,
