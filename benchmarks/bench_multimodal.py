@@ -13,10 +13,16 @@ implementations), in one run:
   When the folder is absent this reference is skipped with a message (and ``null`` ratios).
 - ``ours``: :class:`survlib.models.fusion.SurvPath`: ``--batch-size`` patients per step (one
   padded batch + mask), all pathway networks as one block-sparse + grouped layer, fused
-  attention, and Adam with ``--ours-adam`` (``fused``: one kernel over all parameters).
+  attention, and survlib's training optimizer (``--ours-adam library``:
+  :func:`survlib.train.adam`, Adam with PyTorch's fused kernel; ``default``, ``foreach`` or
+  ``fused`` pick one for ablations).
 - ``naive`` (second reference, ``--no-naive`` skips it): written here, the same maths as
   survlib's blocks but run like the reference code: batch of 1, one ``SNNBlock`` pair per
   pathway in an ``nn.ModuleList`` looped over, explicit attention matrices.
+
+``--precision bf16`` runs every implementation's forward pass and loss under bfloat16 autocast
+(:func:`survlib._core.device.autocast`, as ``fit(precision="bf16")`` does); the backward and the
+optimizer step stay outside it. The default ``fp32`` changes nothing.
 
 Epochs alternate (authors, ours, naive, authors, ours, naive, ...) after one untimed warm-up
 epoch each, so drifting load on a shared machine hits all alike. Patch features are random
@@ -60,6 +66,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from survlib._core.device import autocast
 from survlib._core.io import atomic_write_json
 from survlib.bench import limit_cpu_threads, machine_info
 from survlib.data.fetch import DataUnavailableError, cached_path, load_manifest
@@ -75,6 +82,7 @@ from survlib.models.blocks import (
 )
 from survlib.models.fusion import SurvPath
 from survlib.survival import nll_discrete
+from survlib.train import adam as library_adam
 from survlib.train import pick_device
 
 REPO = Path(__file__).resolve().parents[1]
@@ -278,16 +286,22 @@ def _timed(device: torch.device, fn: Callable[[], None]) -> float:
 
 
 def epoch_authors(
-    model: nn.Module, opt: torch.optim.Optimizer, inputs: list[dict], data: dict
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    inputs: list[dict],
+    data: dict,
+    precision: str = "fp32",
 ) -> float:
     """One epoch of the authors' loop: per patient zero_grad, forward, NLL, backward, step."""
     model.train()
+    device = data["genes"].device
 
     def run() -> None:
         for i, kwargs in enumerate(inputs):
             opt.zero_grad()
-            logits = model(return_attn=False, **kwargs)
-            loss = nll_discrete(logits, data["bins"][i : i + 1], data["events"][i : i + 1])
+            with autocast(device.type, precision):
+                logits = model(return_attn=False, **kwargs)
+                loss = nll_discrete(logits, data["bins"][i : i + 1], data["events"][i : i + 1])
             loss.item()
             loss.backward()
             opt.step()
@@ -295,15 +309,19 @@ def epoch_authors(
     return _timed(data["genes"].device, run)
 
 
-def epoch_naive(model: nn.Module, opt: torch.optim.Optimizer, data: dict) -> float:
+def epoch_naive(
+    model: nn.Module, opt: torch.optim.Optimizer, data: dict, precision: str = "fp32"
+) -> float:
     """One epoch of the in-file naive reference, one patient per step."""
     model.train()
+    device = data["genes"].device
 
     def run() -> None:
         for i in range(data["genes"].shape[0]):
             opt.zero_grad(set_to_none=True)
-            logits = model(data["patches"][i : i + 1], data["genes"][i : i + 1])
-            loss = nll_discrete(logits, data["bins"][i : i + 1], data["events"][i : i + 1])
+            with autocast(device.type, precision):
+                logits = model(data["patches"][i : i + 1], data["genes"][i : i + 1])
+                loss = nll_discrete(logits, data["bins"][i : i + 1], data["events"][i : i + 1])
             loss.item()
             loss.backward()
             opt.step()
@@ -330,14 +348,21 @@ def survlib_batches(data: dict, batch_size: int) -> list[SurvivalBatch]:
     return out
 
 
-def epoch_ours(model: nn.Module, opt: torch.optim.Optimizer, batches: list[SurvivalBatch]) -> float:
+def epoch_ours(
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    batches: list[SurvivalBatch],
+    precision: str = "fp32",
+) -> float:
     """One epoch of survlib's batched model, one optimizer step per batch."""
     model.train()
+    device = batches[0].genes.device
 
     def run() -> None:
         for batch in batches:
             opt.zero_grad(set_to_none=True)
-            loss = discrete_loss(model, batch)
+            with autocast(device.type, precision):
+                loss = discrete_loss(model, batch)
             loss.item()
             loss.backward()
             opt.step()
@@ -346,14 +371,17 @@ def epoch_ours(model: nn.Module, opt: torch.optim.Optimizer, batches: list[Survi
 
 
 def adam(params: Any, lr: float, kind: str, device: torch.device) -> torch.optim.Optimizer:
-    """Adam with the ``for-loop`` (PyTorch's CPU default), ``foreach`` or ``fused`` kernel."""
+    """Adam: survlib's (``library``: :func:`survlib.train.adam`), or with the ``for-loop``
+    (PyTorch's CPU default), ``foreach`` or ``fused`` kernel."""
+    if kind == "library":
+        return library_adam(params, lr=lr)
     if kind == "fused":
         return torch.optim.Adam(params, lr=lr, fused=True)
     if kind == "foreach":
         return torch.optim.Adam(params, lr=lr, foreach=True)
     if kind == "default":
         return torch.optim.Adam(params, lr=lr)
-    raise ValueError(f"--ours-adam must be fused, foreach or default, got {kind!r}")
+    raise ValueError(f"--ours-adam must be library, fused, foreach or default, got {kind!r}")
 
 
 @torch.no_grad()
@@ -538,13 +566,15 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     data = {k: v.to(device) for k, v in cpu.items()}
     batches = survlib_batches(data, args.batch_size)
     runners: dict[str, Callable[[], float]] = {
-        "ours": lambda: epoch_ours(models["ours"], opts["ours"], batches)
+        "ours": lambda: epoch_ours(models["ours"], opts["ours"], batches, args.precision)
     }
     if "authors" in models:
         inputs = authors_inputs(data, pathways)
-        runners["authors"] = lambda: epoch_authors(models["authors"], opts["authors"], inputs, data)
+        runners["authors"] = lambda: epoch_authors(
+            models["authors"], opts["authors"], inputs, data, args.precision
+        )
     if "naive" in models:
-        runners["naive"] = lambda: epoch_naive(models["naive"], opts["naive"], data)
+        runners["naive"] = lambda: epoch_naive(models["naive"], opts["naive"], data, args.precision)
     order = [n for n in IMPLEMENTATIONS if n in runners] if args.epochs else []
     warmup = {n: runners[n]() for n in order}
     times: dict[str, list[float]] = {n: [] for n in order}
@@ -562,6 +592,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     }
     record: dict[str, Any] = {
         "device": str(device),
+        "precision": args.precision,
         "threads": torch.get_num_threads(),
         "pathways": path_info,
         "parameters_model": {n: count_parameters(m) for n, m in models.items()},
@@ -656,7 +687,8 @@ def main(argv: list[str] | None = None) -> Path:
     add("--max-pathways", type=int, default=None, help="use only the first K signatures")
     add("--fetch", action="store_true", help="download the signatures if not cached")
     add("--no-naive", action="store_true", help="skip the in-file naive reference")
-    add("--ours-adam", default="fused", help="fused | foreach | default (for-loop)")
+    add("--ours-adam", default="library", help="library | fused | foreach | default (for-loop)")
+    add("--precision", default="fp32", help="fp32 | bf16 (autocast of every forward pass)")
     add("--profile-steps", type=int, default=0, help="profile K steps of survlib's model")
     add("--profile-label", default="after", help="key of the profile in the JSON")
     add("--code-note", default=None, help="what survlib code ran (stored with the profile)")
@@ -671,6 +703,7 @@ def main(argv: list[str] | None = None) -> Path:
             f"--epochs must be >= 0 and --profile-steps >= 0, not both 0; got {args.epochs}, "
             f"{args.profile_steps}"
         )
+    autocast(pick_device(args.device).type, args.precision)  # fail early: bad precision/device
     limit_cpu_threads(args.threads)
     run = {
         "timestamp": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -684,6 +717,7 @@ def main(argv: list[str] | None = None) -> Path:
     }
     run["loadavg_after"] = _uptime()
     key = f"{run['device']}/threads={run['threads']}"
+    key += "" if args.precision == "fp32" else f"/{args.precision}"
     record = merge_into(args.out, run, key, args.profile_label)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_json(args.out, record)

@@ -220,17 +220,11 @@ def run_authors(
 
 
 # ----------------------------------------------------------------------------- summaries
-def bootstrap_mean_ci(
-    values: list[float], n_boot: int = 2000, alpha: float = 0.05, seed: int = 0
-) -> tuple[float, float]:
-    """Percentile bootstrap CI of the mean of ``values`` (resampled with replacement)."""
-    v = np.asarray(values, dtype=float)
-    if v.size == 0:
-        return float("nan"), float("nan")
-    rng = np.random.default_rng(seed)
-    means = v[rng.integers(0, v.size, (int(n_boot), v.size))].mean(axis=1)
-    lo, hi = np.quantile(means, [alpha / 2, 1 - alpha / 2])
-    return float(lo), float(hi)
+def mean_ci(values: list[float]) -> tuple[float, float]:
+    """The 95 % percentile bootstrap interval of the mean over seeds (NaN with fewer than 2)."""
+    from survlib.survival import bootstrap_mean_ci
+
+    return bootstrap_mean_ci(values) if len(values) >= 2 else (float("nan"), float("nan"))
 
 
 def paired_summary(
@@ -244,7 +238,7 @@ def paired_summary(
     out: dict[str, Any] = {"seeds": [int(s) for s in seeds]}
     for metric in METRICS:
         diffs = [runs[s][label][metric] - runs[s][ref][metric] for s in seeds]
-        lo, hi = bootstrap_mean_ci(diffs)
+        lo, hi = mean_ci(diffs)
         out[metric] = {
             "diffs": diffs,
             "mean_diff": float(np.mean(diffs)) if diffs else float("nan"),

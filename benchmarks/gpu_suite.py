@@ -182,29 +182,20 @@ def worker_scsurvival(spec: dict[str, Any]) -> dict[str, Any]:
     from survlib.protocols import scsurvival as protocol
 
     reuse = spec.get("cohort_file")
-    args = dict(n_genes=spec["n_genes"], preset="fast", setting="hardest", seed=0)
-    # the measured half of benchmark_run (load -> identify) on the existing file (private:
-    # without it the rerun simulates its cohort again)
-    _measure_run = getattr(protocol, "_measure_run", None)
-    if reuse and os.path.exists(reuse) and _measure_run is not None:
-        n, cpp = spec["n_patients"], spec["cells_per_patient"]
-        sim_args = (n, cpp, spec["n_genes"], args["setting"], args["seed"])
-        result = _measure_run(reuse, sim_args, "fast", spec["device"], 0, dict(spec["overrides"]))
-        result.update(backed=True, isolated=True, cohort_reused=True)
-        result["peak_rss_mb"] = max(v["peak_rss_mb"] for v in result["stages"].values())
-    else:
-        result = protocol.benchmark_run(
-            spec["n_patients"],
-            spec["cells_per_patient"],
-            device=spec["device"],
-            workdir=spec["workdir"],
-            keep_file=True,
-            isolate=spec["isolate"],
-            **args,
-            **spec["overrides"],
-        )
-        kept = sorted(Path(spec["workdir"]).glob("*.h5ad"))
-        result.update(cohort_reused=False, cohort_file=str(kept[-1]) if kept else None)
+    result = protocol.benchmark_run(
+        spec["n_patients"],
+        spec["cells_per_patient"],
+        n_genes=spec["n_genes"],
+        preset="fast",
+        setting="hardest",
+        seed=0,
+        device=spec["device"],
+        workdir=spec["workdir"],
+        keep_file=True,
+        isolate=spec["isolate"],
+        cohort_file=reuse if reuse and os.path.exists(reuse) else None,
+        **spec["overrides"],
+    )
     stage_peaks = [v["peak_gpu_mb"] for v in result["stages"].values() if "peak_gpu_mb" in v]
     own = cuda_peak_mb()
     peaks = stage_peaks + ([own] if own is not None else [])

@@ -23,7 +23,7 @@ import torch
 
 from survlib._core.device import pick_device
 from survlib.survival import DEFAULT_TIMES
-from survlib.train import FitResult, Split, fit
+from survlib.train import FitResult, Split, adam, fit
 
 __all__ = [
     "DiscreteFit",
@@ -325,7 +325,7 @@ def fit_discrete_model(
         loss, c_sel = row["selection loss"], row["selection C-index"]
         return loss if select_metric == "loss" else 1.0 - c_sel
 
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    optimizer = adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     result = fit(
         model,
         optimizer,

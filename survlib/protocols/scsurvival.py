@@ -95,6 +95,7 @@ def benchmark_run(
     device: str = "auto",
     keep_file: bool = False,
     isolate: bool = True,
+    cohort_file: str | None = None,
     **train_overrides: Any,
 ) -> dict[str, Any]:
     """Time and memory of every stage of one scSurvival run on a simulated cohort.
@@ -111,47 +112,66 @@ def benchmark_run(
     the model alone: memory a previous stage freed but the allocator kept, or a previous
     cohort left behind, does not count.
 
+    ``keep_file`` keeps the simulated ``.h5ad`` (its path is ``cohort_file`` in the result);
+    ``cohort_file`` measures a run on such a file, simulated before with the same cohort
+    arguments (e.g. an fp32 and a bf16 run on one cohort): no ``simulate`` stage, and the file
+    is left where it is.
+
     Returns a JSON-ready dict with the stages, ``cells_per_second`` (cells / end-to-end seconds
-    excluding simulation), the device and versions.
+    excluding simulation), the device and versions, ``cohort_file`` (the kept or reused file,
+    else None) and ``cohort_reused``.
     """
     import os
     import tempfile
 
+    if cohort_file is not None:
+        if not backed:
+            raise ValueError("benchmark_run: cohort_file needs backed=True (it is read backed)")
+        if not os.path.isfile(cohort_file):
+            raise FileNotFoundError(f"benchmark_run: cohort_file {cohort_file!r} does not exist")
     tmp = None
-    if backed and workdir is None:
+    if backed and workdir is None and cohort_file is None:
         tmp = tempfile.TemporaryDirectory(prefix="scsurvival_bench_")
         workdir = tmp.name
-    path = (
-        os.path.join(workdir, f"cohort_{n_patients}x{cells_per_patient}x{n_genes}_{seed}.h5ad")
-        if backed
-        else None
-    )
+    if cohort_file is not None:
+        path: str | None = cohort_file
+    elif backed:
+        assert workdir is not None
+        name = f"cohort_{n_patients}x{cells_per_patient}x{n_genes}_{seed}.h5ad"
+        path = os.path.join(workdir, name)
+    else:
+        path = None
     sim_args = (n_patients, cells_per_patient, n_genes, setting, seed)
     try:
         if backed and isolate:
             import multiprocessing as mp
 
             ctx = mp.get_context("spawn")
-            with ctx.Pool(1) as pool:
-                sim = pool.apply(_simulate_to_file, (path, *sim_args))
+            sim = None
+            if cohort_file is None:
+                with ctx.Pool(1) as pool:
+                    sim = pool.apply(_simulate_to_file, (path, *sim_args))
             with ctx.Pool(1) as pool:
                 result = pool.apply(
                     _measure_run, (path, sim_args, preset, device, seed, train_overrides)
                 )
-            result["stages"] = {"simulate": sim, **result["stages"]}
+            if sim is not None:
+                result["stages"] = {"simulate": sim, **result["stages"]}
         else:
-            sim = _simulate_to_file(path, *sim_args) if backed else None
+            sim = _simulate_to_file(path, *sim_args) if backed and cohort_file is None else None
             result = _measure_run(path, sim_args, preset, device, seed, train_overrides)
             if sim is not None:
                 result["stages"] = {"simulate": sim, **result["stages"]}
     finally:
-        if path and not keep_file and os.path.exists(path):
+        if path and not keep_file and cohort_file is None and os.path.exists(path):
             os.remove(path)
         if tmp is not None:
             tmp.cleanup()
     stages = result["stages"]
     result["peak_rss_mb"] = max(v["peak_rss_mb"] for v in stages.values())
     result["backed"], result["isolated"] = backed, bool(backed and isolate)
+    result["cohort_file"] = path if path and (keep_file or cohort_file is not None) else None
+    result["cohort_reused"] = cohort_file is not None
     return result
 
 

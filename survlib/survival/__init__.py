@@ -34,7 +34,8 @@ Modules::
     :mod:`~survlib.survival.metrics`    C-index, Uno's C, td-AUC, iAUC, Brier, the fold metrics,
                                         :data:`DEFAULT_TIMES`
     :mod:`~survlib.survival.km`         Kaplan-Meier curves, log-rank test, risk groups
-    :mod:`~survlib.survival.bootstrap`  bootstrap CIs and a paired test of the C-index
+    :mod:`~survlib.survival.bootstrap`  bootstrap CIs (C-index, a mean over seeds) and a paired
+                                        test of the C-index
 """
 
 from survlib.survival.bins import (
@@ -45,7 +46,7 @@ from survlib.survival.bins import (
     make_time_bins,
     survival_at_times,
 )
-from survlib.survival.bootstrap import bootstrap_cindex, paired_bootstrap_cindex
+from survlib.survival.bootstrap import bootstrap_cindex, bootstrap_mean_ci, paired_bootstrap_cindex
 from survlib.survival.km import km_curve, logrank_p, median_split
 from survlib.survival.losses import cox_partial_likelihood, nll_discrete
 from survlib.survival.metrics import (
@@ -63,6 +64,7 @@ __all__ = [
     "DEFAULT_TIMES",
     "TimeBins",
     "bootstrap_cindex",
+    "bootstrap_mean_ci",
     "breslow_survival",
     "concordance",
     "cox_partial_likelihood",

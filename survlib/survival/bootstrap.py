@@ -1,4 +1,5 @@
-r"""Bootstrap inference on the C-index: a CI over folds and a paired test of two models."""
+r"""Bootstrap inference: a CI of the C-index over folds, a paired test of two models, and a CI
+of a mean over repeated runs (seeds)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from survlib._core.validation import validate_survival
 from survlib.survival._arrays import ArrayLike, _risk_array, _to_numpy
 from survlib.survival.metrics import concordance
 
-__all__ = ["bootstrap_cindex", "paired_bootstrap_cindex"]
+__all__ = ["bootstrap_cindex", "bootstrap_mean_ci", "paired_bootstrap_cindex"]
 
 
 def paired_bootstrap_cindex(
@@ -126,3 +127,42 @@ def bootstrap_cindex(
         "CI high": float(hi),
         "n_boot": float(n_boot),
     }
+
+
+def bootstrap_mean_ci(
+    values: ArrayLike, n_boot: int = 2000, alpha: float = 0.05, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean of ``values`` (e.g. paired per-seed
+    differences of two methods), via :func:`scipy.stats.bootstrap`.
+
+    Args:
+        values: at least two finite numbers.
+        n_boot: bootstrap resamples.
+        alpha: 1 - coverage (0.05: a 95 % interval).
+        seed: seeds the resampling.
+
+    Returns:
+        ``(low, high)``; both equal the mean when all values are equal.
+    """
+    from scipy.stats import bootstrap
+
+    v = np.asarray(_to_numpy(values), dtype=np.float64).ravel()
+    if v.size < 2 or not np.isfinite(v).all():
+        raise ValueError(
+            f"bootstrap_mean_ci: values must be at least two finite numbers, got {v.tolist()!r}"
+        )
+    if int(n_boot) < 1 or not 0.0 < float(alpha) < 1.0:
+        raise ValueError(
+            f"bootstrap_mean_ci: need n_boot >= 1 and 0 < alpha < 1, got {n_boot}, {alpha}"
+        )
+    if np.ptp(v) == 0:  # every resample has the same mean
+        return float(v[0]), float(v[0])
+    res = bootstrap(
+        (v,),
+        np.mean,
+        n_resamples=int(n_boot),
+        confidence_level=1.0 - float(alpha),
+        method="percentile",
+        rng=np.random.default_rng(int(seed)),
+    )
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)

@@ -1,5 +1,5 @@
-"""Training: the one loop (:mod:`~survlib.train.loop`) and the cross-validation protocol
-(:mod:`~survlib.train.cv`).
+"""Training: the one loop (:mod:`~survlib.train.loop`), the cross-validation protocol
+(:mod:`~survlib.train.cv`) and the shared optimizer (:mod:`~survlib.train.optim`).
 
 This package is model-agnostic: it imports nothing above :mod:`survlib.survival`, so every
 model family (``survlib.models``) trains through :func:`fit`. Device and seed helpers live in
@@ -17,12 +17,14 @@ from survlib.train.cv import (
     tidy_results,
 )
 from survlib.train.loop import FitResult, fit
+from survlib.train.optim import adam
 
 __all__ = [
     "RESULT_COLUMNS",
     "FitResult",
     "NonFiniteError",
     "Split",
+    "adam",
     "cross_validate",
     "cv_splits",
     "fit",

@@ -72,3 +72,30 @@ def test_missing_anchors_are_skipped_with_a_message(
     run = json.loads(out.read_text())["runs"]
     (only,) = run.values()
     assert only["epoch_order"] == ["ours"] and only["ratios"]["authors_over_ours_mean"] is None
+
+
+def test_bf16_runs_every_forward_under_autocast(
+    bench: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "m.json"
+    seen: list[tuple[str, str]] = []
+    real = bench.autocast
+
+    def spy(device_type: str, precision: str):  # type: ignore[no-untyped-def]
+        seen.append((device_type, precision))
+        return real(device_type, precision)
+
+    monkeypatch.setattr(bench, "autocast", spy)
+    bench.main([*TINY, "--precision", "bf16", "--device", "cpu", "--out", str(out)])
+    record = json.loads(out.read_text())
+    (key,) = record["runs"]
+    run = record["runs"][key]
+    assert key.endswith("/bf16") and run["precision"] == "bf16"
+    assert run["optimizers"]["ours"] == "library"  # survlib.train.adam, as the library trains
+    n_steps = {"ours": 2, "naive": 3, "authors": 3}  # 3 patients, batches of 2 for ours
+    steps = sum(n_steps[n] for n in run["epoch_order"]) * 2  # warm-up + 1 timed epoch
+    assert seen.count(("cpu", "bf16")) == steps + 1  # + main's up-front check
+    for r in run["results"].values():
+        assert r["seconds_per_epoch_mean"] > 0
+    with pytest.raises(ValueError, match="precision"):
+        bench.main([*TINY, "--precision", "fp16", "--device", "cpu", "--out", str(out)])

@@ -175,6 +175,7 @@ def test_helpers_json_flags_and_arguments(tmp_path):
         "--patients",
         "--patches",
         "--epochs",
+        "--precision",  # so the suite's multimodal_bf16 part runs instead of being skipped
     }
     args = suite.parse_args(["--dry-run"])
     assert args.device == "cpu" and args.chapters == "stub" and args.parts == list(suite.PARTS)

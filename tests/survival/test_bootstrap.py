@@ -44,3 +44,30 @@ def test_bootstrap_cindex_matches_sksurv_and_covers() -> None:
     noise = [(rng.normal(size=60), t, e) for _, t, e in folds]
     ci = sv.bootstrap_cindex(noise, n_boot=200, seed=0)
     assert ci["CI low"] < 0.5 < ci["CI high"]  # no signal: the interval covers chance
+
+
+def test_bootstrap_mean_ci_covers_the_mean_like_the_normal_interval() -> None:
+    rng = np.random.default_rng(4)
+    values = rng.normal(0.3, 1.0, size=400)
+    lo, hi = sv.bootstrap_mean_ci(values, n_boot=4000, seed=1)
+    half = 1.96 * values.std(ddof=1) / np.sqrt(values.size)  # the normal-theory interval
+    assert lo < values.mean() < hi
+    assert lo == pytest.approx(values.mean() - half, abs=0.02)
+    assert hi == pytest.approx(values.mean() + half, abs=0.02)
+    assert sv.bootstrap_mean_ci(values, n_boot=500, seed=2) == sv.bootstrap_mean_ci(
+        values, n_boot=500, seed=2
+    )  # seeded
+    narrow = sv.bootstrap_mean_ci(values, n_boot=4000, alpha=0.5, seed=1)
+    assert lo < narrow[0] < narrow[1] < hi
+
+
+def test_bootstrap_mean_ci_small_and_bad_inputs() -> None:
+    assert sv.bootstrap_mean_ci([0.1, 0.1, 0.1]) == (0.1, 0.1)
+    values = [-0.2, 0.0, 0.1, 0.3, 0.5]
+    lo, hi = sv.bootstrap_mean_ci(values)
+    assert min(values) <= lo < np.mean(values) < hi <= max(values)
+    for bad in ([], [0.2], [0.1, float("nan")]):
+        with pytest.raises(ValueError, match="values must be at least two finite"):
+            sv.bootstrap_mean_ci(bad)
+    with pytest.raises(ValueError, match="alpha"):
+        sv.bootstrap_mean_ci(values, alpha=1.5)
