@@ -984,7 +984,7 @@ if not tcga_available:
 
 # %%
 REAL_SCHEDULE = {**FIT, "max_epochs": paper_epochs, "patience": None, "lr": paper_learning_rate,
-                 "select_metric": "cindex", "device": "cpu"}
+                 "select_metric": "cindex", "device": "auto"}
 
 
 def paper_c(model: str, cohort_name: str) -> str:

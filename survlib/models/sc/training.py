@@ -373,8 +373,9 @@ def _split_validation(
 ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray] | None]:
     """Patients held out for early stopping (stratified by event), never trained on.
 
-    A share ``validation_fraction`` of each event group is held out when that leaves at least
-    4 patients on each side and 2 validation events; each validation patient keeps a fixed
+    A share ``validation_fraction`` of each event group is held out when that makes at least
+    ``min_validation_patients`` (and at least 4) validation patients, leaves at least 4 for
+    training and holds 2 validation events; each validation patient keeps a fixed
     subsample of ``cells_per_patient`` cells. Returns ``(train, validation, validation cells)``
     (positions; no validation: an empty array and None).
     """
@@ -382,7 +383,7 @@ def _split_validation(
     train_pat, val_pat = np.arange(n_pat), np.zeros(0, dtype=np.int64)
     if cfg.validation_fraction > 0:
         n_val = int(round(cfg.validation_fraction * n_pat))
-        if n_val >= 4 and n_pat - n_val >= 4:
+        if n_val >= max(4, cfg.min_validation_patients) and n_pat - n_val >= 4:
             val_parts = []
             for e in (0, 1):
                 ids = rng.permutation(np.flatnonzero(events == e))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from survlib._core.finite import NonFiniteError
@@ -50,9 +51,12 @@ def test_stage_bookkeeping_with_validation_and_early_stopping():
     step), stops once `patience` steps pass without improvement, and records per-step losses."""
     adata = cohort(24, 24, 60, 1)
     ScSurvival.setup_anndata(adata)
-    m = ScSurvival(adata, **{**SMALL, "amicr_steps": 80, "finetune_steps": 7, "patience": 10})
+    small_split = {"min_validation_patients": 4}  # 5 of 24 patients (the default needs 10)
+    m = ScSurvival(
+        adata, **{**SMALL, "amicr_steps": 80, "finetune_steps": 7, "patience": 10, **small_split}
+    )
     m.train(progress=False, seed=1)
-    assert m.validation_patients_  # 24 patients: a validation split exists
+    assert m.validation_patients_  # a validation split exists
     h, steps = m.history, m.steps_run
     assert (
         steps["pretrain"] == SMALL["pretrain_steps"] and len(h["pretrain"]) == 1
@@ -76,3 +80,26 @@ def test_stage_bookkeeping_without_validation():
     assert m.validation_patients_ == [] and m.history["amicr_val"] == []
     assert m.steps_run["amicr"] == len(m.history["amicr"]) <= SMALL["amicr_steps"]
     assert m.steps_run["finetune"] == len(m.history["finetune"])
+
+
+@pytest.mark.parametrize(
+    ("n_patients", "min_val", "expected"),
+    [(27, 10, 0), (40, 10, 0), (50, 10, 10), (120, 10, 24), (27, 4, 6), (40, 4, 8)],
+)
+def test_validation_needs_min_validation_patients(n_patients, min_val, expected) -> None:
+    """The default holds patients out only when 20 % makes at least 10 of them (the small
+    cohorts of chapter 3's side-by-side stop on the training loss); stratified by event."""
+    from dataclasses import replace
+
+    from survlib.models.sc.config import PRESETS
+    from survlib.models.sc.training import _split_validation
+
+    cfg = replace(PRESETS["fast"], min_validation_patients=min_val)
+    events = np.tile([1, 0], n_patients)[:n_patients]
+    groups = [np.arange(3) + 3 * i for i in range(n_patients)]
+    train, val, cells = _split_validation(cfg, events, groups, np.random.default_rng(0))
+    assert val.size == expected and train.size == n_patients - expected
+    assert (cells is None) == (expected == 0)
+    if expected:
+        assert abs(events[val].mean() - events.mean()) < 0.1  # stratified by event
+    assert PRESETS["fast"].min_validation_patients == 10

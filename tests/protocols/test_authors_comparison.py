@@ -1,0 +1,100 @@
+"""survlib.protocols.authors_comparison: chapter 3's side-by-side tables agree with the
+benchmark's own paired summary (benchmarks/bench_vs_authors.py) and with hand-computed means."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from survlib.protocols.authors_comparison import load_cohorts, side_by_side
+
+# the benchmark's per-seed bootstrap of C on 6 toy patients meets resamples without a pair
+pytestmark = pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_vs_authors.py"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_vs_authors_for_tables", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(rng: np.random.Generator, c: float, seconds: float) -> dict:
+    return {
+        "seconds": seconds,
+        "heldout_c": c,
+        "macro_f1": float(rng.uniform(0.4, 0.9)),
+        "binary_f1": float(rng.uniform(0.2, 0.9)),
+        "heldout_risk": rng.normal(size=6).tolist(),
+    }
+
+
+def _cohort(n_patients: int, seeds: list[int], rng: np.random.Generator) -> dict:
+    runs = {}
+    for s in seeds:
+        runs[str(s)] = {
+            "heldout_time": rng.uniform(1, 50, 6).tolist(),
+            "heldout_event": [1, 0, 1, 1, 0, 1],
+            "authors": _run(rng, float(rng.uniform(0.5, 0.8)), 200.0 + s),
+            "survlib": _run(rng, float(rng.uniform(0.5, 0.8)), 40.0 + s),
+            "survlib_before": _run(rng, float(rng.uniform(0.5, 0.8)), 30.0 + s),
+        }
+    runs.setdefault("99", {})["survlib"] = _run(rng, 0.9, 1.0)  # no authors' run: not paired
+    settings = {"n_patients": n_patients, "cells_per_patient": 50, "n_genes": 500}
+    return {"settings": {**settings, "n_train": round(2 * n_patients / 3)}, "runs": runs}
+
+
+def test_side_by_side_matches_the_benchmark_summary(tmp_path: Path) -> None:
+    bench, rng = _bench(), np.random.default_rng(0)
+    cohorts = {"40x50x500": _cohort(40, [7, 11, 23], rng), "60x50x500": _cohort(60, [7, 11], rng)}
+    for cohort in cohorts.values():
+        bench.summarise(cohort)
+    path = tmp_path / "vs.json"
+    path.write_text(json.dumps({"cohorts": cohorts}))
+    table = side_by_side(load_cohorts(path))
+    names = list(table.seeds)
+    assert names == [
+        "60 patients × 50 cells (40 train / 20 held out)",
+        "40 patients × 50 cells (27 train / 13 held out)",
+    ]  # largest first
+    small = names[1]
+    assert table.seeds[small] == [7, 11, 23]  # seed 99 has no authors' run
+    for label in ("survlib", "survlib_before"):
+        ref = cohorts["40x50x500"]["paired"][label]
+        row = table.paired.loc[(small, label)]
+        for metric, col in (("heldout_c", "held-out C"), ("macro_f1", "macro F1")):
+            assert row[(col, "mean diff")] == pytest.approx(ref[metric]["mean_diff"])
+            assert row[(col, "CI low")] == pytest.approx(ref[metric]["ci_low"])
+            assert row[(col, "CI high")] == pytest.approx(ref[metric]["ci_high"])
+            assert row[(col, "seeds better")] == ref[metric]["survlib_better"]
+        assert row[("speedup", "× (geo. mean)")] == pytest.approx(ref["speedup"]["geometric_mean"])
+    runs = cohorts["40x50x500"]["runs"]
+    mean_c = np.mean([runs[s]["authors"]["heldout_c"] for s in ("7", "11", "23")])
+    assert table.summary.loc[(small, "authors"), "held-out C"] == pytest.approx(mean_c)
+    assert table.summary.loc[(small, "authors"), "seeds"] == 3
+    assert table.per_seed.loc[(small, 11), ("wall s", "survlib")] == pytest.approx(51.0)
+    assert table.diffs[small]["survlib"]["heldout_c"][0] == pytest.approx(
+        runs["7"]["survlib"]["heldout_c"] - runs["7"]["authors"]["heldout_c"]
+    )
+
+
+def test_side_by_side_leaves_out_what_was_not_run(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    cohort = _cohort(40, [7, 11], rng)
+    for r in cohort["runs"].values():
+        r.pop("survlib_before", None)
+    table = side_by_side({"k": cohort})
+    (name,) = table.seeds
+    assert list(table.paired.index) == [(name, "survlib")]  # no before-run: not shown
+    assert side_by_side({}).summary.empty
+    assert load_cohorts(tmp_path / "absent.json") == {}
+    (tmp_path / "bad.json").write_text("[]")
+    with pytest.raises(ValueError, match="bad.json is not a bench_vs_authors.py results file"):
+        load_cohorts(tmp_path / "bad.json")
