@@ -202,15 +202,17 @@ adata.obs[["risk_group", "cell_type"]].value_counts().unstack(fill_value=0)
 # typical cell* (the median over training cells); the attention-adjusted hazard score is the
 # cell's attention times that
 # relative hazard. (3) The fast default trains on minibatches of 32 patients with 128 cells
-# sampled per patient and step, holds out 20 % of the patients for early stopping, and caps
-# the VAE pretraining at 2000 minibatches; the authors' configuration (one full-cohort gradient
-# step per fine-tuning epoch) is the named preset `"authors"`, compared in the next chapter.
+# sampled per patient and step, holds out 20 % of the patients for early stopping (when that
+# makes at least 10 patients; chapter 3 shows why smaller cohorts stop on the training loss),
+# and caps the VAE pretraining at 2000 minibatches; the authors' configuration (one
+# full-cohort gradient step per fine-tuning epoch) is the named preset `"authors"`, compared in
+# the next chapter.
 
 # %%
 pd.DataFrame({"fast (default)": PRESETS["fast"].to_dict(), "authors": PRESETS["authors"].to_dict()}).loc[
     ["n_latent", "n_hidden", "n_heads", "pretrain_steps", "pretrain_epochs", "amicr_steps", "finetune_steps",
      "patient_batch_size", "cells_per_patient", "lr", "encoder_lr_factor", "lambda_rec", "lambda_entropy",
-     "entropy_threshold", "validation_fraction", "pool_norm"]
+     "entropy_threshold", "validation_fraction", "min_validation_patients", "pool_norm"]
 ]
 
 # %% [markdown]

@@ -67,7 +67,7 @@ authors_finetune_steps = -1  # -1: the preset's 500 full-cohort steps; smaller f
 quick = False  # smoke runs only: shrink the fast preset's step budgets too
 threads = 1  # torch CPU threads (0: torch's default); 1 avoids thread oversubscription on a shared CPU
 vs_authors_results = "benchmarks/results/vs_authors.json"  # bench_vs_authors.py's JSON (from the repo root) for "Against the authors' package"
-vs_authors_live_seeds = ""  # seeds of a live run of that benchmark (paper profile; needs the authors' package); "" = show the stored JSON
+vs_authors_live_seeds = ""  # seeds of a live run of that benchmark (paper profile; needs the package of the authors); "" = show the stored JSON
 
 # %%
 from survlib.bench import limit_cpu_threads
@@ -251,8 +251,8 @@ table.round(3)
 #
 # **Before and after.** `survlib_before` is the fast preset as it was before this comparison:
 # it held out 20 % of the training patients for early stopping whenever that made at least 4
-# patients. With 27 training patients that is 5 patients, and the Cox loss of 5 patients is a
-# noisy signal to stop on. The development seeds below (cohorts with many held-out patients,
+# patients. With 27 training patients that is 5 or 6 patients, and the Cox loss of so few
+# patients is a noisy signal to stop on. The development seeds below (cohorts with many held-out patients,
 # so that C is measured precisely) showed what stopping on the training loss instead does. The
 # default now holds patients out only when that makes at least `min_validation_patients` =
 # {glue:text}`min_validation_patients` of them; smaller cohorts stop on the smoothed training
@@ -314,7 +314,7 @@ for c in load_cohorts(vs_ablation_path).values():
     if p and len(p["seeds"]) >= 2:
         st = c["settings"]
         ablation_rows.append({"training patients": st["n_train"], "held-out patients": st["n_patients"] - st["n_train"],
-                              "validation patients (base)": round(0.2 * st["n_train"]), "seeds": len(p["seeds"]),
+                              "seeds": len(p["seeds"]),
                               **{f"{VS_METRICS[k]} diff": p[k]["mean_diff"] for k in SHOWN_ABLATION},
                               **{f"{VS_METRICS[k]} CI": f"[{p[k]['ci_low']:.3f}, {p[k]['ci_high']:.3f}]" for k in SHOWN_ABLATION},
                               "val0 / base wall time": float(np.mean([r["val0"]["seconds"] / r["base"]["seconds"]
