@@ -203,8 +203,8 @@ adata.obs[["risk_group", "cell_type"]].value_counts().unstack(fill_value=0)
 # cell's attention times that
 # relative hazard. (3) The fast default trains on minibatches of 32 patients with 128 cells
 # sampled per patient and step, holds out 20 % of the patients for early stopping (when that
-# makes at least 10 patients; chapter 3 shows why smaller cohorts stop on the training loss),
-# and caps the VAE pretraining at 2000 minibatches; the authors' configuration (one
+# makes at least `min_validation_patients` patients; chapter 3 compares a larger minimum), and
+# caps the VAE pretraining at 2000 minibatches; the authors' configuration (one
 # full-cohort gradient step per fine-tuning epoch) is the named preset `"authors"`, compared in
 # the next chapter.
 

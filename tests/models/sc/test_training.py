@@ -51,7 +51,7 @@ def test_stage_bookkeeping_with_validation_and_early_stopping():
     step), stops once `patience` steps pass without improvement, and records per-step losses."""
     adata = cohort(24, 24, 60, 1)
     ScSurvival.setup_anndata(adata)
-    small_split = {"min_validation_patients": 4}  # 5 of 24 patients (the default needs 10)
+    small_split = {"min_validation_patients": 4}  # 5 of 24 patients
     m = ScSurvival(
         adata, **{**SMALL, "amicr_steps": 80, "finetune_steps": 7, "patience": 10, **small_split}
     )
@@ -102,4 +102,4 @@ def test_validation_needs_min_validation_patients(n_patients, min_val, expected)
     assert (cells is None) == (expected == 0)
     if expected:
         assert abs(events[val].mean() - events.mean()) < 0.1  # stratified by event
-    assert PRESETS["fast"].min_validation_patients == 10
+    assert PRESETS["fast"].min_validation_patients == 4
