@@ -53,7 +53,9 @@ import numpy as np  # noqa: E402
 from survlib._core.io import atomic_write_text  # noqa: E402
 from survlib.bench import limit_cpu_threads, machine_info  # noqa: E402
 
-METRICS = ("seconds", "heldout_c", "macro_f1", "binary_f1")
+# METRICS: the compared quantities; mean_ci: the interval over seeds (used by the tests too)
+from survlib.protocols.authors_comparison import METRICS, mean_ci  # noqa: E402, F401
+
 AUTHORS = "authors"
 #: labels that other survlib runs are also paired against (``paired_vs_<label>`` in the JSON)
 REFERENCES = ("base", "survlib_before", "survlib")
@@ -220,38 +222,16 @@ def run_authors(
 
 
 # ----------------------------------------------------------------------------- summaries
-def mean_ci(values: list[float]) -> tuple[float, float]:
-    """The 95 % percentile bootstrap interval of the mean over seeds (NaN with fewer than 2)."""
-    from survlib.survival import bootstrap_mean_ci
-
-    return bootstrap_mean_ci(values) if len(values) >= 2 else (float("nan"), float("nan"))
-
-
 def paired_summary(
     runs: dict[str, dict[str, Any]], label: str, ref: str = AUTHORS
 ) -> dict[str, Any]:
     """Run ``label`` minus run ``ref`` (default the authors'), per metric over the seeds that
     have both; wall-time ratio (ref / label) and per-seed paired bootstrap of the held-out C."""
+    from survlib.protocols.authors_comparison import paired_differences
     from survlib.survival import paired_bootstrap_cindex
 
-    seeds = sorted((s for s, r in runs.items() if label in r and ref in r), key=int)
-    out: dict[str, Any] = {"seeds": [int(s) for s in seeds]}
-    for metric in METRICS:
-        diffs = [runs[s][label][metric] - runs[s][ref][metric] for s in seeds]
-        lo, hi = mean_ci(diffs)
-        out[metric] = {
-            "diffs": diffs,
-            "mean_diff": float(np.mean(diffs)) if diffs else float("nan"),
-            "ci_low": lo,
-            "ci_high": hi,
-            # seeds on which survlib did better (less time; higher C and F1)
-            "survlib_better": int(sum(d < 0 if metric == "seconds" else d > 0 for d in diffs)),
-        }
-    ratios = [runs[s][ref]["seconds"] / runs[s][label]["seconds"] for s in seeds]
-    out["speedup"] = {
-        "ratios": ratios,
-        "geometric_mean": float(np.exp(np.mean(np.log(ratios)))) if ratios else float("nan"),
-    }
+    out = paired_differences(runs, label, ref)
+    seeds = [str(s) for s in out["seeds"]]
     per_seed = {}
     for s in seeds:
         t, e = runs[s]["heldout_time"], runs[s]["heldout_event"]

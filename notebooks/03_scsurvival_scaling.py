@@ -239,9 +239,8 @@ table.round(3)
 # Harrell's C on the held-out third, and `risk_cell_metrics` of each method's risk-cell calls
 # (our default rule; the authors' 2-means split of the attention and the sign of `hazard_adj`)
 # on the training cells. The authors' run uses the settings of their simulation script (200 VAE
-# and 500 fine-tuning epochs, `fitnetune_strategy="alternating"`). It is run at two cohort
-# sizes: 60 patients × 100 cells (40 for training) and 40 patients × 50 cells (27 for
-# training), five seeds each.
+# and 500 fine-tuning epochs, `fitnetune_strategy="alternating"`). The benchmark runs at two
+# cohort sizes; the tables name them.
 #
 # On one CPU core the authors' run takes minutes per seed, more than this chapter's time
 # budget, so the `smoke` and `book` profiles show the benchmark's stored JSON (when the build
@@ -249,14 +248,15 @@ table.round(3)
 # (`vs_authors_live_seeds`). The differences are paired by seed (survlib − authors), with a
 # percentile bootstrap 95 % interval over the seeds (`survlib.survival.bootstrap_mean_ci`).
 #
-# **Two settings.** `survlib_before` is the fast preset's default: it holds out 20 % of the
-# training patients for early stopping whenever that makes at least
-# {glue:text}`min_validation_patients` patients. With 27 training patients that is 5 or 6 patients, and the Cox loss of so few
-# patients is a noisy signal to stop on. The development seeds below (cohorts with many held-out patients,
-# so that C is measured precisely) showed what stopping on the training loss instead does.
-# `survlib` is the preset with `min_validation_patients=10`: smaller cohorts stop on the
+# **Two settings.** `survlib` is the fast preset's default: it holds out 20 % of the training
+# patients for early stopping whenever that makes at least {glue:text}`min_validation_patients`
+# patients. On the smaller cohort that is only a handful of patients, and the Cox loss of so
+# few patients is a noisy signal to stop on. `survlib_min_val10` is the preset with
+# `min_validation_patients=10`: cohorts where 20 % makes fewer than 10 patients stop on the
 # smoothed training loss, as the authors do. It is not the default yet: on chapter 2's small
-# (smoke-size) PBMC cohort it lost the planted monocytes.
+# (smoke-size) PBMC cohort it lost the planted monocytes. The development seeds further down
+# (cohorts with many held-out patients, so that C is measured precisely) show what stopping on
+# the training loss does.
 
 # %%
 import subprocess
@@ -266,7 +266,7 @@ from pathlib import Path
 from IPython.display import Markdown, display
 
 from survlib.protocols.authors_comparison import METRICS as VS_METRICS
-from survlib.protocols.authors_comparison import load_cohorts, side_by_side
+from survlib.protocols.authors_comparison import SCORES, load_cohorts, side_by_side
 from survlib.runner import resolve_notebook
 
 repo = resolve_notebook("03_scsurvival_scaling").parent.parent
@@ -279,11 +279,11 @@ if vs_authors_live_seeds:  # the paper profile: run the benchmark now (needs the
     print(proc.stderr[-1500:])  # "skipped: ..." when the authors' package is absent
     if proc.returncode == 0:
         vs_path, vs_source = live_path, "live"
-vs = side_by_side(load_cohorts(vs_path))
-glue("min_validation_patients", PRESETS["fast"].min_validation_patients)
-SHOWN_ABLATION = ("heldout_c", "macro_f1", "binary_f1")
-vs_names = list(vs.seeds)  # cohorts, largest first
+VS_LABELS = ("survlib", "survlib_min_val10")  # the default, the option
+vs = side_by_side(load_cohorts(vs_path), VS_LABELS)
+vs_names = vs.cohorts  # largest first
 vs_available = bool(vs_names)
+glue("min_validation_patients", PRESETS["fast"].min_validation_patients)
 glue("vs_authors_available", int(vs_available))
 glue("vs_authors_source", vs_source if vs_available else "n/a")
 if vs_available:
@@ -301,62 +301,18 @@ else:
         "and rebuild this chapter."))
 
 # %% [markdown]
-# The development seeds behind the change (a separate file, `vs_authors_ablation.json`, written
-# by the same benchmark with `--variants`): each row is one cohort size, `val0` (no held-out
-# patients, stop on the training loss) minus `base` (20 % held out), paired by seed.
+# The paired differences seed by seed: each grey point is one seed, each square the mean with
+# its 95 % interval; above the red line survlib did better.
 
 # %%
-vs_ablation_path = (repo / vs_authors_results).with_name("vs_authors_ablation.json")
-ablation_rows = []
-for c in load_cohorts(vs_ablation_path).values():
-    p = c.get("paired_vs_base", {}).get("val0")
-    if p and len(p["seeds"]) >= 2:
-        st = c["settings"]
-        ablation_rows.append({"training patients": st["n_train"], "held-out patients": st["n_patients"] - st["n_train"],
-                              "seeds": len(p["seeds"]),
-                              **{f"{VS_METRICS[k]} diff": p[k]["mean_diff"] for k in SHOWN_ABLATION},
-                              **{f"{VS_METRICS[k]} CI": f"[{p[k]['ci_low']:.3f}, {p[k]['ci_high']:.3f}]" for k in SHOWN_ABLATION},
-                              "val0 / base wall time": float(np.mean([r["val0"]["seconds"] / r["base"]["seconds"]
-                                                                      for s, r in c["runs"].items() if int(s) in p["seeds"]]))})
-ablation = pd.DataFrame(ablation_rows).sort_values("training patients") if ablation_rows else pd.DataFrame()
-glue("vs_ablation_available", int(not ablation.empty))
-for tag, idx in (("small", 0), ("main", -1)):
-    have = not ablation.empty and (tag == "small" or len(ablation) > 1)
-    r = ablation.iloc[idx] if have else None
-    glue(f"vs_ablation_{tag}_train", int(r["training patients"]) if have else "n/a")
-    glue(f"vs_ablation_{tag}_seeds", int(r["seeds"]) if have else "n/a")
-    for k in SHOWN_ABLATION:
-        glue(f"vs_ablation_{tag}_{k}_diff", round(float(r[f"{VS_METRICS[k]} diff"]), 3) if have else "n/a")
-        glue(f"vs_ablation_{tag}_{k}_ci", r[f"{VS_METRICS[k]} CI"] if have else "n/a")
-if ablation.empty:
-    print(f"no development ablation on this machine ({vs_ablation_path.name} absent)")
-else:
-    display(ablation.round(3).set_index("training patients"))
-
-# %% [markdown]
-# With {glue:text}`vs_ablation_small_train` training patients ({glue:text}`vs_ablation_small_seeds`
-# development seeds), stopping on the training loss changed the held-out C by
-# {glue:text}`vs_ablation_small_heldout_c_diff` ({glue:text}`vs_ablation_small_heldout_c_ci`) and
-# the macro F1 by {glue:text}`vs_ablation_small_macro_f1_diff`
-# ({glue:text}`vs_ablation_small_macro_f1_ci`); with {glue:text}`vs_ablation_main_train` training
-# patients by {glue:text}`vs_ablation_main_heldout_c_diff`
-# ({glue:text}`vs_ablation_main_heldout_c_ci`) and {glue:text}`vs_ablation_main_macro_f1_diff`
-# ({glue:text}`vs_ablation_main_macro_f1_ci`) ("n/a": not run on this machine).
-
-# %% [markdown]
-# The paired differences seed by seed: each grey point is one seed, the black square the mean
-# with its 95 % interval; above the red line survlib did better.
-
-# %%
-SHOWN = ("heldout_c", "macro_f1", "binary_f1")
 # the glued figures: "" = the largest cohort, "small_" = the smallest (when there are two)
-vs_tags = dict(zip(("", "small_"), [vs_names[0], vs_names[-1]] if len(vs_names) > 1 else vs_names[:1], strict=False))
+vs_tags = {"": vs_names[0], "small_": vs_names[-1]} if len(vs_names) > 1 else dict.fromkeys([""], *vs_names[:1])
 for tag in ("", "small_"):
     name = vs_tags.get(tag)
-    for lab, part in (("survlib", ""), ("survlib_before", "before_")):
+    for lab, part in (("survlib", ""), ("survlib_min_val10", "minval_")):
         have = name is not None and (name, lab) in vs.paired.index
         row = vs.paired.loc[(name, lab)] if have else None
-        for k in SHOWN:
+        for k in SCORES:
             col = VS_METRICS[k]
             glue(f"vs_authors_{tag}{part}{k}_diff", round(row[(col, "mean diff")], 3) if have else "n/a")
             glue(f"vs_authors_{tag}{part}{k}_ci",
@@ -365,27 +321,26 @@ for tag in ("", "small_"):
             glue(f"vs_authors_{tag}{part}{k}_survlib",
                  round(vs.summary.loc[(name, lab), col], 3) if have else "n/a")
         glue(f"vs_authors_{tag}{part}speedup", round(row[("speedup", "× (geo. mean)")], 1) if have else "n/a")
-    for k in SHOWN:
+    for k in SCORES:
         glue(f"vs_authors_{tag}{k}_authors",
              round(vs.summary.loc[(name, "authors"), VS_METRICS[k]], 3) if name else "n/a")
     glue(f"vs_authors_{tag}cohort", name or "n/a")
-    glue(f"vs_authors_{tag}n_seeds", len(vs.seeds[name]) if name else "n/a")
+    glue(f"vs_authors_{tag}n_seeds", int(vs.summary.loc[(name, "authors"), "seeds"]) if name else "n/a")
 if vs_available:
     fig, axes = plt.subplots(1, len(vs_names), figsize=(5.5 * len(vs_names), 3.6), sharey=True, squeeze=False)
     for ax, name in zip(axes[0], vs_names, strict=True):
-        labels = list(vs.diffs[name])
+        labels = [lab for lab in VS_LABELS if (name, lab) in vs.paired.index]
         for j, lab in enumerate(labels):
             off = 0.3 * (j - (len(labels) - 1) / 2)
-            for i, k in enumerate(SHOWN):
-                d = vs.diffs[name][lab][k]
-                col = VS_METRICS[k]
+            for i, k in enumerate(SCORES):
+                d, col = vs.differences(name, lab, k), VS_METRICS[k]
                 lo, hi = vs.paired.loc[(name, lab), (col, "CI low")], vs.paired.loc[(name, lab), (col, "CI high")]
-                ax.plot(np.full(len(d), i + off), d, "o", alpha=0.45, color="grey")
-                ax.errorbar(i + off + 0.06, np.mean(d), yerr=[[np.mean(d) - lo], [hi - np.mean(d)]], fmt="s",
+                ax.plot(np.full(d.size, i + off), d, "o", alpha=0.45, color="grey")
+                ax.errorbar(i + off + 0.06, d.mean(), yerr=[[d.mean() - lo], [hi - d.mean()]], fmt="s",
                             capsize=4, color="black" if lab == "survlib" else "tab:blue",
                             label=lab if i == 0 else None)
         ax.axhline(0, color="red", lw=0.8)
-        ax.set_xticks(range(len(SHOWN)), [VS_METRICS[k] for k in SHOWN])
+        ax.set_xticks(range(len(SCORES)), [VS_METRICS[k] for k in SCORES])
         ax.set_title(f"{name}\n(simulated, {vs_source} results)", fontsize=9)
         ax.legend(fontsize=8, loc="lower right")
     axes[0][0].set_ylabel("survlib − authors (paired by seed)")
@@ -396,7 +351,7 @@ if vs_available:
 # %% [markdown]
 # On {glue:text}`vs_authors_n_seeds` seeds of {glue:text}`vs_authors_cohort` ("n/a" when no
 # results were available; {glue:text}`vs_authors_source` results), the held-out C averaged
-# {glue:text}`vs_authors_heldout_c_survlib` for survlib and
+# {glue:text}`vs_authors_heldout_c_survlib` for survlib's default and
 # {glue:text}`vs_authors_heldout_c_authors` for the authors' package (paired difference
 # {glue:text}`vs_authors_heldout_c_diff`, 95 % CI {glue:text}`vs_authors_heldout_c_ci`), the
 # risk-cell macro F1 {glue:text}`vs_authors_macro_f1_survlib` against
@@ -404,23 +359,59 @@ if vs_available:
 # {glue:text}`vs_authors_macro_f1_ci`) and the higher-risk binary F1
 # {glue:text}`vs_authors_binary_f1_survlib` against {glue:text}`vs_authors_binary_f1_authors`,
 # with survlib {glue:text}`vs_authors_speedup` × faster (geometric mean of the per-seed ratios of
-# wall time). The default setting (`survlib_before`) gave a held-out C difference of
-# {glue:text}`vs_authors_before_heldout_c_diff` ({glue:text}`vs_authors_before_heldout_c_ci`) here.
+# wall time). With `min_validation_patients=10` the held-out C difference was
+# {glue:text}`vs_authors_minval_heldout_c_diff` ({glue:text}`vs_authors_minval_heldout_c_ci`)
+# here.
 #
 # On the smaller cohort, {glue:text}`vs_authors_small_cohort` ({glue:text}`vs_authors_small_n_seeds`
-# seeds), the default setting (`survlib_before`) ranked held-out patients worse than the authors'
-# package: difference {glue:text}`vs_authors_small_before_heldout_c_diff`
-# ({glue:text}`vs_authors_small_before_heldout_c_ci`), macro F1
-# {glue:text}`vs_authors_small_before_macro_f1_diff`
-# ({glue:text}`vs_authors_small_before_macro_f1_ci`). With `min_validation_patients=10` the held-out C
-# difference is {glue:text}`vs_authors_small_heldout_c_diff`
-# ({glue:text}`vs_authors_small_heldout_c_ci`, better on
-# {glue:text}`vs_authors_small_heldout_c_better` seeds), the macro F1 difference
-# {glue:text}`vs_authors_small_macro_f1_diff` ({glue:text}`vs_authors_small_macro_f1_ci`), the
-# binary F1 difference {glue:text}`vs_authors_small_binary_f1_diff`
-# ({glue:text}`vs_authors_small_binary_f1_ci`), in {glue:text}`vs_authors_small_speedup` × less
-# wall time. With 13 to 20 held-out patients one seed's C has a standard error of several
-# hundredths, so single seeds disagree; the interval over seeds is the figure to read.
+# seeds), the default ranked held-out patients worse than the authors' package: difference
+# {glue:text}`vs_authors_small_heldout_c_diff` ({glue:text}`vs_authors_small_heldout_c_ci`),
+# macro F1 {glue:text}`vs_authors_small_macro_f1_diff`
+# ({glue:text}`vs_authors_small_macro_f1_ci`). With `min_validation_patients=10` the held-out C
+# difference is {glue:text}`vs_authors_small_minval_heldout_c_diff`
+# ({glue:text}`vs_authors_small_minval_heldout_c_ci`, better on
+# {glue:text}`vs_authors_small_minval_heldout_c_better` seeds), the macro F1 difference
+# {glue:text}`vs_authors_small_minval_macro_f1_diff`
+# ({glue:text}`vs_authors_small_minval_macro_f1_ci`), the binary F1 difference
+# {glue:text}`vs_authors_small_minval_binary_f1_diff`
+# ({glue:text}`vs_authors_small_minval_binary_f1_ci`), in
+# {glue:text}`vs_authors_small_minval_speedup` × less wall time. With so few held-out patients
+# one seed's C has a standard error of several hundredths, so single seeds disagree; the
+# interval over seeds is the figure to read.
+#
+# The development seeds (a separate file, `vs_authors_ablation.json`, written by the same
+# benchmark with `--variants`): per cohort size, `val0` (no held-out patients, stop on the
+# training loss) against `base` (the default split), paired by seed, on cohorts with many
+# held-out patients.
+
+# %%
+ablation = side_by_side(load_cohorts((repo / vs_authors_results).with_name("vs_authors_ablation.json")),
+                        ("val0",), reference="base")
+abl_names = ablation.cohorts[::-1]  # smallest first
+glue("vs_ablation_available", int(bool(abl_names)))
+for tag, name in (("small", abl_names[0] if abl_names else None),
+                  ("main", abl_names[-1] if len(abl_names) > 1 else None)):
+    glue(f"vs_ablation_{tag}_cohort", name or "n/a")
+    for k in SCORES:
+        col = VS_METRICS[k]
+        row = ablation.paired.loc[(name, "val0")] if name else None
+        glue(f"vs_ablation_{tag}_{k}_diff", round(row[(col, "mean diff")], 3) if name else "n/a")
+        glue(f"vs_ablation_{tag}_{k}_ci", f"[{row[(col, 'CI low')]:.3f}, {row[(col, 'CI high')]:.3f}]" if name else "n/a")
+    glue(f"vs_ablation_{tag}_seeds", int(ablation.summary.loc[(name, "base"), "seeds"]) if name else "n/a")
+if abl_names:
+    display(ablation.paired.round(3))
+else:
+    print("no development ablation on this machine (vs_authors_ablation.json absent)")
+
+# %% [markdown]
+# On {glue:text}`vs_ablation_small_cohort` ({glue:text}`vs_ablation_small_seeds` development
+# seeds), stopping on the training loss changed the held-out C by
+# {glue:text}`vs_ablation_small_heldout_c_diff` ({glue:text}`vs_ablation_small_heldout_c_ci`) and
+# the macro F1 by {glue:text}`vs_ablation_small_macro_f1_diff`
+# ({glue:text}`vs_ablation_small_macro_f1_ci`); on {glue:text}`vs_ablation_main_cohort` by
+# {glue:text}`vs_ablation_main_heldout_c_diff` ({glue:text}`vs_ablation_main_heldout_c_ci`) and
+# {glue:text}`vs_ablation_main_macro_f1_diff` ({glue:text}`vs_ablation_main_macro_f1_ci`) ("n/a":
+# not run on this machine).
 #
 # ## Summary
 #
@@ -435,7 +426,7 @@ if vs_available:
 #   results): held-out C {glue:text}`vs_authors_heldout_c_survlib` against
 #   {glue:text}`vs_authors_heldout_c_authors`, risk-cell macro F1
 #   {glue:text}`vs_authors_macro_f1_survlib` against {glue:text}`vs_authors_macro_f1_authors`,
-#   in {glue:text}`vs_authors_speedup` × less wall time.
+#   in {glue:text}`vs_authors_speedup` × less wall time (survlib's default).
 
 # %%
 workdir.cleanup()

@@ -1,17 +1,18 @@
-"""Chapter 3's side-by-side with the authors' scSurvival package: the tables of
-``benchmarks/bench_vs_authors.py``'s JSON.
+"""Chapter 3's side-by-side with the authors' scSurvival package: the paired differences of
+``benchmarks/bench_vs_authors.py``'s runs and the chapter's tables.
 
 The benchmark stores, per cohort size and seed, one run of the authors' package and one or more
-survlib runs (``survlib``: the current defaults; ``survlib_before``: the defaults before a
-change), each with its wall time, held-out C and risk-cell F1. :func:`side_by_side` turns the
-cohorts of that JSON into the chapter's tables, paired by seed: every figure is computed from
-the runs, over the seeds on which every shown method ran.
+survlib runs under labels (``survlib``: the defaults; other labels: the options they ran with,
+recorded in each run's ``config``), each with its wall time, held-out C and risk-cell F1.
+:func:`paired_differences` is the one computation of "run minus reference, paired by seed"
+(the benchmark writes it into its JSON); :func:`side_by_side` turns a results file's cohorts
+into the chapter's tables with it, over the seeds on which every shown method ran.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,16 @@ import pandas as pd
 
 from survlib.survival import bootstrap_mean_ci
 
-__all__ = ["METRICS", "SideBySide", "cohort_label", "load_cohorts", "side_by_side"]
+__all__ = [
+    "METRICS",
+    "SCORES",
+    "SideBySide",
+    "cohort_label",
+    "load_cohorts",
+    "mean_ci",
+    "paired_differences",
+    "side_by_side",
+]
 
 #: the compared quantities, in the order of the tables
 METRICS: dict[str, str] = {
@@ -29,7 +39,50 @@ METRICS: dict[str, str] = {
     "binary_f1": "binary F1",
     "seconds": "wall s",
 }
+#: the quantities shown as paired differences (the wall time is shown as a speed-up)
+SCORES = ("heldout_c", "macro_f1", "binary_f1")
 AUTHORS = "authors"
+
+
+def mean_ci(values: list[float]) -> tuple[float, float]:
+    """The 95 % percentile bootstrap interval of the mean over seeds (NaN with fewer than 2)."""
+    return bootstrap_mean_ci(values) if len(values) >= 2 else (float("nan"), float("nan"))
+
+
+def _paired_seeds(runs: dict[str, Any], methods: list[str]) -> list[str]:
+    return sorted((s for s, r in runs.items() if all(m in r for m in methods)), key=int)
+
+
+def paired_differences(
+    runs: dict[str, dict[str, Any]], method: str, reference: str = AUTHORS
+) -> dict[str, Any]:
+    """Run ``method`` minus run ``reference``, per metric of :data:`METRICS`, over the seeds of
+    ``runs`` (``{seed: {label: {metric: value}}}``) that have both.
+
+    Returns (JSON-ready) ``seeds``; per metric the per-seed ``diffs``, ``mean_diff``, the 95 %
+    bootstrap interval over seeds ``ci_low``/``ci_high`` (:func:`mean_ci`) and
+    ``survlib_better``, the seeds on which ``method`` did better (less time, higher scores);
+    ``speedup``: per-seed ``ratios`` of reference / method seconds and their
+    ``geometric_mean``.
+    """
+    seeds = _paired_seeds(runs, [method, reference])
+    out: dict[str, Any] = {"seeds": [int(s) for s in seeds]}
+    for metric in METRICS:
+        diffs = [float(runs[s][method][metric] - runs[s][reference][metric]) for s in seeds]
+        lo, hi = mean_ci(diffs)
+        out[metric] = {
+            "diffs": diffs,
+            "mean_diff": float(np.mean(diffs)) if diffs else float("nan"),
+            "ci_low": lo,
+            "ci_high": hi,
+            "survlib_better": int(sum(d < 0 if metric == "seconds" else d > 0 for d in diffs)),
+        }
+    ratios = [runs[s][reference]["seconds"] / runs[s][method]["seconds"] for s in seeds]
+    out["speedup"] = {
+        "ratios": ratios,
+        "geometric_mean": float(np.exp(np.mean(np.log(ratios)))) if ratios else float("nan"),
+    }
+    return out
 
 
 @dataclass
@@ -39,20 +92,38 @@ class SideBySide:
     Attributes:
         summary: index (cohort, method), columns ``seeds`` and the mean of every metric over
             the cohort's paired seeds.
-        paired: index (cohort, method), per metric of :data:`METRICS` but the wall time its
-            mean paired difference (method - authors), 95 % percentile bootstrap interval over
-            seeds (NaN with one seed) and the seeds on which the method did better; ``speedup``
-            is the geometric mean over seeds of authors' seconds / the method's seconds.
+        paired: index (cohort, method), per score of :data:`SCORES` its mean paired difference
+            (method - reference), 95 % bootstrap interval over seeds (NaN with one seed) and
+            the seeds on which the method did better; ``speedup``: the geometric mean over
+            seeds of reference seconds / the method's seconds.
         per_seed: index (cohort, seed), columns (metric, method).
-        diffs: ``diffs[cohort][method][metric]``: the per-seed differences (for plots).
-        seeds: ``seeds[cohort]``: the paired seeds.
+        reference: the method the differences are taken against.
     """
 
     summary: pd.DataFrame
     paired: pd.DataFrame
     per_seed: pd.DataFrame
-    diffs: dict[str, dict[str, dict[str, list[float]]]] = field(default_factory=dict)
-    seeds: dict[str, list[int]] = field(default_factory=dict)
+    reference: str = AUTHORS
+
+    @property
+    def seeds(self) -> dict[str, list[int]]:
+        """The paired seeds of every cohort shown."""
+        if self.per_seed.empty:
+            return {}
+        return {c: [int(x) for x in self.per_seed.loc[c].index] for c in self.cohorts}
+
+    @property
+    def cohorts(self) -> list[str]:
+        """The cohorts shown, largest first."""
+        if self.summary.empty:
+            return []
+        return list(dict.fromkeys(self.summary.index.get_level_values("cohort")))
+
+    def differences(self, cohort: str, method: str, metric: str) -> np.ndarray:
+        """Per-seed ``method`` minus reference of ``metric`` on ``cohort`` (for plots)."""
+        col = METRICS[metric]
+        rows = self.per_seed.loc[cohort]
+        return (rows[(col, method)] - rows[(col, self.reference)]).to_numpy(dtype=float)
 
 
 def load_cohorts(path: str | Path) -> dict[str, Any]:
@@ -75,81 +146,58 @@ def cohort_label(settings: dict[str, Any]) -> str:
     )
 
 
-def _paired_seeds(runs: dict[str, Any], methods: list[str]) -> list[str]:
-    return sorted((s for s, r in runs.items() if all(m in r for m in methods)), key=int)
-
-
 def side_by_side(
-    cohorts: dict[str, Any], labels: tuple[str, ...] = ("survlib_before", "survlib")
+    cohorts: dict[str, Any],
+    labels: tuple[str, ...] = ("survlib", "survlib_min_val10"),
+    reference: str = AUTHORS,
 ) -> SideBySide:
     """The chapter's tables from a results file's ``cohorts`` (see :func:`load_cohorts`).
 
     Args:
         cohorts: ``{key: {"settings": ..., "runs": {seed: {method: {metric: value}}}}}``.
-        labels: the survlib runs to show, in this order; a label that no seed of a cohort has
-            is left out for that cohort. The authors' runs are always shown.
+        labels: the runs to show, in this order; a label that no seed of a cohort has is left
+            out for that cohort.
+        reference: the run every label is paired against (shown too): the authors' package,
+            or e.g. ``"base"`` for an ablation.
 
-    Cohorts ordered by patients, largest first; a cohort without any seed on which the
-    authors and a shown label ran is left out.
+    Cohorts are ordered by patients, largest first; a cohort without any seed on which the
+    reference and a shown label ran is left out.
     """
     summary_rows, paired_rows, per_seed_rows = [], [], []
-    diffs: dict[str, dict[str, dict[str, list[float]]]] = {}
-    seeds_of: dict[str, list[int]] = {}
     order = sorted(cohorts, key=lambda k: -int(cohorts[k]["settings"]["n_patients"]))
     for key in order:
-        cohort = cohorts[key]
-        runs = cohort.get("runs", {})
+        runs = cohorts[key].get("runs", {})
         present = [lab for lab in labels if any(lab in r for r in runs.values())]
-        methods = [*present, AUTHORS]
+        methods = [*present, reference]
         seeds = _paired_seeds(runs, methods)
         if not present or not seeds:
             continue
-        name = cohort_label(cohort["settings"])
-        seeds_of[name] = [int(s) for s in seeds]
+        name = cohort_label(cohorts[key]["settings"])
+        common = {s: runs[s] for s in seeds}
         for method in methods:
-            values = {m: [float(runs[s][method][m]) for s in seeds] for m in METRICS}
-            summary_rows.append(
-                {
-                    "cohort": name,
-                    "method": method,
-                    "seeds": len(seeds),
-                    **{METRICS[m]: float(np.mean(v)) for m, v in values.items()},
-                }
-            )
+            means = {
+                METRICS[m]: float(np.mean([common[s][method][m] for s in seeds])) for m in METRICS
+            }
+            summary_rows.append({"cohort": name, "method": method, "seeds": len(seeds), **means})
         for s in seeds:
-            per_seed_rows.append(
-                {
-                    "cohort": name,
-                    "seed": int(s),
-                    **{(METRICS[m], meth): runs[s][meth][m] for m in METRICS for meth in methods},
-                }
-            )
-        diffs[name] = {}
+            values = {(METRICS[m], meth): common[s][meth][m] for m in METRICS for meth in methods}
+            per_seed_rows.append({"cohort": name, "seed": int(s), **values})
         for method in present:
-            row: dict[str, Any] = {"cohort": name, "method": method}
-            diffs[name][method] = {}
-            for m in ("heldout_c", "macro_f1", "binary_f1"):
-                d = [float(runs[s][method][m] - runs[s][AUTHORS][m]) for s in seeds]
-                lo, hi = bootstrap_mean_ci(d) if len(d) >= 2 else (float("nan"),) * 2
-                diffs[name][method][m] = d
-                row.update(
-                    {
-                        (METRICS[m], "mean diff"): float(np.mean(d)),
-                        (METRICS[m], "CI low"): lo,
-                        (METRICS[m], "CI high"): hi,
-                        (METRICS[m], "seeds better"): int(sum(x > 0 for x in d)),
-                    }
-                )
-            ratios = [runs[s][AUTHORS]["seconds"] / runs[s][method]["seconds"] for s in seeds]
-            row[("speedup", "× (geo. mean)")] = float(np.exp(np.mean(np.log(ratios))))
+            pair = paired_differences(common, method, reference)
+            row: dict[Any, Any] = {"cohort": name, "method": method}
+            for m in SCORES:
+                row[(METRICS[m], "mean diff")] = pair[m]["mean_diff"]
+                row[(METRICS[m], "CI low")] = pair[m]["ci_low"]
+                row[(METRICS[m], "CI high")] = pair[m]["ci_high"]
+                row[(METRICS[m], "seeds better")] = pair[m]["survlib_better"]
+            row[("speedup", "× (geo. mean)")] = pair["speedup"]["geometric_mean"]
             paired_rows.append(row)
-    summary = pd.DataFrame(summary_rows)
-    paired = pd.DataFrame(paired_rows)
-    per_seed = pd.DataFrame(per_seed_rows)
-    if summary_rows:
-        summary = summary.set_index(["cohort", "method"])
-        paired = paired.set_index(["cohort", "method"])
-        paired.columns = pd.MultiIndex.from_tuples(paired.columns)
-        per_seed = per_seed.set_index(["cohort", "seed"])
-        per_seed.columns = pd.MultiIndex.from_tuples(per_seed.columns, names=["metric", "method"])
-    return SideBySide(summary, paired, per_seed, diffs, seeds_of)
+    if not summary_rows:
+        empty = pd.DataFrame()
+        return SideBySide(empty, empty, empty, reference)
+    summary = pd.DataFrame(summary_rows).set_index(["cohort", "method"])
+    paired = pd.DataFrame(paired_rows).set_index(["cohort", "method"])
+    paired.columns = pd.MultiIndex.from_tuples(paired.columns)
+    per_seed = pd.DataFrame(per_seed_rows).set_index(["cohort", "seed"])
+    per_seed.columns = pd.MultiIndex.from_tuples(per_seed.columns, names=["metric", "method"])
+    return SideBySide(summary, paired, per_seed, reference)

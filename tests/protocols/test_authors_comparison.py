@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from survlib.protocols.authors_comparison import load_cohorts, side_by_side
+from survlib.survival import bootstrap_mean_ci
 
 # the benchmark's per-seed bootstrap of C on 6 toy patients meets resamples without a pair
 pytestmark = pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
@@ -58,7 +59,7 @@ def test_side_by_side_matches_the_benchmark_summary(tmp_path: Path) -> None:
         bench.summarise(cohort)
     path = tmp_path / "vs.json"
     path.write_text(json.dumps({"cohorts": cohorts}))
-    table = side_by_side(load_cohorts(path))
+    table = side_by_side(load_cohorts(path), ("survlib_before", "survlib"))
     names = list(table.seeds)
     assert names == [
         "60 patients × 50 cells (40 train / 20 held out)",
@@ -80,9 +81,19 @@ def test_side_by_side_matches_the_benchmark_summary(tmp_path: Path) -> None:
     assert table.summary.loc[(small, "authors"), "held-out C"] == pytest.approx(mean_c)
     assert table.summary.loc[(small, "authors"), "seeds"] == 3
     assert table.per_seed.loc[(small, 11), ("wall s", "survlib")] == pytest.approx(51.0)
-    assert table.diffs[small]["survlib"]["heldout_c"][0] == pytest.approx(
+    assert table.differences(small, "survlib", "heldout_c")[0] == pytest.approx(
         runs["7"]["survlib"]["heldout_c"] - runs["7"]["authors"]["heldout_c"]
     )
+    # the benchmark now takes its differences from the same function, so check them by hand too
+    seeds = ("7", "11", "23")
+    d = [runs[k]["survlib"]["macro_f1"] - runs[k]["authors"]["macro_f1"] for k in seeds]
+    row = table.paired.loc[(small, "survlib")]
+    assert row[("macro F1", "mean diff")] == pytest.approx(np.mean(d))
+    lo, hi = bootstrap_mean_ci(d)
+    assert (row[("macro F1", "CI low")], row[("macro F1", "CI high")]) == pytest.approx((lo, hi))
+    assert row[("macro F1", "seeds better")] == sum(x > 0 for x in d)
+    ratios = [(200.0 + int(k)) / (40.0 + int(k)) for k in seeds]  # the times _cohort planted
+    assert row[("speedup", "× (geo. mean)")] == pytest.approx(np.prod(ratios) ** (1 / 3))
 
 
 def test_side_by_side_leaves_out_what_was_not_run(tmp_path: Path) -> None:

@@ -100,9 +100,10 @@ class ScSurvivalConfig:
     # loss of a handful of patients is a noisy stopping signal: with 27 training patients (5
     # held out at 0.2) stopping on the training loss raised the held-out C by 0.037 (95 % CI
     # 0.016 to 0.057) and the risk-cell macro F1 by 0.10 over 5 development seeds with 140
-    # held-out patients (benchmarks/bench_vs_authors.py --variants; chapter 3). It is not the
-    # default: with 10, chapter 2's smoke-size PBMC cohort lost its planted monocytes (binary
-    # F1 0.0, CI of this change), so the default keeps the earlier rule (4)
+    # held-out patients (benchmarks/bench_vs_authors.py --variants; chapter 3); with 40 training
+    # patients (8 held out) it lowered C by 0.016 (-0.040 to 0.008). It is not the default:
+    # with 10, chapter 2's smoke-size PBMC cohort lost its planted monocytes (binary F1 0.0),
+    # so the default keeps the earlier rule (4)
     min_validation_patients: int = 4
     eval_every: int = 10
     cache_embeddings: bool | None = None

@@ -87,8 +87,9 @@ def test_stage_bookkeeping_without_validation():
     [(27, 10, 0), (40, 10, 0), (50, 10, 10), (120, 10, 24), (27, 4, 6), (40, 4, 8)],
 )
 def test_validation_needs_min_validation_patients(n_patients, min_val, expected) -> None:
-    """The default holds patients out only when 20 % makes at least 10 of them (the small
-    cohorts of chapter 3's side-by-side stop on the training loss); stratified by event."""
+    """Patients are held out only when 20 % makes at least ``min_validation_patients`` of them
+    (the default 4; with 10 the small cohorts of chapter 3's side-by-side stop on the training
+    loss); the split is stratified by event."""
     from dataclasses import replace
 
     from survlib.models.sc.config import PRESETS
