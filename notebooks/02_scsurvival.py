@@ -203,8 +203,9 @@ adata.obs[["risk_group", "cell_type"]].value_counts().unstack(fill_value=0)
 # cell's attention times that
 # relative hazard. (3) The fast default trains on minibatches of 32 patients with 128 cells
 # sampled per patient and step, holds out 20 % of the patients for early stopping (when that
-# makes at least `min_validation_patients` patients; chapter 3 compares a larger minimum), and
-# caps the VAE pretraining at 2000 minibatches; the authors' configuration (one
+# makes at least `min_validation_patients` patients) and afterwards refits on every training
+# patient for `refit_steps` fine-tuning steps (chapter 3 shows why), and caps the VAE
+# pretraining at 2000 minibatches; the authors' configuration (one
 # full-cohort gradient step per fine-tuning epoch) is the named preset `"authors"`, compared in
 # the next chapter.
 
@@ -212,7 +213,7 @@ adata.obs[["risk_group", "cell_type"]].value_counts().unstack(fill_value=0)
 pd.DataFrame({"fast (default)": PRESETS["fast"].to_dict(), "authors": PRESETS["authors"].to_dict()}).loc[
     ["n_latent", "n_hidden", "n_heads", "pretrain_steps", "pretrain_epochs", "amicr_steps", "finetune_steps",
      "patient_batch_size", "cells_per_patient", "lr", "encoder_lr_factor", "lambda_rec", "lambda_entropy",
-     "entropy_threshold", "validation_fraction", "min_validation_patients", "pool_norm"]
+     "entropy_threshold", "validation_fraction", "min_validation_patients", "refit_steps", "pool_norm"]
 ]
 
 # %% [markdown]
@@ -230,6 +231,7 @@ def _schedule(c) -> dict[str, str]:
     return {"ZIG-VAE pretraining": pre,
             "AMICR on frozen embeddings (steps)": str(c.amicr_steps),
             "joint fine-tuning (steps, max)": str(c.finetune_steps),
+            "refit on every patient (steps)": str(c.refit_steps if c.validation_fraction > 0 else 0),
             "one step": batch,
             "patience / monitored": f"{c.patience} / {stop}",
             "learning rate (encoder factor) / weight decay":

@@ -148,7 +148,7 @@ def cohort_label(settings: dict[str, Any]) -> str:
 
 def side_by_side(
     cohorts: dict[str, Any],
-    labels: tuple[str, ...] = ("survlib", "survlib_min_val10"),
+    labels: tuple[str, ...] = ("survlib", "survlib_before"),
     reference: str = AUTHORS,
 ) -> SideBySide:
     """The chapter's tables from a results file's ``cohorts`` (see :func:`load_cohorts`).

@@ -35,7 +35,7 @@ from survlib.models.sc.config import _REGISTRY_KEY, PRESETS, ScSurvivalConfig, _
 from survlib.models.sc.features import _fit_pca
 from survlib.models.sc.inference import _patient_pass
 from survlib.models.sc.reader import CellReader, _raw_matrix_checks, csr_to_dense_tensor
-from survlib.models.sc.training import _pretrain, _run_stage, _stage_data
+from survlib.models.sc.training import _pretrain, _run_refit, _run_stage, _stage_data
 from survlib.models.sc.vae import ZIGVAE
 from survlib.train import pick_device, seed_everything
 
@@ -286,6 +286,21 @@ class ScSurvival:
             data.cache = None  # the encoder is fine-tuned: embeddings are recomputed per step
         with self._stage("finetune"):
             _run_stage(data, "finetune", cfg.finetune_steps, joint=joint_finetune)
+            refit_joint = joint_finetune and cfg.refit_encoder
+            refits = (
+                cfg.refit_steps > 0
+                and data.val_cells is not None
+                and self.steps_run.get("finetune")
+            )
+            if (
+                refits
+                and not refit_joint
+                and data.cache is None
+                and self._use_embedding_cache(n_feat)
+            ):
+                data.cache = self._embed_all(bcodes, dev)  # frozen features: embed once
+            _run_refit(data, cfg.refit_steps, joint=refit_joint)
+            data.cache = None
         self.cell_reference_ = self._typical_cell_hazard(bcodes, dev, rng)
         self.is_trained = True
         if self.covariates is not None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -330,7 +330,8 @@ def _run_stage(data: _StageData, name: str, steps: int, joint: bool) -> None:
     sampler = _PatientSampler(data.rng, data.train_patients, bs)
     validate = data.val_cells is not None
     per_epoch = cfg.eval_every if validate else 1
-    history, hist_val = model.history[name], model.history.setdefault(name + "_val", [])
+    history = model.history.setdefault(name, [])
+    hist_val = model.history.setdefault(name + "_val", [])
     smooth: list[float] = []
 
     def on_step(step: int, loss: float) -> None:
@@ -366,6 +367,28 @@ def _run_stage(data: _StageData, name: str, steps: int, joint: bool) -> None:
     model.steps_run[name] = len(history)
     model.amicr.eval()
     model.features.eval()
+
+
+def _run_refit(data: _StageData, steps: int, joint: bool) -> None:
+    """After a validated fine-tuning, ``steps`` more fine-tuning steps on every training
+    patient, the validation patients included (``cfg.refit_steps``, recorded as stage
+    ``"refit"``). Early stopping chose the weights on patients the model never saw; this lets
+    those patients' outcomes reach the weights too. Nothing runs without a validation split
+    (every patient was already trained on) or with ``steps <= 0``. The training-loss patience
+    rule applies, as in any stage without validation. The refit takes at most as many steps
+    as the fine-tuning budget (``cfg.finetune_steps``) and none after a fine-tuning that did
+    not run.
+    """
+    steps = min(steps, data.model.config.finetune_steps)
+    if steps <= 0 or data.val_cells is None or not data.model.steps_run.get("finetune"):
+        return
+    every = np.arange(len(data.groups))
+    _run_stage(
+        replace(data, train_patients=every, val_patients=every[:0], val_cells=None),
+        "refit",
+        steps,
+        joint,
+    )
 
 
 def _split_validation(

@@ -104,3 +104,69 @@ def test_validation_needs_min_validation_patients(n_patients, min_val, expected)
     if expected:
         assert abs(events[val].mean() - events.mean()) < 0.1  # stratified by event
     assert PRESETS["fast"].min_validation_patients == 4
+
+
+def test_refit_trains_on_the_validation_patients_too(monkeypatch):
+    """``refit_steps`` more fine-tuning steps after the validated fine-tuning draw their
+    minibatches from every patient, validation ones included; the validated stages never
+    see a validation patient; without a validation split nothing more runs."""
+    from survlib.models.sc import training
+
+    seen: dict[str, set[int]] = {"stages": set(), "refit": set()}
+    original = training._batch_loss
+
+    def spy(data, pidx, joint):
+        key = "stages" if data.val_cells is not None else "refit"
+        seen[key].update(int(p) for p in pidx)
+        return original(data, pidx, joint)
+
+    monkeypatch.setattr(training, "_batch_loss", spy)
+    adata = cohort(24, 24, 60, 1)
+    ScSurvival.setup_anndata(adata)
+    opts = {
+        **SMALL,
+        "patience": None,
+        "min_validation_patients": 4,
+        "refit_steps": 12,
+        "finetune_steps": 20,
+    }
+    m = ScSurvival(adata, **opts).train(progress=False, seed=3)
+    order = sorted(adata.obs[m.setup.patient_key].astype(str).unique())  # training order
+    val = {order.index(p) for p in m.validation_patients_}
+    assert val and seen["stages"] and not (seen["stages"] & val)
+    assert val <= seen["refit"]
+    assert m.steps_run["refit"] == len(m.history["refit"]) == 12
+    assert set(m.timings) == {"checks", "pretrain", "amicr", "finetune"}  # refit is in finetune
+    plain = ScSurvival(adata, **{**opts, "refit_steps": 0}).train(progress=False, seed=3)
+    assert "refit" not in plain.steps_run
+    assert not np.allclose(m.predict_risk(), plain.predict_risk())
+    none = ScSurvival(adata, **{**opts, "validation_fraction": 0.0}).train(progress=False, seed=3)
+    assert "refit" not in none.steps_run
+    capped = ScSurvival(adata, **{**opts, "finetune_steps": 5}).train(progress=False, seed=3)
+    assert capped.steps_run["refit"] == 5  # at most the fine-tuning budget
+    skipped = ScSurvival(adata, **{**opts, "finetune_steps": 0}).train(progress=False, seed=3)
+    assert "refit" not in skipped.steps_run  # no fine-tuning, no refit
+
+
+def test_refit_without_the_encoder_leaves_the_features_alone():
+    """``refit_encoder=False`` refits only AMICR (on cached embeddings): the ZIG-VAE's weights
+    are those of the run without a refit, while AMICR's differ; with the encoder both move."""
+    import torch
+
+    adata = cohort(24, 24, 60, 1)
+    ScSurvival.setup_anndata(adata)
+    opts = {**SMALL, "patience": None, "min_validation_patients": 4, "finetune_steps": 20}
+
+    def trained(**extra):
+        return ScSurvival(adata, **{**opts, **extra}).train(progress=False, seed=3)
+
+    def same(a, b) -> bool:
+        sa, sb = a.state_dict(), b.state_dict()
+        return all(torch.equal(sa[k], sb[k]) for k in sa)
+
+    plain = trained(refit_steps=0)
+    head = trained(refit_steps=12, refit_encoder=False)
+    both = trained(refit_steps=12, refit_encoder=True)
+    assert head.steps_run["refit"] == both.steps_run["refit"] == 12
+    assert same(head.features, plain.features) and not same(head.amicr, plain.amicr)
+    assert not same(both.features, plain.features)
