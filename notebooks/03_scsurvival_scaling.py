@@ -424,7 +424,7 @@ if alternatives.cohorts:
 else:
     print("no development ablation on this machine (vs_authors_ablation.json absent)")
 
-#
+# %% [markdown]
 # ## Summary
 #
 # - The passes over all cells grow linearly in the number of cells (R² =
