@@ -205,7 +205,8 @@ adata.obs[["risk_group", "cell_type"]].value_counts().unstack(fill_value=0)
 # sampled per patient and step, holds out 20 % of the patients for early stopping (when that
 # makes at least `min_validation_patients` patients) and afterwards refits on every training
 # patient for `refit_steps` fine-tuning steps (chapter 3 shows why), and caps the VAE
-# pretraining at 2000 minibatches; the authors' configuration (one
+# pretraining at 2000 minibatches and, on small cohorts, at 100 passes over the cells (chapter 3
+# again); the authors' configuration (one
 # full-cohort gradient step per fine-tuning epoch) is the named preset `"authors"`, compared in
 # the next chapter.
 
@@ -224,7 +225,8 @@ pd.DataFrame({"fast (default)": PRESETS["fast"].to_dict(), "authors": PRESETS["a
 # %%
 def _schedule(c) -> dict[str, str]:
     pre = (f"{c.pretrain_epochs:g} epochs" if c.pretrain_steps is None
-           else f"{c.pretrain_steps} minibatches of {c.cell_batch_size} cells")
+           else f"{c.pretrain_steps} minibatches of {c.cell_batch_size} cells"
+           + ("" if c.pretrain_epochs is None else f", at most {c.pretrain_epochs:g} passes"))
     batch = "all patients, every cell" if c.patient_batch_size is None else (
         f"{c.patient_batch_size} patients x {c.cells_per_patient} cells")
     stop = "validation Cox loss" if c.validation_fraction > 0 else "smoothed training loss"

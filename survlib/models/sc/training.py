@@ -77,6 +77,29 @@ def _cell_minibatches(
                 yield x, b
 
 
+def pretrain_budget(cfg: ScSurvivalConfig, n_cells: int) -> int:
+    """Pretraining minibatches for ``n_cells`` cells: ``pretrain_steps``, but no more than
+    ``pretrain_epochs`` passes over the cells (minibatches of ``cell_batch_size``).
+
+    The fast preset's 2,000 minibatches are the same work whatever the cohort size; its cap of
+    100 passes only binds on small cohorts (under 2,560 cells at 128 a batch), where 2,000
+    minibatches would be hundreds of passes over the same cells and the VAE fits them too
+    closely (chapter 3 measures it).  The authors' preset sets
+    ``pretrain_steps`` to None: 200 epochs, work that grows with the cells.
+    """
+    budgets = []
+    if cfg.pretrain_steps is not None:
+        budgets.append(int(cfg.pretrain_steps))
+    if cfg.pretrain_epochs is not None:
+        budgets.append(int(cfg.pretrain_epochs * math.ceil(n_cells / cfg.cell_batch_size)))
+    if not budgets:
+        raise ValueError(
+            "pretrain_steps and pretrain_epochs are both None: set at least one "
+            "(0 skips pretraining)"
+        )
+    return min(budgets)
+
+
 def _pretrain(
     model: ModelState,
     vae: ZIGVAE,
@@ -87,17 +110,13 @@ def _pretrain(
     """ZIG-VAE pretraining on cell minibatches streamed from the AnnData
     (:func:`_cell_minibatches`).
 
-    The budget is ``pretrain_steps`` minibatches when set (our default: the same work whatever
-    the cohort size), else ``pretrain_epochs`` epochs (the authors': work grows with the cells).
+    The budget is :func:`pretrain_budget`: ``pretrain_steps`` minibatches, at most
+    ``pretrain_epochs`` passes over the cells (either may be None).
     ``model.history["pretrain"]`` gets the running loss (exponential moving average, weight
     0.02) every :data:`PRETRAIN_STEPS_PER_EPOCH` steps and at the last step.
     """
     cfg = model.config
-    n, bs = model.reader.n_cells, cfg.cell_batch_size
-    if cfg.pretrain_steps is not None:
-        total_steps = int(cfg.pretrain_steps)
-    else:
-        total_steps = int(cfg.pretrain_epochs * math.ceil(n / bs))
+    total_steps = pretrain_budget(cfg, model.reader.n_cells)
     if total_steps <= 0:
         return
     opt = torch.optim.Adam(vae.parameters(), lr=cfg.pretrain_lr)

@@ -170,3 +170,34 @@ def test_refit_without_the_encoder_leaves_the_features_alone():
     assert head.steps_run["refit"] == both.steps_run["refit"] == 12
     assert same(head.features, plain.features) and not same(head.amicr, plain.amicr)
     assert not same(both.features, plain.features)
+
+
+def test_pretrain_budget_is_the_fewer_of_steps_and_epochs():
+    """pretrain_steps minibatches, at most pretrain_epochs passes over the cells; the fast
+    preset's cap binds only below 2,560 cells, the authors' preset counts epochs only."""
+    from dataclasses import replace
+
+    from survlib.models.sc import PRESETS
+    from survlib.models.sc.training import pretrain_budget
+
+    fast, authors = PRESETS["fast"], PRESETS["authors"]
+    assert fast.cell_batch_size == 128
+    assert (fast.pretrain_steps, fast.pretrain_epochs) == (2000, 100)
+    assert pretrain_budget(fast, 10**6) == 2000
+    assert pretrain_budget(fast, 2560) == 2000  # 20 minibatches a pass: the cap just binds
+    assert pretrain_budget(fast, 1350) == 1100  # ceil(1350 / 128) = 11 minibatches a pass
+    assert pretrain_budget(replace(fast, pretrain_epochs=None), 1350) == fast.pretrain_steps
+    assert pretrain_budget(authors, 4000) == 200 * 4  # ceil(4000 / 1024) = 4 batches an epoch
+    assert pretrain_budget(replace(fast, pretrain_epochs=2.5), 640) == 12  # int(2.5 * 5)
+    with pytest.raises(ValueError, match="pretrain_steps and pretrain_epochs are both None"):
+        pretrain_budget(replace(fast, pretrain_epochs=None, pretrain_steps=None), 100)
+
+
+def test_pretraining_stops_at_the_epoch_cap(sc_cohort):
+    """A trained model's pretraining ran the capped number of minibatches: 3 passes over the
+    cohort's cells in minibatches of 64, fewer than the 40 steps asked for."""
+    m = ScSurvival(sc_cohort, **{**TINY, "pretrain_steps": 40, "pretrain_epochs": 3})
+    m.train(progress=False, seed=0)
+    expected = 3 * math.ceil(sc_cohort.n_obs / 64)
+    assert expected < 40
+    assert m.steps_run["pretrain"] == expected
