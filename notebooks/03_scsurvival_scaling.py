@@ -315,25 +315,33 @@ else:
 
 # %%
 # the glued figures: "" = the largest cohort, "small_" = the smallest (when there are two)
+def glue_paired(prefix: str, sbs, name: str | None, label: str) -> None:
+    """Glue one paired row of a side-by-side (``"n/a"`` when it is absent): per score the mean
+    difference, its CI, the seeds better and the label's mean; the speed-up, its inverse (the
+    time ratio) and the seeds."""
+    have = name is not None and (name, label) in sbs.paired.index
+    row = sbs.paired.loc[(name, label)] if have else None
+    for k in SCORES:
+        col = VS_METRICS[k]
+        glue(f"{prefix}{k}_diff", round(row[(col, "mean diff")], 3) if have else "n/a")
+        glue(f"{prefix}{k}_ci", f"[{row[(col, 'CI low')]:.3f}, {row[(col, 'CI high')]:.3f}]" if have else "n/a")
+        glue(f"{prefix}{k}_better", int(row[(col, "seeds better")]) if have else "n/a")
+        glue(f"{prefix}{k}_survlib", round(sbs.summary.loc[(name, label), col], 3) if have else "n/a")
+    speedup = row[("speedup", "× (geo. mean)")] if have else None
+    glue(f"{prefix}speedup", round(speedup, 1) if have else "n/a")
+    glue(f"{prefix}time_ratio", round(1 / speedup, 2) if have else "n/a")  # seconds with / without
+    glue(f"{prefix}seeds", int(sbs.summary.loc[(name, label), "seeds"]) if have else "n/a")
+    glue(f"{prefix}cohort", name or "n/a")
+
+
 vs_tags = {"": vs_names[0], "small_": vs_names[-1]} if len(vs_names) > 1 else dict.fromkeys([""], *vs_names[:1])
 for tag in ("", "small_"):
     name = vs_tags.get(tag)
     for lab, part in (("survlib", ""), ("survlib_uncapped", "uncapped_"), ("survlib_before", "before_")):
-        have = name is not None and (name, lab) in vs.paired.index
-        row = vs.paired.loc[(name, lab)] if have else None
-        for k in SCORES:
-            col = VS_METRICS[k]
-            glue(f"vs_authors_{tag}{part}{k}_diff", round(row[(col, "mean diff")], 3) if have else "n/a")
-            glue(f"vs_authors_{tag}{part}{k}_ci",
-                 f"[{row[(col, 'CI low')]:.3f}, {row[(col, 'CI high')]:.3f}]" if have else "n/a")
-            glue(f"vs_authors_{tag}{part}{k}_better", int(row[(col, "seeds better")]) if have else "n/a")
-            glue(f"vs_authors_{tag}{part}{k}_survlib",
-                 round(vs.summary.loc[(name, lab), col], 3) if have else "n/a")
-        glue(f"vs_authors_{tag}{part}speedup", round(row[("speedup", "× (geo. mean)")], 1) if have else "n/a")
+        glue_paired(f"vs_authors_{tag}{part}", vs, name, lab)
     for k in SCORES:
         glue(f"vs_authors_{tag}{k}_authors",
              round(vs.summary.loc[(name, "authors"), VS_METRICS[k]], 3) if name else "n/a")
-    glue(f"vs_authors_{tag}cohort", name or "n/a")
     glue(f"vs_authors_{tag}n_seeds", int(vs.summary.loc[(name, "authors"), "seeds"]) if name else "n/a")
 if vs_available:
     fig, axes = plt.subplots(1, len(vs_names), figsize=(5.5 * len(vs_names), 3.6), sharey=True, squeeze=False)
@@ -422,25 +430,11 @@ abl_names = refit_effect.cohorts[::-1]  # smallest first
 glue("vs_ablation_available", int(bool(abl_names)))
 
 
-def _glue_effect(effect, label: str, tag: str, name: str | None) -> None:
-    have = name is not None and (name, label) in effect.paired.index
-    row = effect.paired.loc[(name, label)] if have else None
-    for k in SCORES:
-        col = VS_METRICS[k]
-        glue(f"vs_ablation_{tag}_{k}_diff", round(row[(col, "mean diff")], 3) if have else "n/a")
-        glue(f"vs_ablation_{tag}_{k}_ci",
-             f"[{row[(col, 'CI low')]:.3f}, {row[(col, 'CI high')]:.3f}]" if have else "n/a")
-    glue(f"vs_ablation_{tag}_time_ratio",
-         round(1 / row[("speedup", "× (geo. mean)")], 2) if have else "n/a")  # seconds with / without
-    glue(f"vs_ablation_{tag}_seeds", int(effect.summary.loc[(name, label), "seeds"]) if have else "n/a")
-    glue(f"vs_ablation_{tag}_cohort", name or "n/a")
-
-
 small_name = abl_names[0] if abl_names else None
 main_name = abl_names[-1] if len(abl_names) > 1 else None
-_glue_effect(refit_effect, "base", "small", small_name)
-_glue_effect(refit_effect, "base", "main", main_name)
-_glue_effect(cap_effect, "pretrain_cap_100", "cap", small_name)
+glue_paired("vs_ablation_small_", refit_effect, small_name, "base")
+glue_paired("vs_ablation_main_", refit_effect, main_name, "base")
+glue_paired("vs_ablation_cap_", cap_effect, small_name, "pretrain_cap_100")
 if abl_names:
     display(refit_effect.paired.rename(index={"base": "refit (base − refit_0)"}).round(3))
     display(cap_effect.paired.round(3))
@@ -490,15 +484,9 @@ else:
 
 # %%
 dev_vs_authors = side_by_side(ablation_file, ("base",))  # base − authors
-dev_name = next((n for n in dev_vs_authors.cohorts if n == main_name), None)
+dev_name = main_name if main_name in dev_vs_authors.cohorts else None
 have_dev = dev_name is not None
-dev_row = dev_vs_authors.paired.loc[(dev_name, "base")] if have_dev else None
-for k in SCORES:
-    col = VS_METRICS[k]
-    glue(f"vs_dev_{k}_diff", round(dev_row[(col, "mean diff")], 3) if have_dev else "n/a")
-    glue(f"vs_dev_{k}_ci", f"[{dev_row[(col, 'CI low')]:.3f}, {dev_row[(col, 'CI high')]:.3f}]" if have_dev else "n/a")
-    glue(f"vs_dev_{k}_better", int(dev_row[(col, "seeds better")]) if have_dev else "n/a")
-glue("vs_dev_seeds", int(dev_vs_authors.summary.loc[(dev_name, "authors"), "seeds"]) if have_dev else "n/a")
+glue_paired("vs_dev_", dev_vs_authors, dev_name, "base")
 if have_dev:
     display(dev_vs_authors.summary.loc[[dev_name]].round(3))
     display(dev_vs_authors.paired.loc[[dev_name]].round(3))

@@ -35,7 +35,13 @@ from survlib.models.sc.config import _REGISTRY_KEY, PRESETS, ScSurvivalConfig, _
 from survlib.models.sc.features import _fit_pca
 from survlib.models.sc.inference import _patient_pass
 from survlib.models.sc.reader import CellReader, _raw_matrix_checks, csr_to_dense_tensor
-from survlib.models.sc.training import _pretrain, _run_refit, _run_stage, _stage_data
+from survlib.models.sc.training import (
+    _pretrain,
+    _run_refit,
+    _run_stage,
+    _stage_data,
+    pretrain_budget,
+)
 from survlib.models.sc.vae import ZIGVAE
 from survlib.train import pick_device, seed_everything
 
@@ -89,6 +95,7 @@ class ScSurvival:
             raise ValueError(
                 f"feature_flavor must be 'zigvae' or 'pca', got {self.config.feature_flavor!r}"
             )
+        pretrain_budget(self.config, 0)  # both budgets None: fail here, before any training
         if _REGISTRY_KEY not in adata.uns:
             raise ValueError("call ScSurvival.setup_anndata(adata, ...) before creating the model")
         self.setup = _Setup(**dict(adata.uns[_REGISTRY_KEY]))

@@ -201,3 +201,9 @@ def test_pretraining_stops_at_the_epoch_cap(sc_cohort):
     expected = 3 * math.ceil(sc_cohort.n_obs / 64)
     assert expected < 40
     assert m.steps_run["pretrain"] == expected
+
+
+def test_no_pretraining_budget_fails_at_construction(sc_cohort):
+    """Both budgets None is refused when the model is built, not after setup mid-training."""
+    with pytest.raises(ValueError, match="pretrain_steps and pretrain_epochs are both None"):
+        ScSurvival(sc_cohort, **{**TINY, "pretrain_steps": None, "pretrain_epochs": None})
