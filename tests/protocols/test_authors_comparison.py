@@ -109,3 +109,26 @@ def test_side_by_side_leaves_out_what_was_not_run(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("[]")
     with pytest.raises(ValueError, match="bad.json is not a bench_vs_authors.py results file"):
         load_cohorts(tmp_path / "bad.json")
+
+
+def test_headline_is_the_paired_row_rounded_for_the_chapter(tmp_path: Path) -> None:
+    bench, rng = _bench(), np.random.default_rng(2)
+    cohort = _cohort(40, [7, 11, 23], rng)
+    bench.summarise(cohort)
+    table = side_by_side({"40x50x500": cohort}, ("survlib_before", "survlib"))
+    (name,) = table.seeds
+    ref, runs = cohort["paired"]["survlib"], cohort["runs"]
+    got = table.headline(name, "survlib")
+    assert got["heldout_c_diff"] == round(ref["heldout_c"]["mean_diff"], 3)
+    lo, hi = ref["macro_f1"]["ci_low"], ref["macro_f1"]["ci_high"]
+    assert got["macro_f1_ci"] == f"[{lo:.3f}, {hi:.3f}]"
+    assert got["binary_f1_better"] == ref["binary_f1"]["survlib_better"]
+    mean_c = np.mean([runs[s]["survlib"]["heldout_c"] for s in ("7", "11", "23")])
+    assert got["heldout_c_survlib"] == round(mean_c, 3)
+    assert got["speedup"] == round(ref["speedup"]["geometric_mean"], 1)
+    assert got["time_ratio"] == round(1 / ref["speedup"]["geometric_mean"], 2)
+    assert (got["seeds"], got["cohort"]) == (3, name)
+    for absent in (table.headline(name, "survlib_uncapped"), table.headline(None, "survlib")):
+        assert set(absent) == set(got)
+        assert {v for k, v in absent.items() if k != "cohort"} == {"n/a"}
+    assert table.headline(None, "survlib")["cohort"] == "n/a"
