@@ -469,18 +469,22 @@ else:
     print("no development ablation on this machine (vs_authors_ablation.json absent)")
 
 # %% [markdown]
-# **Not yet decided: a 128-d latent.** The authors' ZIG-VAE has 128 latent dimensions, ours
-# 32. `latent_128` below is paired against today's default on each cohort (`base` on the large
-# one, `pretrain_cap_100` on the small one):
+# **Not yet decided: a 128-d latent.** The authors' ZIG-VAE has
+# {glue:text}`latent_authors` latent dimensions, ours {glue:text}`latent_fast`. `latent_128`
+# below (simulated development cohorts, as above) is paired against today's default on each
+# cohort (`base` on the large one, `pretrain_cap_100` on the small one):
 
 # %%
+glue("latent_authors", PRESETS["authors"].n_latent)  # latent_128 runs at the authors' width
+glue("latent_fast", PRESETS["fast"].n_latent)
+glue("latent_width_ratio", round(PRESETS["authors"].n_latent / PRESETS["fast"].n_latent))
 latent_main = side_by_side(ablation_file, ("latent_128",), reference="base")
 latent_small = side_by_side(ablation_file, ("latent_128",), reference="pretrain_cap_100")
 latent_rows = [t.paired.loc[[(n, "latent_128")]] for t, n in ((latent_main, main_name), (latent_small, small_name))
                if n is not None and (n, "latent_128") in t.paired.index]
 glue_paired("vs_latent_main_", latent_main, main_name, "latent_128")
 glue_paired("vs_latent_small_", latent_small, small_name, "latent_128")
-small_latent_f1 = (latent_small.per_seed.loc[small_name][("binary F1", "latent_128")]
+small_latent_f1 = (latent_small.per_seed.loc[small_name][(VS_METRICS["binary_f1"], "latent_128")]
                    if small_name in latent_small.cohorts else pd.Series(dtype=float))
 glue("vs_latent_small_binary_zero", int((small_latent_f1 == 0).sum()) if len(small_latent_f1) else "n/a")
 if latent_rows:
@@ -499,9 +503,9 @@ else:
 # because on {glue:text}`vs_latent_small_binary_zero` of {glue:text}`vs_latent_small_seeds`
 # seeds the risk-cell rule called no higher-risk cell at all (binary F1 0), the failure that a
 # user of the risk cells would notice first. And the neighbour smoothing of risk-cell
-# identification searches the embedding, so four times its width costs time at a million
-# cells. The C gains are a hundredth, smaller than the large cohort's gap to the authors at
-# the reported seeds.
+# identification searches the embedding, so {glue:text}`latent_width_ratio` times its width
+# costs time at a million cells. Both C gains are smaller than the large cohort's gap to the
+# authors at the reported seeds ({glue:text}`vs_authors_heldout_c_diff`).
 
 # %% [markdown]
 # **How sure is the large cohort's gap in C?** With 20 held-out patients, one seed's C moves by

@@ -46,6 +46,8 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+#: The browser window, and so every screenshot's width.
+VIEWPORT = {"width": 1280, "height": 900}
 #: Screenshots stop this far down a page (every chapter fits; the API reference does not),
 #: and may take this long.
 SCREENSHOT_MAX_HEIGHT = 50_000
@@ -119,7 +121,6 @@ class PageReport:
     external_links: int = 0
     page_height: int = 0
     screenshot: str = ""
-    screenshot_cropped: bool = False
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -193,7 +194,7 @@ def _visit(context: Any, base: str, site: Path, rel: str, shots: Path) -> PageRe
             report.failed_requests.append(f"{r.url} ({r.failure})")
 
     page.on("requestfailed", failed)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size(VIEWPORT)
     page_url = f"{base}/{rel}"
     response = page.goto(page_url, wait_until="load")
     if response is None or response.status != 200:
@@ -258,11 +259,10 @@ def _visit(context: Any, base: str, site: Path, rel: str, shots: Path) -> PageRe
     page.screenshot(
         path=str(shot),
         full_page=True,
-        clip={"x": 0, "y": 0, "width": 1280, "height": height},
+        clip={"x": 0, "y": 0, "width": VIEWPORT["width"], "height": height},
         timeout=SCREENSHOT_TIMEOUT_MS,
     )
     report.screenshot = str(shot)
-    report.screenshot_cropped = report.page_height > SCREENSHOT_MAX_HEIGHT
     page.close()
     return report
 
@@ -375,6 +375,7 @@ def test_every_page_has_a_screenshot(reports: dict[str, PageReport]) -> None:
         png = Path(r.screenshot).read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n", f"{r.screenshot} is not a PNG"
         width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
-        assert (width, height) == (1280, max(1, min(r.page_height, SCREENSHOT_MAX_HEIGHT))), (
+        expected = (VIEWPORT["width"], max(1, min(r.page_height, SCREENSHOT_MAX_HEIGHT)))
+        assert (width, height) == expected, (
             f"{r.page}: a {width}x{height} screenshot of a page {r.page_height} px tall"
         )
