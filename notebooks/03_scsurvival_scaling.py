@@ -326,10 +326,8 @@ for tag in ("", "small_"):
     name = vs_tags.get(tag)
     for lab, part in (("survlib", ""), ("survlib_uncapped", "uncapped_"), ("survlib_before", "before_")):
         glue_paired(f"vs_authors_{tag}{part}", vs, name, lab)
-    for k in SCORES:
-        glue(f"vs_authors_{tag}{k}_authors",
-             round(vs.summary.loc[(name, "authors"), VS_METRICS[k]], 3) if name else "n/a")
-    glue(f"vs_authors_{tag}n_seeds", int(vs.summary.loc[(name, "authors"), "seeds"]) if name else "n/a")
+    for k in SCORES:  # the authors' means over the default's seeds
+        glue(f"vs_authors_{tag}{k}_authors", vs.headline(name, "survlib")[f"{k}_reference"])
 if vs_available:
     fig, axes = plt.subplots(1, len(vs_names), figsize=(5.5 * len(vs_names), 3.6), sharey=True, squeeze=False)
     for ax, name in zip(axes[0], vs_names, strict=True):
@@ -353,7 +351,7 @@ if vs_available:
     display(vs.per_seed.round(3))
 
 # %% [markdown]
-# On {glue:text}`vs_authors_n_seeds` seeds of {glue:text}`vs_authors_cohort` ("n/a" when no
+# On {glue:text}`vs_authors_seeds` seeds of {glue:text}`vs_authors_cohort` ("n/a" when no
 # results were available; {glue:text}`vs_authors_source` results), the held-out C averaged
 # {glue:text}`vs_authors_heldout_c_survlib` for survlib's default and
 # {glue:text}`vs_authors_heldout_c_authors` for the authors' package (paired difference
@@ -369,7 +367,7 @@ if vs_available:
 # ({glue:text}`vs_authors_before_heldout_c_ci`) and the speed-up
 # {glue:text}`vs_authors_before_speedup` ×.
 #
-# On the smaller cohort, {glue:text}`vs_authors_small_cohort` ({glue:text}`vs_authors_small_n_seeds`
+# On the smaller cohort, {glue:text}`vs_authors_small_cohort` ({glue:text}`vs_authors_small_seeds`
 # seeds), the held-out C difference is {glue:text}`vs_authors_small_heldout_c_diff`
 # ({glue:text}`vs_authors_small_heldout_c_ci`, better on
 # {glue:text}`vs_authors_small_heldout_c_better` seeds; without the pretraining cap

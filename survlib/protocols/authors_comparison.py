@@ -122,24 +122,29 @@ class SideBySide:
     def headline(self, cohort: str | None, method: str) -> dict[str, Any]:
         """One paired row as the values a chapter glues: per score ``k`` of :data:`SCORES`,
         ``{k}_diff`` (mean difference, 3 decimals), ``{k}_ci`` (``"[lo, hi]"``), ``{k}_better``
-        (seeds better) and ``{k}_survlib`` (the method's mean); ``speedup`` (1 decimal),
-        ``time_ratio`` (its inverse: seconds with / without, 2 decimals), ``seeds`` and
-        ``cohort``. Every value is ``"n/a"`` when ``(cohort, method)`` was not run."""
+        (seeds better), ``{k}_survlib`` (the method's mean) and ``{k}_reference`` (the
+        reference's mean over the same seeds); ``speedup`` (1 decimal), ``time_ratio`` (its
+        inverse: seconds with / without, 2 decimals), ``seeds`` and ``cohort``. Every value is
+        ``"n/a"`` when ``(cohort, method)`` was not run."""
         have = cohort is not None and (cohort, method) in self.paired.index
-        keys = [f"{k}_{part}" for k in SCORES for part in ("diff", "ci", "better", "survlib")]
+        parts = ("diff", "ci", "better", "survlib", "reference")
+        keys = [f"{k}_{part}" for k in SCORES for part in parts]
         if not have:
             return {
                 **dict.fromkeys([*keys, "speedup", "time_ratio", "seeds"], "n/a"),
                 "cohort": cohort or "n/a",
             }
         row, mean = self.paired.loc[(cohort, method)], self.summary.loc[(cohort, method)]
+        runs = self.per_seed.loc[cohort]
         out: dict[str, Any] = {}
         for k in SCORES:
             col = METRICS[k]
+            both = runs[(col, method)].notna() & runs[(col, self.reference)].notna()
             out[f"{k}_diff"] = round(float(row[(col, "mean diff")]), 3)
             out[f"{k}_ci"] = f"[{row[(col, 'CI low')]:.3f}, {row[(col, 'CI high')]:.3f}]"
             out[f"{k}_better"] = int(row[(col, "seeds better")])
             out[f"{k}_survlib"] = round(float(mean[col]), 3)
+            out[f"{k}_reference"] = round(float(runs.loc[both, (col, self.reference)].mean()), 3)
         speedup = float(row[("speedup", "× (geo. mean)")])
         out["speedup"], out["time_ratio"] = round(speedup, 1), round(1 / speedup, 2)
         out["seeds"], out["cohort"] = int(mean["seeds"]), cohort

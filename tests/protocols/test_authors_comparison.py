@@ -125,6 +125,8 @@ def test_headline_is_the_paired_row_rounded_for_the_chapter(tmp_path: Path) -> N
     assert got["binary_f1_better"] == ref["binary_f1"]["survlib_better"]
     mean_c = np.mean([runs[s]["survlib"]["heldout_c"] for s in ("7", "11", "23")])
     assert got["heldout_c_survlib"] == round(mean_c, 3)
+    mean_f1 = np.mean([runs[s]["authors"]["macro_f1"] for s in ("7", "11", "23")])
+    assert got["macro_f1_reference"] == round(mean_f1, 3)
     assert got["speedup"] == round(ref["speedup"]["geometric_mean"], 1)
     assert got["time_ratio"] == round(1 / ref["speedup"]["geometric_mean"], 2)
     assert (got["seeds"], got["cohort"]) == (3, name)

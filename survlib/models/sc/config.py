@@ -128,6 +128,15 @@ class ScSurvivalConfig:
     cache_embeddings: bool | None = None
     grad_clip: float | None = 5.0
 
+    def __post_init__(self) -> None:
+        # checked here, so that a configuration without a pretraining budget is refused when
+        # it is made (ScSurvival(...) or train(**overrides)), before any cell is read
+        if self.pretrain_steps is None and self.pretrain_epochs is None:
+            raise ValueError(
+                "pretrain_steps and pretrain_epochs are both None: set at least one "
+                "(0 skips pretraining)"
+            )
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

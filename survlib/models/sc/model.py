@@ -40,7 +40,6 @@ from survlib.models.sc.training import (
     _run_refit,
     _run_stage,
     _stage_data,
-    pretrain_budget,
 )
 from survlib.models.sc.vae import ZIGVAE
 from survlib.train import pick_device, seed_everything
@@ -95,7 +94,6 @@ class ScSurvival:
             raise ValueError(
                 f"feature_flavor must be 'zigvae' or 'pca', got {self.config.feature_flavor!r}"
             )
-        pretrain_budget(self.config, 0)  # both budgets None: fail here, before any training
         if _REGISTRY_KEY not in adata.uns:
             raise ValueError("call ScSurvival.setup_anndata(adata, ...) before creating the model")
         self.setup = _Setup(**dict(adata.uns[_REGISTRY_KEY]))

@@ -190,7 +190,7 @@ def test_pretrain_budget_is_the_fewer_of_steps_and_epochs():
     assert pretrain_budget(authors, 4000) == 200 * 4  # ceil(4000 / 1024) = 4 batches an epoch
     assert pretrain_budget(replace(fast, pretrain_epochs=2.5), 640) == 12  # int(2.5 * 5)
     with pytest.raises(ValueError, match="pretrain_steps and pretrain_epochs are both None"):
-        pretrain_budget(replace(fast, pretrain_epochs=None, pretrain_steps=None), 100)
+        replace(fast, pretrain_epochs=None, pretrain_steps=None)  # refused when it is made
 
 
 def test_pretraining_stops_at_the_epoch_cap(sc_cohort):
@@ -204,6 +204,12 @@ def test_pretraining_stops_at_the_epoch_cap(sc_cohort):
 
 
 def test_no_pretraining_budget_fails_at_construction(sc_cohort):
-    """Both budgets None is refused when the model is built, not after setup mid-training."""
+    """Both budgets None is refused when the model is built, and by train(**overrides) before
+    a single step; the model keeps its configuration."""
     with pytest.raises(ValueError, match="pretrain_steps and pretrain_epochs are both None"):
         ScSurvival(sc_cohort, **{**TINY, "pretrain_steps": None, "pretrain_epochs": None})
+    m = ScSurvival(sc_cohort, **TINY)
+    before = m.config
+    with pytest.raises(ValueError, match="pretrain_steps and pretrain_epochs are both None"):
+        m.train(progress=False, pretrain_steps=None, pretrain_epochs=None)
+    assert m.config == before and not m.is_trained and m.steps_run == {}
