@@ -12,6 +12,7 @@ into the chapter's tables with it, over the seeds on which every shown method ra
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,6 +182,7 @@ def side_by_side(
     cohorts: dict[str, Any],
     labels: tuple[str, ...] = ("survlib", "survlib_before"),
     reference: str = AUTHORS,
+    seeds: Sequence[int] | None = None,
 ) -> SideBySide:
     """The chapter's tables from a results file's ``cohorts`` (see :func:`load_cohorts`).
 
@@ -190,6 +192,8 @@ def side_by_side(
             out for that cohort.
         reference: the run every label is paired against (shown too): the authors' package,
             or e.g. ``"base"`` for an ablation.
+        seeds: only these seeds (None: every seed), e.g. the seeds of a first report and
+            those added later, shown apart.
 
     Cohorts are ordered by patients, largest first; a cohort without any seed on which the
     reference and a shown label ran is left out.
@@ -198,19 +202,22 @@ def side_by_side(
     order = sorted(cohorts, key=lambda k: -int(cohorts[k]["settings"]["n_patients"]))
     for key in order:
         runs = cohorts[key].get("runs", {})
+        if seeds is not None:
+            wanted = {str(int(s)) for s in seeds}
+            runs = {s: r for s, r in runs.items() if s in wanted}
         present = [lab for lab in labels if any(lab in r for r in runs.values())]
         methods = [*present, reference]
-        seeds = _paired_seeds(runs, methods)
-        if not present or not seeds:
+        both = _paired_seeds(runs, methods)
+        if not present or not both:
             continue
         name = cohort_label(cohorts[key]["settings"])
-        common = {s: runs[s] for s in seeds}
+        common = {s: runs[s] for s in both}
         for method in methods:
             means = {
-                METRICS[m]: float(np.mean([common[s][method][m] for s in seeds])) for m in METRICS
+                METRICS[m]: float(np.mean([common[s][method][m] for s in both])) for m in METRICS
             }
-            summary_rows.append({"cohort": name, "method": method, "seeds": len(seeds), **means})
-        for s in seeds:
+            summary_rows.append({"cohort": name, "method": method, "seeds": len(both), **means})
+        for s in both:
             values = {(METRICS[m], meth): common[s][meth][m] for m in METRICS for meth in methods}
             per_seed_rows.append({"cohort": name, "seed": int(s), **values})
         for method in present:

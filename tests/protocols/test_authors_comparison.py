@@ -8,9 +8,10 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from survlib.protocols.authors_comparison import load_cohorts, side_by_side
+from survlib.protocols.authors_comparison import METRICS, load_cohorts, side_by_side
 from survlib.survival import bootstrap_mean_ci
 
 # the benchmark's per-seed bootstrap of C on 6 toy patients meets resamples without a pair
@@ -134,3 +135,25 @@ def test_headline_is_the_paired_row_rounded_for_the_chapter(tmp_path: Path) -> N
         assert set(absent) == set(got)
         assert {v for k, v in absent.items() if k != "cohort"} == {"n/a"}
     assert table.headline(None, "survlib")["cohort"] == "n/a"
+
+
+def test_side_by_side_on_a_subset_of_seeds_is_the_table_of_those_seeds_alone() -> None:
+    """``seeds=`` shows the same tables as a results file that holds only those seeds; an
+    empty subset shows nothing."""
+    bench, rng = _bench(), np.random.default_rng(3)
+    cohort = _cohort(40, [7, 11, 23, 101], rng)
+    only = {k: v for k, v in cohort.items() if k != "runs"}
+    only["runs"] = {s: cohort["runs"][s] for s in ("11", "101")}
+    got = side_by_side({"c": cohort}, ("survlib",), seeds=[101, 11])
+    want = side_by_side({"c": only}, ("survlib",))
+    assert got.seeds == want.seeds and list(got.seeds.values()) == [[11, 101]]
+    pd.testing.assert_frame_equal(got.summary, want.summary)
+    pd.testing.assert_frame_equal(got.paired, want.paired)
+    mean_c = np.mean([cohort["runs"][s]["survlib"]["heldout_c"] for s in ("11", "101")])
+    (name,) = got.cohorts
+    assert got.summary.loc[(name, "survlib"), METRICS["heldout_c"]] == pytest.approx(mean_c)
+    bench.summarise(only)
+    assert got.headline(name, "survlib")["heldout_c_diff"] == round(
+        only["paired"]["survlib"]["heldout_c"]["mean_diff"], 3
+    )
+    assert side_by_side({"c": cohort}, ("survlib",), seeds=[5]).cohorts == []
