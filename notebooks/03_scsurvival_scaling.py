@@ -286,7 +286,10 @@ if vs_authors_live_seeds:  # the paper profile: run the benchmark now (needs the
     if proc.returncode == 0:
         vs_path, vs_source = live_path, "live"
 VS_LABELS = ("survlib", "survlib_uncapped", "survlib_before")  # the default; without the pretraining cap; neither change
-vs = side_by_side(load_cohorts(vs_path), VS_LABELS)
+FIRST_SEEDS = (7, 11, 23, 101, 4242, 31, 53, 97, 313, 2027)  # the first report's seeds (both cohorts)
+ADDED_SEEDS = (211, 223, 227, 229, 233, 239, 241, 251, 257, 263)  # large cohort; fixed before they were run
+vs_cohorts = load_cohorts(vs_path)
+vs = side_by_side(vs_cohorts, VS_LABELS)
 vs_names = vs.cohorts  # largest first
 vs_available = bool(vs_names)
 glue("min_validation_patients", PRESETS["fast"].min_validation_patients)
@@ -305,9 +308,9 @@ else:
         "of one CPU core per seed for the authors' package, which must be under `../shared/anchors` or "
         "`$SURVLIB_ANCHORS`) from the repository root with\n\n```bash\n"
         f"B='env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_vs_authors.py --out {vs_authors_results}'\n"
-        "$B --seeds 7,11,23,101,4242,31,53,97,313,2027,211,223,227,229,233,239,241,251,257,263 \\\n"
+        f"$B --seeds {','.join(map(str, FIRST_SEEDS + ADDED_SEEDS))} \\\n"
         f"  --variants '{{\"survlib\": {{}}, {before}}}'\n"
-        "$B --patients 40 --cells-per-patient 50 --seeds 7,11,23,101,4242,31,53,97,313,2027 \\\n"
+        f"$B --patients 40 --cells-per-patient 50 --seeds {','.join(map(str, FIRST_SEEDS))} \\\n"
         f"  --variants '{{\"survlib\": {{}}, \"survlib_uncapped\": {{\"pretrain_epochs\": null}}, {before}}}'\n"
         "```\n\n(two processes, one per core, may write to the same file: give each half of the "
         "seeds) and rebuild this chapter."))
@@ -329,8 +332,9 @@ for tag in ("", "small_"):
     name = vs_tags.get(tag)
     for lab, part in (("survlib", ""), ("survlib_uncapped", "uncapped_"), ("survlib_before", "before_")):
         glue_paired(f"vs_authors_{tag}{part}", vs, name, lab)
+    default_row = vs.headline(name, "survlib")
     for k in SCORES:  # the authors' means over the default's seeds
-        glue(f"vs_authors_{tag}{k}_authors", vs.headline(name, "survlib")[f"{k}_reference"])
+        glue(f"vs_authors_{tag}{k}_authors", default_row[f"{k}_reference"])
 if vs_available:
     fig, axes = plt.subplots(1, len(vs_names), figsize=(5.5 * len(vs_names), 3.6), sharey=True, squeeze=False)
     for ax, name in zip(axes[0], vs_names, strict=True):
@@ -386,38 +390,40 @@ if vs_available:
 # and on this cohort the authors' run is short. With so few held-out patients one seed's C has a standard error of
 # several hundredths, so single seeds disagree; the interval over seeds is the figure to read.
 #
-# **Seeds added later.** The comparison was first reported on ten seeds per cohort
-# ({glue:text}`vs_first_seed_list`). Because those seeds could not tell a few hundredths of C apart
-# on the large cohort, ten more seeds were fixed for it (before any of them was run:
+# **Seeds added later.** The comparison was first reported on {glue:text}`vs_first_n` seeds per
+# cohort ({glue:text}`vs_first_seed_list`). Because those seeds could not tell a few hundredths of
+# C apart on the large cohort, {glue:text}`vs_added_n` more seeds were fixed for it (before any of them was run:
 # {glue:text}`vs_added_seed_list`) and added. The table shows the paired differences on each set
 # of seeds apart and on all of them, so a reader can see that the added seeds were not chosen
 # for their results.
 
 # %%
-FIRST_SEEDS = (7, 11, 23, 101, 4242, 31, 53, 97, 313, 2027)  # the first report's seeds
-ADDED_SEEDS = (211, 223, 227, 229, 233, 239, 241, 251, 257, 263)  # fixed before they were run
-glue("vs_first_seed_list", ", ".join(map(str, FIRST_SEEDS)))
-glue("vs_added_seed_list", ", ".join(map(str, ADDED_SEEDS)))
-seed_sets = {"first report": FIRST_SEEDS, "added": ADDED_SEEDS, "all": None}
+for tag, seed_set in (("first", FIRST_SEEDS), ("added", ADDED_SEEDS)):
+    glue(f"vs_{tag}_seed_list", ", ".join(map(str, seed_set)))
+    glue(f"vs_{tag}_n", len(seed_set))
+seed_sets = {"first report": FIRST_SEEDS, "added": ADDED_SEEDS, "all": None}  # all: = the tables above
 seed_rows = {}
 for set_name, subset in seed_sets.items():
-    part = side_by_side(load_cohorts(vs_path), ("survlib",), seeds=subset)
+    part = vs if subset is None else side_by_side(vs_cohorts, ("survlib",), seeds=subset)
     row = part.headline(vs_names[0] if vs_names else None, "survlib")
-    for k in ("seeds", "heldout_c_diff", "heldout_c_ci", "heldout_c_better"):
-        glue(f"vs_{set_name.split()[0]}_{k}", row[k])
+    if subset is not None:
+        for k in ("seeds", "heldout_c_diff", "heldout_c_ci"):
+            glue(f"vs_{set_name.split()[0]}_{k}", row[k])
     seed_rows[set_name] = {("seeds", ""): row["seeds"], ("speed-up ×", ""): row["speedup"]}
     for k in SCORES:  # survlib − authors: the mean difference and its interval
         seed_rows[set_name] |= {(VS_METRICS[k], "mean Δ"): row[f"{k}_diff"], (VS_METRICS[k], "95 % CI"): row[f"{k}_ci"]}
 c_diffs = vs.differences(vs_names[0], "survlib", "heldout_c") if vs_available else np.zeros(0)
 glue("vs_c_median", round(float(np.median(c_diffs)), 3) if c_diffs.size else "n/a")
-for part, hit in (("better", c_diffs > 0), ("tied", c_diffs == 0), ("worse", c_diffs < 0)):
-    glue(f"vs_c_{part}", int(hit.sum()) if c_diffs.size else "n/a")
+for outcome, hit in (("tied", c_diffs == 0), ("worse", c_diffs < 0)):  # better: vs_authors_heldout_c_better
+    glue(f"vs_c_{outcome}", int(hit.sum()) if c_diffs.size else "n/a")
 if vs_available:
     display(pd.DataFrame(seed_rows).T.rename_axis(f"{vs_names[0]} (simulated): seeds"))
     fig, ax = plt.subplots(figsize=(6, 2.6))
-    ax.bar(range(c_diffs.size), np.sort(c_diffs), color=np.where(np.sort(c_diffs) > 0, "black", "grey"))
+    sorted_diffs = np.sort(c_diffs)
+    ax.bar(range(c_diffs.size), sorted_diffs, color=np.where(sorted_diffs > 0, "black", "grey"))
     ax.axhline(0, color="red", lw=0.8)
-    ax.set_xlabel("seeds, sorted")
+    ax.set_xticks([])
+    ax.set_xlabel(f"{c_diffs.size} seeds, sorted by the difference")
     ax.set_ylabel("held-out C: survlib − authors")
     ax.set_title(f"{vs_names[0]} (simulated)", fontsize=9)
     plt.tight_layout()
@@ -431,7 +437,7 @@ else:
 # {glue:text}`vs_added_heldout_c_diff` ({glue:text}`vs_added_heldout_c_ci`,
 # {glue:text}`vs_added_seeds` seeds; "n/a" when they have not been run). The mean hides how the
 # seeds split (the bars above): on all of them survlib ranked the held-out patients better on
-# {glue:text}`vs_c_better`, equally on {glue:text}`vs_c_tied` and worse on {glue:text}`vs_c_worse`
+# {glue:text}`vs_authors_heldout_c_better`, equally on {glue:text}`vs_c_tied` and worse on {glue:text}`vs_c_worse`
 # seeds, with a median difference of {glue:text}`vs_c_median` (the mean weighs the few seeds
 # with large differences). Where the interval over seeds includes 0, these seeds do not tell the
 # two methods apart in held-out C; the intervals of the F1 scores and the speed-up say where they

@@ -136,16 +136,15 @@ class SideBySide:
                 "cohort": cohort or "n/a",
             }
         row, mean = self.paired.loc[(cohort, method)], self.summary.loc[(cohort, method)]
-        runs = self.per_seed.loc[cohort]
+        ref_mean = self.summary.loc[(cohort, self.reference)]  # over the same (common) seeds
         out: dict[str, Any] = {}
         for k in SCORES:
             col = METRICS[k]
-            both = runs[(col, method)].notna() & runs[(col, self.reference)].notna()
             out[f"{k}_diff"] = round(float(row[(col, "mean diff")]), 3)
             out[f"{k}_ci"] = f"[{row[(col, 'CI low')]:.3f}, {row[(col, 'CI high')]:.3f}]"
             out[f"{k}_better"] = int(row[(col, "seeds better")])
             out[f"{k}_survlib"] = round(float(mean[col]), 3)
-            out[f"{k}_reference"] = round(float(runs.loc[both, (col, self.reference)].mean()), 3)
+            out[f"{k}_reference"] = round(float(ref_mean[col]), 3)
         speedup = float(row[("speedup", "× (geo. mean)")])
         out["speedup"], out["time_ratio"] = round(speedup, 1), round(1 / speedup, 2)
         out["seeds"], out["cohort"] = int(mean["seeds"]), cohort
@@ -200,10 +199,10 @@ def side_by_side(
     """
     summary_rows, paired_rows, per_seed_rows = [], [], []
     order = sorted(cohorts, key=lambda k: -int(cohorts[k]["settings"]["n_patients"]))
+    wanted = None if seeds is None else {str(int(s)) for s in seeds}
     for key in order:
         runs = cohorts[key].get("runs", {})
-        if seeds is not None:
-            wanted = {str(int(s)) for s in seeds}
+        if wanted is not None:
             runs = {s: r for s, r in runs.items() if s in wanted}
         present = [lab for lab in labels if any(lab in r for r in runs.values())]
         methods = [*present, reference]

@@ -129,8 +129,12 @@ class ScSurvivalConfig:
     grad_clip: float | None = 5.0
 
     def __post_init__(self) -> None:
-        # checked here, so that a configuration without a pretraining budget is refused when
-        # it is made (ScSurvival(...) or train(**overrides)), before any cell is read
+        # checked here, so that a bad configuration is refused when it is made
+        # (ScSurvival(...) or train(**overrides)), before any cell is read
+        if self.feature_flavor not in ("zigvae", "pca"):
+            raise ValueError(
+                f"feature_flavor must be 'zigvae' or 'pca', got {self.feature_flavor!r}"
+            )
         if self.pretrain_steps is None and self.pretrain_epochs is None:
             raise ValueError(
                 "pretrain_steps and pretrain_epochs are both None: set at least one "

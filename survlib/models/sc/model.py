@@ -90,10 +90,6 @@ class ScSurvival:
         if unknown:
             raise TypeError(f"unknown ScSurvival option(s) {unknown}; valid: {sorted(valid)}")
         self.config = replace(PRESETS[preset], **overrides)
-        if self.config.feature_flavor not in ("zigvae", "pca"):
-            raise ValueError(
-                f"feature_flavor must be 'zigvae' or 'pca', got {self.config.feature_flavor!r}"
-            )
         if _REGISTRY_KEY not in adata.uns:
             raise ValueError("call ScSurvival.setup_anndata(adata, ...) before creating the model")
         self.setup = _Setup(**dict(adata.uns[_REGISTRY_KEY]))

@@ -213,3 +213,20 @@ def test_no_pretraining_budget_fails_at_construction(sc_cohort):
     with pytest.raises(ValueError, match="pretrain_steps and pretrain_epochs are both None"):
         m.train(progress=False, pretrain_steps=None, pretrain_epochs=None)
     assert m.config == before and not m.is_trained and m.steps_run == {}
+
+
+def test_unknown_feature_flavor_is_refused_by_the_configuration(sc_cohort):
+    """The feature flavour is checked where the configuration is made, for the model and for
+    train(**overrides) alike, naming the value."""
+    from dataclasses import replace
+
+    from survlib.models.sc import PRESETS
+
+    with pytest.raises(ValueError, match="feature_flavor must be 'zigvae' or 'pca', got 'umap'"):
+        replace(PRESETS["fast"], feature_flavor="umap")
+    with pytest.raises(ValueError, match="got 'umap'"):
+        ScSurvival(sc_cohort, **{**TINY, "feature_flavor": "umap"})
+    m = ScSurvival(sc_cohort, **TINY)
+    with pytest.raises(ValueError, match="got 'umap'"):
+        m.train(progress=False, feature_flavor="umap")
+    assert m.config.feature_flavor == "zigvae" and not m.is_trained
